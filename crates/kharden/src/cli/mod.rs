@@ -1,0 +1,45 @@
+//! Command-line interface: flags are parsed without I/O, then each command builds its context.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod modsign;
+
+/// What a command concluded; `main` alone turns it into an exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing failed (exit 0).
+    Clean,
+    /// At least one finding or module failed (exit 1).
+    Failed,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "kharden", version, about = "Audit and harden a Linux kernel's security tunables")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Module signing and kernel-exact signature verification.
+    #[command(subcommand)]
+    Modsign(modsign::ModsignCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Modsign(cmd) => modsign::run(cmd),
+    }
+}

@@ -1,0 +1,6 @@
+//! kharden: facts → rules → findings → emitters.
+//!
+//! `probe` reads facts under a root, `policy` holds rules as data, `audit` evaluates them
+//! (pure), `report` renders findings. `cli` is the thin layer the binary calls.
+
+pub mod cli;

@@ -1,0 +1,1 @@
+//! Linux kernel module signatures (work in progress: see issue 3).
