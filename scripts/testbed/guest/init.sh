@@ -1,0 +1,168 @@
+#!/bin/busybox sh
+# /init of the kharden test bed guest (scripts/testbed/testbed.py builds the initramfs).
+#
+# Order matters: optional runtime sysctl writes -> capture (state as booted) -> kharden runs ->
+# experiments that change kernel state (module loads, kexec probe) -> emit -> power off.
+# Results go to the second serial port (/dev/ttyS1) as base64 blocks between
+#   @@TB-BEGIN <name>  /  @@TB-END <name>
+# so kernel messages on the console (ttyS0) never mix with them. The host parses nothing else.
+/bin/busybox --install -s /bin
+export PATH=/bin
+umask 022
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+T0=$(cut -d' ' -f1 /proc/uptime)
+
+# The job: MODE (capture|run|both), SYSCTL_PRE, RUN_COUNT, RUN_<i>_ARGS, RUN_<i>_UID
+MODE=capture
+if [ -r /tb/job ]; then . /tb/job; else echo "tb: /tb/job missing" > /dev/console; fi
+
+OUT=/dev/ttyS1
+stty -F "$OUT" raw -echo 115200 2>/dev/null
+emit() { # emit NAME FILE
+	{ echo "@@TB-BEGIN $1"; base64 < "$2"; echo "@@TB-END $1"; } > "$OUT"
+}
+OBS=/tmp/OBSERVED
+LOG=/tmp/guest.log
+obs() { echo "$1=$2" >> "$OBS"; }
+log() { echo "$*" >> "$LOG"; }
+H=/tb/tbhelper
+# "finit_module 129 EKEYREJECTED" -> "EKEYREJECTED"
+res() { "$@" 2>/dev/null | awk '{print $3}'; }
+
+obs uptime_at_init "$T0"
+obs kernel_release "$(cat /proc/sys/kernel/osrelease)"
+
+# 1. runtime sysctl writes requested by the scenario (recorded: they are part of the fixture's story)
+for kv in $SYSCTL_PRE; do
+	k=${kv%%=*}; v=${kv#*=}
+	if echo "$v" > "/proc/sys/$(echo "$k" | tr . /)"; then r=ok; else r=failed; fi
+	log "sysctl-pre $k=$v $r"
+	obs "sysctl_pre.$k" "$v:$r"
+done
+
+# 2. capture: copy every file kharden reads, same relative paths, values as read
+S=/tmp/snap
+cpf() { # cpf SRC [DST-relative]
+	d="$S${2:-$1}"
+	mkdir -p "${d%/*}"
+	cat "$1" > "$d" 2>/dev/null || rm -f "$d"
+}
+capture() {
+	mkdir -p "$S"
+	cpf /proc/cmdline
+	cpf /proc/version
+	cpf /proc/modules
+	$H copy "$S" /proc/sys/kernel /proc/sys/vm /proc/sys/fs /proc/sys/user /proc/sys/net/core \
+		/proc/sys/dev/tty 2>>"$LOG"
+	mkdir -p "$S/proc"
+	# root's view (kptr_restrict/perf_event_paranoid permitting), trimmed
+	{ head -n 100 /proc/kallsyms; grep -E ' (_text|_stext|selinux_state)$' /proc/kallsyms; } \
+		| awk '!seen[$0]++' > "$S/proc/kallsyms"
+	for f in /sys/kernel/security/lockdown /sys/kernel/security/lsm \
+		/sys/module/module/parameters/sig_enforce /sys/kernel/boot_params/data \
+		/sys/kernel/kexec_loaded /sys/kernel/kexec_crash_loaded; do
+		[ -e "$f" ] && cpf "$f"
+	done
+}
+[ "$MODE" = run ] || capture
+
+# EFI variables (needs efivarfs, a module on Debian). Loaded after proc/modules was copied.
+if [ -d /sys/firmware/efi ]; then
+	obs efi 1
+	if ! grep -qw efivarfs /proc/filesystems; then
+		obs insmod_efivarfs "$(res $H finit /tb/mod/efivarfs.ko)"
+	fi
+	mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>>"$LOG"
+	for v in SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c \
+		MokSBStateRT-605dab50-e046-4300-abb6-3dd810dd8b23; do
+		f=/sys/firmware/efi/efivars/$v
+		if [ -e "$f" ]; then
+			obs "efivar.${v%%-*}" "$(hexdump -v -e '1/1 "%02x"' "$f")"
+			[ "$MODE" = run ] || cpf "$f"
+		else
+			obs "efivar.${v%%-*}" absent
+		fi
+	done
+else
+	obs efi 0
+fi
+T1=$(cut -d' ' -f1 /proc/uptime)
+
+# 3. kharden runs (as root unless RUN_<i>_UID says otherwise)
+i=1
+while [ "$i" -le "${RUN_COUNT:-0}" ]; do
+	eval "args=\$RUN_${i}_ARGS; uid=\$RUN_${i}_UID"
+	if [ -n "$uid" ] && [ "$uid" != 0 ]; then
+		# shellcheck disable=SC2086
+		$H runas "$uid" /tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
+	else
+		# shellcheck disable=SC2086
+		/tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
+	fi
+	echo $? > "/tmp/run$i.rc"
+	i=$((i + 1))
+done
+T2=$(cut -d' ' -f1 /proc/uptime)
+
+# 4. ground truth: what the kernel does (after capture and runs: some of this changes state)
+lock=$(sed -n 's/.*\[\(.*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
+obs lockdown "${lock:-absent}"
+obs sig_enforce "$(cat /sys/module/module/parameters/sig_enforce 2>/dev/null || echo absent)"
+obs kptr_restrict "$(cat /proc/sys/kernel/kptr_restrict)"
+obs dmesg_restrict "$(cat /proc/sys/kernel/dmesg_restrict)"
+obs perf_event_paranoid "$(cat /proc/sys/kernel/perf_event_paranoid)"
+obs kallsyms_text_root "$(awk '$3 == "_text" {print $1}' /proc/kallsyms)"
+obs kallsyms_text_nobody "$($H runas 65534 /bin/awk '$3 == "_text" {print $1}' /proc/kallsyms)"
+obs dmesg_nobody "$(res $H runas 65534 $H syslog)"
+obs kexec_load_nobody "$(res $H runas 65534 $H kexec)"
+obs boot_params_secure_boot "$(dd if=/sys/kernel/boot_params/data bs=1 skip=492 count=1 2>/dev/null | hexdump -v -e '1/1 "%u"')"
+obs boot_params_loadflags "$(dd if=/sys/kernel/boot_params/data bs=1 skip=529 count=1 2>/dev/null | hexdump -v -e '1/1 "0x%02x"')"
+obs devmem_open "$(res $H open /dev/mem)"
+obs kcore_read "$(res $H open /proc/kcore read)"
+obs tainted_before "$(cat /proc/sys/kernel/tainted)"
+try_load() { # insmod KEY FILE: result name and errno, one load attempt
+	l=$($H finit "$2" 2>/dev/null)
+	obs "insmod_$1" "$(echo "$l" | awk '{print $3}')"
+	obs "insmod_$1_errno" "$(echo "$l" | awk '{print $2}')"
+}
+try_load debian_signed /tb/mod/debian-signed.ko
+try_load unsigned /tb/mod/unsigned.ko
+if [ -e /tb/mod/ours.ko ]; then
+	try_load ours /tb/mod/ours.ko
+else
+	obs insmod_ours absent
+fi
+obs tainted_after "$(cat /proc/sys/kernel/tainted)"
+obs modules_addr_nobody "$($H runas 65534 /bin/awk '$1 == "crc7" {print $6}' /proc/modules)"
+for m in crc7 ts_kmp; do
+	[ -e "/sys/module/$m/taint" ] && obs "module_taint.$m" "$(cat /sys/module/$m/taint)"
+done
+obs kexec_load_root "$(res $H kexec)"
+T3=$(cut -d' ' -f1 /proc/uptime)
+obs uptime_capture_done "$T1"
+obs uptime_runs_done "$T2"
+obs uptime_end "$T3"
+dmesg > /tmp/dmesg.txt 2>&1
+
+# 5. emit
+if [ -d "$S" ]; then
+	(cd "$S" && tar -cf /tmp/snap.tar .) && emit snapshot.tar /tmp/snap.tar
+fi
+i=1
+while [ "$i" -le "${RUN_COUNT:-0}" ]; do
+	emit "run$i.out" "/tmp/run$i.out"
+	emit "run$i.err" "/tmp/run$i.err"
+	emit "run$i.rc" "/tmp/run$i.rc"
+	i=$((i + 1))
+done
+touch "$LOG"
+emit OBSERVED "$OBS"
+emit guest.log "$LOG"
+emit dmesg.txt /tmp/dmesg.txt
+echo "@@TB-DONE" > "$OUT"
+sync
+poweroff -f

@@ -1,0 +1,565 @@
+#!/usr/bin/env python3
+"""kharden real-kernel test bed: boot Debian's kernels under QEMU (TCG), capture their state or
+run kharden inside them.
+
+    testbed.py fetch   [KERNEL...]                      download + unpack (cached)
+    testbed.py capture --kernel K [--firmware F] [--cmdline "..."] [--sysctl k=v]... --out TREE
+    testbed.py run     --kernel K [--firmware F] [--cmdline "..."] --kharden BIN -- ARGS...
+
+KERNEL is a key (deb12-6.1-generic, deb12-6.1-cloud, deb12-6.12-cloud), resolved through the
+Debian meta-package to the current ABI package, or an exact package name (linux-image-...).
+Everything is written under the cache (default <repo>/.cache/testbed, env KHARDEN_TB_CACHE) or
+the output paths given on the command line. Nothing needs KVM; QEMU gets a hard timeout.
+Python 3 stdlib only; host tools: see install-deps.sh.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as _dt
+import hashlib
+import io
+import json
+import lzma
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CACHE = Path(os.environ.get("KHARDEN_TB_CACHE", REPO / ".cache" / "testbed"))
+
+# key -> Debian meta-package whose Depends names the current ABI package
+KERNELS = {
+    "deb12-6.1-generic": "linux-image-amd64",
+    "deb12-6.1-cloud": "linux-image-cloud-amd64",
+    "deb12-6.12-cloud": "linux-image-6.12-cloud-amd64",
+}
+# fallback when apt-cache cannot answer (offline): newest cached .deb matching
+KERNEL_GLOBS = {
+    "deb12-6.1-generic": r"linux-image-6\.1\.0-\d+-amd64",
+    "deb12-6.1-cloud": r"linux-image-6\.1\.0-\d+-cloud-amd64",
+    "deb12-6.12-cloud": r"linux-image-6\.12\.\d+\+deb12-cloud-amd64",
+}
+FIRMWARES = ("bios", "ovmf", "ovmf-sb")
+OVMF = Path("/usr/share/OVMF")
+SNAKEOIL_KEY = Path("/usr/share/ovmf/PkKek-1-snakeoil.key")  # PKCS#8, password "snakeoil"
+SNAKEOIL_CERT = Path("/usr/share/ovmf/PkKek-1-snakeoil.pem")
+BASE_CMDLINE = "console=ttyS0 panic=-1"
+SIG_MAGIC = b"~Module signature appended~\n"
+EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+
+def log(msg: str) -> None:
+    print(f"testbed: {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# kernels
+
+
+@dataclass
+class Kernel:
+    key: str
+    package: str
+    version: str
+    deb: Path
+    deb_sha256: str
+    root: Path  # unpacked package
+    release: str  # uname -r
+
+    @property
+    def vmlinuz(self) -> Path:
+        return self.root / "boot" / f"vmlinuz-{self.release}"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "boot" / f"config-{self.release}"
+
+    def module(self, rel: str) -> bytes:
+        """Uncompressed bytes of lib/modules/<release>/kernel/<rel>.ko[.xz|.zst]."""
+        base = self.root / "lib" / "modules" / self.release / "kernel" / f"{rel}.ko"
+        if base.exists():
+            return base.read_bytes()
+        if base.with_suffix(".ko.xz").exists():
+            return lzma.decompress(base.with_suffix(".ko.xz").read_bytes())
+        if base.with_suffix(".ko.zst").exists():
+            return sh(["zstd", "-dc", str(base.with_suffix(".ko.zst"))], capture_output=True).stdout
+        raise FileNotFoundError(base)
+
+
+def resolve_package(spec: str) -> str:
+    if spec.startswith("linux-image-") and spec not in KERNELS.values():
+        return spec
+    if spec not in KERNELS:
+        raise SystemExit(f"unknown kernel {spec!r}; known: {', '.join(KERNELS)} or linux-image-*")
+    meta = KERNELS[spec]
+    try:
+        out = subprocess.run(["apt-cache", "depends", meta], capture_output=True, text=True,
+                             check=True).stdout
+        for line in out.splitlines():
+            m = re.match(r"\s*Depends:\s*(linux-image-\S+)", line)
+            if m and re.fullmatch(KERNEL_GLOBS[spec], m.group(1)):
+                return m.group(1)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    cached = sorted((p for p in (CACHE / "debs").glob("linux-image-*.deb")
+                     if re.fullmatch(KERNEL_GLOBS[spec], p.name.split("_")[0])), key=lambda p: p.name)
+    if cached:
+        log(f"apt-cache could not resolve {meta}; using cached {cached[-1].name}")
+        return cached[-1].name.split("_")[0]
+    raise SystemExit(f"cannot resolve {spec} ({meta}) via apt-cache and nothing is cached")
+
+
+def fetch(spec: str) -> Kernel:
+    pkg = resolve_package(spec)
+    debs = CACHE / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    found = sorted(debs.glob(f"{pkg}_*.deb"))
+    if not found:
+        log(f"apt-get download {pkg}")
+        sh(["apt-get", "download", "-q", pkg], cwd=debs, stdout=subprocess.DEVNULL)
+        found = sorted(debs.glob(f"{pkg}_*.deb"))
+        if not found:
+            raise SystemExit(f"apt-get download {pkg} produced no .deb")
+    deb = found[-1]
+    root = CACHE / "x" / pkg
+    if not (root / "boot").is_dir():
+        tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix="unpack."))
+        log(f"dpkg-deb -x {deb.name}")
+        sh(["dpkg-deb", "-x", str(deb), str(tmp)])
+        if root.exists():
+            shutil.rmtree(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(root)
+    version = sh(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True).stdout.strip()
+    vml = sorted((root / "boot").glob("vmlinuz-*"))
+    if len(vml) != 1:
+        raise SystemExit(f"expected one vmlinuz in {root}/boot, got {vml}")
+    release = vml[0].name[len("vmlinuz-"):]
+    shafile = deb.with_suffix(".deb.sha256")
+    if shafile.exists() and shafile.stat().st_mtime >= deb.stat().st_mtime:
+        digest = shafile.read_text().strip()
+    else:
+        digest = sha256(deb)
+        shafile.write_text(digest + "\n")
+    return Kernel(spec, pkg, version, deb, digest, root, release)
+
+
+def snakeoil_vmlinuz(k: Kernel) -> Path:
+    """The Debian vmlinuz re-signed with OVMF's snakeoil PK/KEK key (trusted by the
+    OVMF_VARS_4M.snakeoil.fd varstore), for Secure Boot boots."""
+    out = CACHE / "sb" / f"vmlinuz-{k.release}.snakeoil"
+    if out.exists() and out.stat().st_mtime >= k.vmlinuz.stat().st_mtime:
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    key = CACHE / "sb" / "snakeoil.key"
+    if not key.exists():
+        sh(["openssl", "pkcs8", "-in", str(SNAKEOIL_KEY), "-passin", "pass:snakeoil",
+            "-out", str(key)], stdout=subprocess.DEVNULL)
+    unsigned = out.with_suffix(".unsigned")
+    shutil.copyfile(k.vmlinuz, unsigned)
+    sh(["sbattach", "--remove", str(unsigned)], stdout=subprocess.DEVNULL)
+    sh(["sbsign", "--key", str(key), "--cert", str(SNAKEOIL_CERT), "--output", str(out),
+        str(unsigned)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    unsigned.unlink()
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# initramfs
+
+
+def strip_signature(ko: bytes) -> bytes:
+    """<module><PKCS#7><struct module_signature (12 bytes)><magic (28 bytes)> -> <module>."""
+    if not ko.endswith(SIG_MAGIC):
+        raise ValueError("module carries no appended signature")
+    info = ko[-len(SIG_MAGIC) - 12:-len(SIG_MAGIC)]
+    sig_len = struct.unpack(">I", info[8:12])[0]
+    return ko[: len(ko) - len(SIG_MAGIC) - 12 - sig_len]
+
+
+def helper_binary() -> Path:
+    src = HERE / "guest" / "tbhelper.c"
+    out = CACHE / "bin" / "tbhelper"
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        sh(["gcc", "-O2", "-static", "-Wall", "-o", str(out), str(src)])
+    return out
+
+
+def busybox_binary() -> Path:
+    for p in (Path("/bin/busybox"), Path("/usr/bin/busybox")):
+        if p.exists():
+            out = subprocess.run(["ldd", str(p)], capture_output=True, text=True)
+            if "not a dynamic" in out.stdout + out.stderr:
+                return p
+    raise SystemExit("static busybox not found (apt-get install busybox-static)")
+
+
+def bundle_binary(binary: Path, stage: Path) -> None:
+    """Copy BINARY to /tb/kharden plus, for a dynamic ELF, the libraries ldd lists (at the
+    same absolute paths, symlinks resolved)."""
+    dst = stage / "tb" / "kharden"
+    shutil.copyfile(binary, dst)
+    dst.chmod(0o755)
+    if binary.read_bytes()[:4] != b"\x7fELF":
+        return  # a script (the fake): the guest's busybox sh runs it
+    out = subprocess.run(["ldd", str(binary)], capture_output=True, text=True)
+    for line in out.stdout.splitlines():
+        m = re.search(r"(/\S+)\s+\(0x", line)
+        if not m:
+            continue
+        lib = Path(m.group(1))
+        target = stage / lib.relative_to("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(lib.resolve(), target)
+        target.chmod(0o755)
+
+
+def write_cpio(stage: Path, out: Path, compress: bool) -> None:
+    files = subprocess.run(["find", ".", "-mindepth", "1"], cwd=stage, capture_output=True,
+                           text=True, check=True).stdout
+    names = "\n".join(sorted(files.split())) + "\n"
+    data = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet", "--owner=0:0"], cwd=stage,
+                          input=names.encode(), capture_output=True, check=True).stdout
+    if compress:
+        data = subprocess.run(["gzip", "-1", "-n"], input=data, capture_output=True, check=True).stdout
+    out.write_bytes(data)
+
+
+def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Path:
+    h = hashlib.sha256()
+    for part in (k.package, k.version, (HERE / "guest" / "init.sh").read_bytes(),
+                 (HERE / "guest" / "tbhelper.c").read_bytes(),
+                 kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-"):
+        h.update(part if isinstance(part, bytes) else part.encode())
+        h.update(b"\0")
+    out = CACHE / "initramfs" / f"{k.release}-{h.hexdigest()[:16]}.cpio.gz"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="stage.") as tmp:
+        stage = Path(tmp)
+        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "tb/mod"):
+            (stage / d).mkdir(parents=True, exist_ok=True)
+        stage.chmod(0o755)
+        (stage / "tmp").chmod(0o1777)
+        shutil.copyfile(busybox_binary(), stage / "bin" / "busybox")
+        (stage / "bin" / "busybox").chmod(0o755)
+        shutil.copyfile(HERE / "guest" / "init.sh", stage / "init")
+        (stage / "init").chmod(0o755)
+        shutil.copyfile(helper_binary(), stage / "tb" / "tbhelper")
+        (stage / "tb" / "tbhelper").chmod(0o755)
+        (stage / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
+        (stage / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        mod = stage / "tb" / "mod"
+        (mod / "debian-signed.ko").write_bytes(k.module("lib/crc7"))
+        (mod / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))
+        try:
+            (mod / "efivarfs.ko").write_bytes(k.module("fs/efivarfs/efivarfs"))
+        except FileNotFoundError:
+            pass  # built in
+        if ours_ko:
+            shutil.copyfile(ours_ko, mod / "ours.ko")
+        if kharden:
+            bundle_binary(kharden, stage)
+        write_cpio(stage, out, compress=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# boot
+
+
+@dataclass
+class Job:
+    kernel: str
+    firmware: str = "bios"
+    cmdline: str = ""
+    sysctl: list[str] = field(default_factory=list)  # runtime writes before capture/runs
+    mode: str = "capture"  # capture | run
+    runs: list[tuple[list[str], int]] = field(default_factory=list)  # (kharden args, uid)
+    kharden: Path | None = None
+    ours_ko: Path | None = None
+    timeout: int = 240
+    mem: str = "512M"
+
+
+@dataclass
+class Result:
+    job: Job
+    kernel: Kernel
+    workdir: Path
+    cmdline: str
+    wall: float
+    blocks: dict[str, bytes]
+    observed: dict[str, str]
+    qemu_cmd: list[str]
+
+    def run(self, i: int) -> tuple[str, str, int]:
+        b = self.blocks
+        return (b.get(f"run{i}.out", b"").decode(errors="replace"),
+                b.get(f"run{i}.err", b"").decode(errors="replace"),
+                int(b.get(f"run{i}.rc", b"255").decode().strip() or 255))
+
+
+class BootError(RuntimeError):
+    pass
+
+
+def parse_blocks(raw: bytes) -> dict[str, bytes]:
+    text = raw.decode("ascii", errors="replace").replace("\r", "")
+    blocks: dict[str, bytes] = {}
+    for m in re.finditer(r"^@@TB-BEGIN (\S+)\n(.*?)^@@TB-END \1$", text, re.S | re.M):
+        blocks[m.group(1)] = base64.b64decode("".join(m.group(2).split()))
+    if "@@TB-DONE" in text:
+        blocks["@done"] = b""
+    return blocks
+
+
+def parse_kv(data: bytes) -> dict[str, str]:
+    out = {}
+    for line in data.decode(errors="replace").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k] = v
+    return out
+
+
+def job_cpio(job: Job, path: Path) -> None:
+    def q(s: str) -> str:
+        return "'" + s.replace("'", "'\\''") + "'"
+    lines = [f"MODE={job.mode}", f"SYSCTL_PRE={q(' '.join(job.sysctl))}", f"RUN_COUNT={len(job.runs)}"]
+    for i, (args, uid) in enumerate(job.runs, 1):
+        lines += [f"RUN_{i}_ARGS={q(' '.join(args))}", f"RUN_{i}_UID={uid}"]
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix="job.") as tmp:
+        (Path(tmp) / "tb").mkdir()
+        (Path(tmp) / "tb" / "job").write_text("\n".join(lines) + "\n")
+        write_cpio(Path(tmp), path, compress=False)
+
+
+def firmware_args(fw: str, workdir: Path) -> list[str]:
+    if fw == "bios":
+        return ["-machine", "pc"]
+    vars_src = OVMF / ("OVMF_VARS_4M.fd" if fw == "ovmf" else "OVMF_VARS_4M.snakeoil.fd")
+    code = OVMF / ("OVMF_CODE_4M.fd" if fw == "ovmf" else "OVMF_CODE_4M.secboot.fd")
+    vars_copy = workdir / "OVMF_VARS.fd"
+    shutil.copyfile(vars_src, vars_copy)
+    args = ["-machine", "q35" if fw == "ovmf" else "q35,smm=on"]
+    if fw == "ovmf-sb":
+        args += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
+    return args + ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+                   "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+
+
+def boot(job: Job, workdir: Path) -> Result:
+    if job.firmware not in FIRMWARES:
+        raise SystemExit(f"firmware must be one of {FIRMWARES}")
+    k = fetch(job.kernel)
+    workdir.mkdir(parents=True, exist_ok=True)
+    base = base_initramfs(k, job.kharden, job.ours_ko)
+    job_cpio(job, workdir / "job.cpio")
+    initrd = workdir / "initrd.img"
+    with open(initrd, "wb") as f:  # the kernel unpacks concatenated archives in turn
+        f.write((workdir / "job.cpio").read_bytes())  # uncompressed first, like early microcode
+        f.write(base.read_bytes())
+    vmlinuz = snakeoil_vmlinuz(k) if job.firmware == "ovmf-sb" else k.vmlinuz
+    cmdline = " ".join(x for x in (BASE_CMDLINE, job.cmdline) if x)
+    console, results = workdir / "console.log", workdir / "results.txt"
+    for p in (console, results):
+        p.unlink(missing_ok=True)
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
+           "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+           *firmware_args(job.firmware, workdir),
+           "-serial", f"file:{console}", "-serial", f"file:{results}",
+           "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
+    (workdir / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=job.timeout)
+        qrc = proc.returncode
+        qerr = proc.stderr.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        qrc, qerr = None, f"timed out after {job.timeout}s"
+    wall = time.monotonic() - t0
+    blocks = parse_blocks(results.read_bytes() if results.exists() else b"")
+    if "@done" not in blocks:
+        tail = console.read_text(errors="replace")[-3000:] if console.exists() else ""
+        raise BootError(f"guest did not finish (qemu rc={qrc}, {qerr.strip()}); "
+                        f"console tail ({console}):\n{tail}")
+    for name, data in blocks.items():
+        if not name.startswith("@"):
+            (workdir / name).write_bytes(data)
+    observed = parse_kv(blocks.get("OBSERVED", b""))
+    meta = {"kernel_key": k.key, "package": k.package, "version": k.version,
+            "deb_sha256": k.deb_sha256, "release": k.release, "firmware": job.firmware,
+            "cmdline": cmdline, "sysctl_pre": job.sysctl, "wall_seconds": round(wall, 1),
+            "uptime_at_init": observed.get("uptime_at_init")}
+    (workdir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return Result(job, k, workdir, cmdline, wall, blocks, observed, cmd)
+
+
+def qemu_version() -> str:
+    out = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout
+    return out.splitlines()[0] if out else "?"
+
+
+# --------------------------------------------------------------------------------------------
+# capture
+
+
+def safe_extract(tar_bytes: bytes, dest: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as t:
+        for m in t.getmembers():
+            p = Path(m.name)
+            if p.is_absolute() or ".." in p.parts or not (m.isfile() or m.isdir()):
+                raise BootError(f"unexpected member in snapshot tar: {m.name}")
+        t.extractall(dest, filter="data")
+
+
+def write_capture(res: Result, out: Path, name: str, note: str) -> None:
+    if "snapshot.tar" not in res.blocks:
+        raise BootError("guest sent no snapshot")
+    k, obs = res.kernel, res.observed
+    tmp = out.with_name(out.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    safe_extract(res.blocks["snapshot.tar"], tmp)
+    for p in tmp.rglob("*"):  # deterministic modes in git; content is what counts
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    (tmp / "boot").mkdir(exist_ok=True)
+    # same name as in the package, xz content: the reader sniffs compression by magic
+    (tmp / "boot" / f"config-{k.release}").write_bytes(
+        lzma.compress(k.config.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
+    today = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
+    sysctl = ", ".join(res.job.sysctl) or "none"
+    prov = [
+        f"# kharden test bed snapshot: {name}",
+        f"# Generated by scripts/testbed/capture-all.sh (testbed.py capture); do not edit by hand.",
+        f"name: {name}",
+        f"package: {k.package}",
+        f"version: {k.version}",
+        f"deb_sha256: {k.deb_sha256}",
+        f"kernel_release: {k.release}",
+        f"firmware: {res.job.firmware}" + (" (OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.snakeoil.fd; "
+                                           "vmlinuz re-signed with PkKek-1-snakeoil)" if res.job.firmware == "ovmf-sb" else ""),
+        f"cmdline: {res.cmdline}",
+        f"runtime_sysctl_writes_before_capture: {sysctl}",
+        f"capture_date: {today}",
+        f"qemu: {qemu_version()}, -accel tcg -cpu max -smp 1 -m {res.job.mem}",
+        f"boot_to_init_seconds: {obs.get('uptime_at_init')}",
+        f"wall_seconds: {res.wall:.1f}",
+        "proc/kallsyms: ROOT's view (read by /init as uid 0), trimmed to the first 100 lines plus "
+        "the _text, _stext and selinux_state lines",
+        f"nobody_uid65534_kallsyms_text: {obs.get('kallsyms_text_nobody') or '(no line)'}",
+        f"nobody_uid65534_dmesg: {obs.get('dmesg_nobody')}",
+        f"nobody_uid65534_kexec_load: {obs.get('kexec_load_nobody')}",
+        "proc/sys: readable regular files under kernel, vm, fs, user, net/core, dev/tty, values as read",
+        f"boot/config-{k.release}: from the package, xz-compressed under the package's file name",
+        "efivarfs: loaded efivarfs.ko after proc/modules was copied" if obs.get("efi") == "1" else "efivarfs: no EFI",
+        "OBSERVED: what the kernel did after the capture (module loads, opens, probes); ground truth for e2e",
+    ]
+    if note:
+        prov.append(f"note: {note}")
+    (tmp / "PROVENANCE").write_text("\n".join(prov) + "\n")
+    (tmp / "OBSERVED").write_text("".join(f"{k_}={v}\n" for k_, v in obs.items()))
+    if out.exists():
+        shutil.rmtree(out)
+    tmp.rename(out)
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def workdir_for(name: str) -> Path:
+    d = CACHE / "runs" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="testbed.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("fetch", help="download and unpack kernels")
+    f.add_argument("kernels", nargs="*", default=list(KERNELS))
+
+    def common(p):
+        p.add_argument("--kernel", required=True)
+        p.add_argument("--firmware", default="bios", choices=FIRMWARES)
+        p.add_argument("--cmdline", default="", help="appended to '%s'" % BASE_CMDLINE)
+        p.add_argument("--sysctl", action="append", default=[], metavar="KEY=VALUE",
+                       help="written in the guest before capture/run (e.g. kernel.kptr_restrict=2)")
+        p.add_argument("--ours-ko", type=Path, default=os.environ.get("KHARDEN_TB_OURS_KO") or None,
+                       help="a module signed with our key (e.g. from kharden modsign sign)")
+        p.add_argument("--timeout", type=int, default=240)
+        p.add_argument("--workdir", type=Path, help="keep console/results here (default under the cache)")
+
+    c = sub.add_parser("capture", help="capture a snapshot tree")
+    common(c)
+    c.add_argument("--out", type=Path, required=True)
+    c.add_argument("--name")
+    c.add_argument("--note", default="")
+    r = sub.add_parser("run", help="run a kharden command in the guest")
+    common(r)
+    r.add_argument("--kharden", type=Path, required=True, default=os.environ.get("KHARDEN_BIN"))
+    r.add_argument("--uid", type=int, default=0)
+    r.add_argument("--observed", type=Path, help="also write the guest's OBSERVED here")
+    r.add_argument("args", nargs=argparse.REMAINDER)
+    a = ap.parse_args(argv)
+
+    if a.cmd == "fetch":
+        for spec in a.kernels:
+            k = fetch(spec)
+            print(f"{spec}\t{k.package}\t{k.version}\t{k.release}\t{k.deb_sha256}")
+        return 0
+    ours = a.ours_ko.resolve() if a.ours_ko else None
+    if a.cmd == "capture":
+        name = a.name or a.out.name
+        job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "capture", ours_ko=ours, timeout=a.timeout)
+        res = boot(job, a.workdir or workdir_for(name))
+        write_capture(res, a.out, name, a.note)
+        log(f"{name}: boot-to-init {res.observed.get('uptime_at_init')}s, wall {res.wall:.1f}s -> {a.out}")
+        return 0
+    args = a.args[1:] if a.args[:1] == ["--"] else a.args
+    job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "run", runs=[(args, a.uid)],
+              kharden=a.kharden.resolve(), ours_ko=ours, timeout=a.timeout)
+    res = boot(job, a.workdir or workdir_for("run"))
+    out, err, rc = res.run(1)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    if a.observed:
+        a.observed.write_bytes(res.blocks.get("OBSERVED", b""))
+    log(f"guest rc={rc}, wall {res.wall:.1f}s, workdir {res.workdir}")
+    return rc
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BootError as e:
+        log(str(e))
+        sys.exit(3)
