@@ -1,7 +1,11 @@
 //! Detect a compression format by its magic bytes (never by file name) and decompress with a
-//! hard bound on the output size, so a hostile input cannot exhaust memory.
+//! hard bound on the output size, so a hostile input cannot exhaust memory. Also compress, the
+//! way the kernel's `modules_install` compresses modules, so a signed module can be put back in
+//! the format it came in.
 
-use std::io::Read;
+use std::io::{Read, Write};
+
+mod lz4legacy;
 
 /// A container format recognised by its leading bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -10,6 +14,11 @@ pub enum Format {
     Gzip,
     Xz,
     Zstd,
+    /// The legacy `.lzma` ("LZMA alone") format, as in `CONFIG_KERNEL_LZMA` images.
+    Lzma,
+    /// LZ4, either the frame format or the legacy format `lz4 -l` writes for kernel images.
+    Lz4,
+    Bzip2,
 }
 
 impl Format {
@@ -19,6 +28,34 @@ impl Format {
             Format::Gzip => "gzip",
             Format::Xz => "xz",
             Format::Zstd => "zstd",
+            Format::Lzma => "lzma",
+            Format::Lz4 => "lz4",
+            Format::Bzip2 => "bzip2",
+        }
+    }
+
+    /// Every compressed format, in the order a magic-number scan should try them.
+    pub const COMPRESSED: [Format; 6] = [
+        Format::Gzip,
+        Format::Xz,
+        Format::Zstd,
+        Format::Lzma,
+        Format::Lz4,
+        Format::Bzip2,
+    ];
+
+    /// Leading bytes that identify the format (one of several for LZ4).
+    pub fn magics(self) -> &'static [&'static [u8]] {
+        match self {
+            Format::Plain => &[],
+            Format::Gzip => &[&[0x1f, 0x8b, 0x08]],
+            Format::Xz => &[&[0xfd, b'7', b'z', b'X', b'Z', 0x00]],
+            Format::Zstd => &[&[0x28, 0xb5, 0x2f, 0xfd]],
+            // Properties byte 0x5d (lc=3 lp=0 pb=2, what every lzma(1) writes) and a dictionary
+            // size whose low two bytes are zero (a power of two of at least 64 KiB).
+            Format::Lzma => &[&[0x5d, 0x00, 0x00]],
+            Format::Lz4 => &[&lz4legacy::FRAME_MAGIC, &lz4legacy::LEGACY_MAGIC],
+            Format::Bzip2 => &[b"BZh"],
         }
     }
 }
@@ -33,23 +70,33 @@ pub enum Error {
     },
     #[error("decompressed {format} data exceeds the limit of {limit} bytes")]
     TooLarge { format: &'static str, limit: u64 },
+    #[error("compressing to {format} is not supported")]
+    CompressUnsupported { format: &'static str },
+    #[error("{format} compression failed: {source}")]
+    Compress {
+        format: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Sniff the format from the first bytes of `data`.
 pub fn detect(data: &[u8]) -> Format {
-    if data.starts_with(&[0x1f, 0x8b]) {
-        Format::Gzip
-    } else if data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
-        Format::Xz
-    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Format::Zstd
-    } else {
-        Format::Plain
+    for format in Format::COMPRESSED {
+        if format.magics().iter().any(|m| data.starts_with(m)) {
+            // "BZh" alone is too weak: the block size digit must follow.
+            if format == Format::Bzip2 && !matches!(data.get(3), Some(b'1'..=b'9')) {
+                continue;
+            }
+            return format;
+        }
     }
+    Format::Plain
 }
 
 /// Decompress `data` (whatever its detected format) into a buffer of at most `limit` bytes.
-/// Plain data is returned as is (copied) when it fits the limit.
+/// Plain data is returned as is (copied) when it fits the limit. Concatenated gzip, xz and
+/// bzip2 members are all read.
 pub fn decompress(data: &[u8], limit: u64) -> Result<(Format, Vec<u8>), Error> {
     let format = detect(data);
     let out = match format {
@@ -63,18 +110,72 @@ pub fn decompress(data: &[u8], limit: u64) -> Result<(Format, Vec<u8>), Error> {
             data.to_vec()
         }
         Format::Gzip => read_bounded(flate2::read::MultiGzDecoder::new(data), format, limit)?,
-        Format::Xz => read_bounded(liblzma::read::XzDecoder::new_multi_decoder(data), format, limit)?,
-        Format::Zstd => {
-            let dec = zstd::stream::read::Decoder::with_buffer(data).map_err(|source| {
-                Error::Corrupt {
-                    format: format.name(),
-                    source,
-                }
-            })?;
-            read_bounded(dec, format, limit)?
+        Format::Xz => read_bounded(
+            liblzma::read::XzDecoder::new_multi_decoder(data),
+            format,
+            limit,
+        )?,
+        Format::Bzip2 => read_bounded(bzip2::read::MultiBzDecoder::new(data), format, limit)?,
+        Format::Zstd | Format::Lzma | Format::Lz4 => {
+            read_bounded(stream_decoder(format, data)?, format, limit)?
         }
     };
     Ok((format, out))
+}
+
+/// A reader over the decompressed bytes of the single stream (member, frame) at the start of
+/// `data`. It stops at the end of that stream and ignores what follows, such as the 4-byte
+/// length the kernel build appends to a compressed kernel payload. The caller bounds how much
+/// it reads (`Read::take`).
+pub fn reader(data: &[u8]) -> Result<(Format, Box<dyn Read + Send + '_>), Error> {
+    let format = detect(data);
+    let r: Box<dyn Read + Send + '_> = match format {
+        Format::Plain => Box::new(data),
+        Format::Gzip => Box::new(flate2::read::GzDecoder::new(data)),
+        Format::Xz => Box::new(liblzma::read::XzDecoder::new(data)),
+        Format::Bzip2 => Box::new(bzip2::read::BzDecoder::new(data)),
+        Format::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(data)
+                .map_err(|source| corrupt(format, source))?
+                .single_frame(),
+        ),
+        Format::Lzma | Format::Lz4 => stream_decoder(format, data)?,
+    };
+    Ok((format, r))
+}
+
+fn stream_decoder(format: Format, data: &[u8]) -> Result<Box<dyn Read + Send + '_>, Error> {
+    Ok(match format {
+        Format::Zstd => Box::new(
+            zstd::stream::read::Decoder::with_buffer(data)
+                .map_err(|source| corrupt(format, source))?,
+        ),
+        Format::Lzma => {
+            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX)
+                .map_err(|e| corrupt(format, e.into()))?;
+            Box::new(liblzma::read::XzDecoder::new_stream(data, stream))
+        }
+        Format::Lz4 => {
+            if data.starts_with(&lz4legacy::LEGACY_MAGIC) {
+                Box::new(lz4legacy::LegacyReader::new(data))
+            } else {
+                Box::new(lz4_flex::frame::FrameDecoder::new(data))
+            }
+        }
+        other => {
+            return reader(data).map(|(_, r)| r).map_err(|e| match e {
+                Error::Corrupt { source, .. } => corrupt(other, source),
+                e => e,
+            })
+        }
+    })
+}
+
+fn corrupt(format: Format, source: std::io::Error) -> Error {
+    Error::Corrupt {
+        format: format.name(),
+        source,
+    }
 }
 
 fn read_bounded<R: Read>(reader: R, format: Format, limit: u64) -> Result<Vec<u8>, Error> {
@@ -83,10 +184,7 @@ fn read_bounded<R: Read>(reader: R, format: Format, limit: u64) -> Result<Vec<u8
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut out)
-        .map_err(|source| Error::Corrupt {
-            format: format.name(),
-            source,
-        })?;
+        .map_err(|source| corrupt(format, source))?;
     if out.len() as u64 > limit {
         return Err(Error::TooLarge {
             format: format.name(),
@@ -96,51 +194,46 @@ fn read_bounded<R: Read>(reader: R, format: Format, limit: u64) -> Result<Vec<u8
     Ok(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
-
-    #[test]
-    fn detects_by_content_and_round_trips() {
-        let text = b"CONFIG_MODULES=y\n".repeat(100);
-        let gz = gzip(&text);
-        let xz = {
-            let mut e = liblzma::write::XzEncoder::new(Vec::new(), 6);
-            e.write_all(&text).unwrap();
-            e.finish().unwrap()
-        };
-        let zst = zstd::encode_all(&text[..], 3).unwrap();
-        for (bytes, fmt) in [
-            (&text[..], Format::Plain),
-            (&gz[..], Format::Gzip),
-            (&xz[..], Format::Xz),
-            (&zst[..], Format::Zstd),
-        ] {
-            let (got, out) = decompress(bytes, 1 << 20).unwrap();
-            assert_eq!(got, fmt);
-            assert_eq!(out, text);
+/// Compress `data` the way linux-6.1 `scripts/Makefile.modinst` compresses modules:
+/// `gzip -n` (level 6, no name, no time stamp), `xz --check=crc32 --lzma2=dict=1MiB` (the
+/// in-kernel xz decoder only knows CRC32) and `zstd` at its default level 3. `Plain` returns a
+/// copy. LZMA, LZ4 and bzip2 are decompression-only here: modules are never shipped in them.
+pub fn compress(format: Format, data: &[u8]) -> Result<Vec<u8>, Error> {
+    let fail = |source: std::io::Error| Error::Compress {
+        format: format.name(),
+        source,
+    };
+    match format {
+        Format::Plain => Ok(data.to_vec()),
+        Format::Gzip => {
+            let mut e = flate2::GzBuilder::new()
+                .mtime(0)
+                .operating_system(3)
+                .write(Vec::new(), flate2::Compression::new(6));
+            e.write_all(data).map_err(fail)?;
+            e.finish().map_err(fail)
         }
-    }
-
-    #[test]
-    fn truncated_gzip_is_an_error() {
-        let gz = gzip(&b"CONFIG_X=y\n".repeat(1000));
-        let err = decompress(&gz[..gz.len() / 2], 1 << 20).unwrap_err();
-        assert!(matches!(err, Error::Corrupt { format: "gzip", .. }), "{err}");
-    }
-
-    #[test]
-    fn output_is_bounded() {
-        let gz = gzip(&vec![b'a'; 10_000]);
-        let err = decompress(&gz, 9_999).unwrap_err();
-        assert!(matches!(err, Error::TooLarge { limit: 9_999, .. }));
-        assert_eq!(decompress(&gz, 10_000).unwrap().1.len(), 10_000);
+        Format::Xz => {
+            let mut opts =
+                liblzma::stream::LzmaOptions::new_preset(6).map_err(|e| fail(e.into()))?;
+            opts.dict_size(1 << 20);
+            let mut filters = liblzma::stream::Filters::new();
+            filters.lzma2(&opts);
+            let stream = liblzma::stream::Stream::new_stream_encoder(
+                &filters,
+                liblzma::stream::Check::Crc32,
+            )
+            .map_err(|e| fail(e.into()))?;
+            let mut e = liblzma::write::XzEncoder::new_stream(Vec::new(), stream);
+            e.write_all(data).map_err(fail)?;
+            e.finish().map_err(fail)
+        }
+        Format::Zstd => zstd::stream::encode_all(data, 3).map_err(fail),
+        Format::Lzma | Format::Lz4 | Format::Bzip2 => Err(Error::CompressUnsupported {
+            format: format.name(),
+        }),
     }
 }
+
+#[cfg(test)]
+mod tests;
