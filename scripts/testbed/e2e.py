@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""End-to-end checks: kharden's verdicts held against what a real kernel does (issue 4 §3).
+
+Each scenario boots a Debian kernel under QEMU (testbed.py) with kharden inside, runs
+`kharden audit --format json --exit-zero` as root and as uid 65534, then lets the kernel show
+the truth (scripts/testbed/guest/init.sh writes it to OBSERVED):
+
+  module-sig-enforced  kernel: finit_module of an unsigned module is refused
+  kptr-restrict        kernel: uid 65534 reads zeros for _text in /proc/kallsyms
+  kaslr-runtime        kernel: root's _text differs from the link address 0xffffffff81000000
+                       (KASLR_FLAG in boot_params loadflags when root sees zeros too)
+  lockdown-runtime     kernel: open("/dev/mem") is refused (lockdown >= integrity); the level
+                       named in kharden's evidence must be the one in securityfs
+
+A root verdict must equal the kernel's. An unprivileged verdict may be "unknown" but never the
+wrong pass/fail. --offline runs the same comparison on the committed snapshot trees with kharden
+on the host (`kharden audit --root TREE`), no QEMU.
+
+usage: e2e.py [--kharden BIN | --fake] [--offline] [-j N] [--only REGEX] [--report FILE]
+Exit status: 0 all agree, 1 a disagreement, 2 a scenario could not run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import testbed  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+SNAPSHOTS = testbed.REPO / "crates" / "kharden" / "tests" / "fixtures" / "snapshots"
+LINK_TEXT = "ffffffff81000000"
+AUDIT_ARGS = ["audit", "--format", "json", "--exit-zero"]
+RULES = ("module-sig-enforced", "kptr-restrict", "kaslr-runtime", "lockdown-runtime")
+
+
+@dataclass
+class Scenario:
+    name: str
+    kernel: str
+    firmware: str = "bios"
+    cmdline: str = ""
+    sysctl: list[str] = field(default_factory=list)
+
+
+SCENARIOS = [
+    Scenario("6.1-cloud-default", "deb12-6.1-cloud"),
+    Scenario("6.1-cloud-sigenforce", "deb12-6.1-cloud", cmdline="module.sig_enforce=1"),
+    Scenario("6.1-cloud-integrity", "deb12-6.1-cloud", cmdline="lockdown=integrity"),
+    Scenario("6.1-cloud-confidentiality", "deb12-6.1-cloud", cmdline="lockdown=confidentiality"),
+    Scenario("6.1-cloud-nokaslr", "deb12-6.1-cloud", cmdline="nokaslr"),
+    Scenario("6.1-cloud-kptr1", "deb12-6.1-cloud", sysctl=["kernel.kptr_restrict=1"]),
+    Scenario("6.1-cloud-kptr2", "deb12-6.1-cloud", sysctl=["kernel.kptr_restrict=2", "kernel.dmesg_restrict=1"]),
+    # kptr_restrict=0 with perf_event_paranoid<=1: the one setting where nobody sees real addresses
+    Scenario("6.1-cloud-kptr0-perf1", "deb12-6.1-cloud", sysctl=["kernel.perf_event_paranoid=1"]),
+    Scenario("6.1-generic-default", "deb12-6.1-generic"),
+    Scenario("6.12-cloud-default", "deb12-6.12-cloud"),
+    Scenario("6.12-cloud-nokaslr-sigenforce", "deb12-6.12-cloud", cmdline="nokaslr module.sig_enforce=1"),
+    Scenario("6.12-cloud-ovmf-sb", "deb12-6.12-cloud", firmware="ovmf-sb"),
+]
+
+
+def truth(obs: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """rule id -> (expected status, what the kernel did)."""
+    t: dict[str, tuple[str, str]] = {}
+    u = obs.get("insmod_unsigned", "?")
+    taint = int(obs.get("tainted_after", "0") or 0)
+    if u == "OK":
+        t["module-sig-enforced"] = ("fail", f"unsigned module loaded, tainted={taint}"
+                                    + (" (E)" if taint & 8192 else " (E MISSING)"))
+    else:
+        t["module-sig-enforced"] = ("pass", f"unsigned module refused: {u}")
+    nob = obs.get("kallsyms_text_nobody", "")
+    hidden = nob == "" or set(nob) == {"0"}
+    t["kptr-restrict"] = ("pass" if hidden else "fail", f"uid 65534 sees _text={nob or '(none)'}")
+    root = obs.get("kallsyms_text_root", "")
+    if root and set(root) != {"0"}:
+        t["kaslr-runtime"] = ("fail" if root == LINK_TEXT else "pass", f"root sees _text={root}")
+    else:
+        lf = int(obs.get("boot_params_loadflags", "0x0"), 16)
+        t["kaslr-runtime"] = ("pass" if lf & 2 else "fail", f"root _text hidden; loadflags={lf:#x}")
+    dm = obs.get("devmem_open", "?")
+    t["lockdown-runtime"] = ("fail" if dm == "OK" else "pass",
+                             f"open(/dev/mem)={dm}, securityfs [{obs.get('lockdown')}]")
+    return t
+
+
+LEVELS = ("none", "integrity", "confidentiality")
+
+
+def evidence_level(finding: dict) -> str | None:
+    """The lockdown level kharden names, when its evidence names exactly one."""
+    text = json.dumps(finding.get("evidence", []))
+    bracket = re.findall(r"\[(none|integrity|confidentiality)\]", text)
+    if len(set(bracket)) == 1:
+        return bracket[0]
+    words = {w for w in LEVELS if re.search(rf"\b{w}\b", text)}
+    return words.pop() if len(words) == 1 else None
+
+
+def parse_audit(out: str) -> dict[str, dict]:
+    doc = json.loads(out)
+    if doc.get("schema") != "kharden.audit/1":
+        raise ValueError(f"unexpected schema {doc.get('schema')!r}")
+    return {f["id"]: f for f in doc.get("findings", [])}
+
+
+@dataclass
+class Row:
+    scenario: str
+    rule: str
+    expected: str
+    kernel: str
+    root: str
+    nobody: str
+    ok: bool
+    note: str = ""
+
+
+def compare(name: str, obs: dict[str, str], root_out: str, nobody_out: str | None) -> list[Row]:
+    rows = []
+    rf = parse_audit(root_out)
+    nf = parse_audit(nobody_out) if nobody_out is not None else {}
+    for rule, (exp, what) in truth(obs).items():
+        r = rf.get(rule, {}).get("status", "missing")
+        n = nf.get(rule, {}).get("status", "missing") if nobody_out is not None else "-"
+        ok = r == exp and n in (exp, "unknown", "-")
+        note = ""
+        if rule == "module-sig-enforced" and obs.get("insmod_unsigned") == "OK" and not int(
+                obs.get("tainted_after", "0") or 0) & 8192:
+            ok, note = False, "kernel loaded the unsigned module without taint E"
+        if rule == "lockdown-runtime" and rule in rf:
+            lvl = evidence_level(rf[rule])
+            if lvl is not None and lvl != obs.get("lockdown"):
+                ok, note = False, f"kharden names level {lvl}, securityfs says {obs.get('lockdown')}"
+        rows.append(Row(name, rule, exp, what, r, n, ok, note))
+    return rows
+
+
+def run_scenario(s: Scenario, kharden: Path, ours: Path | None, timeout: int) -> dict:
+    job = testbed.Job(s.kernel, s.firmware, s.cmdline, s.sysctl, "run",
+                      runs=[(AUDIT_ARGS, 0), (AUDIT_ARGS, 65534)], kharden=kharden,
+                      ours_ko=ours, timeout=timeout)
+    res = testbed.boot(job, testbed.workdir_for("e2e-" + s.name))
+    (ro, re_, rrc), (no, ne, nrc) = res.run(1), res.run(2)
+    out = {"scenario": s.name, "package": res.kernel.package, "version": res.kernel.version,
+           "firmware": s.firmware, "cmdline": res.cmdline, "sysctl": s.sysctl,
+           "wall_seconds": round(res.wall, 1), "boot_to_init": res.observed.get("uptime_at_init"),
+           "observed": res.observed, "workdir": str(res.workdir),
+           "root_rc": rrc, "nobody_rc": nrc}
+    if rrc != 0:
+        raise RuntimeError(f"{s.name}: kharden as root exited {rrc}: {re_.strip()[:500]}")
+    nob = no if nrc == 0 else None
+    if nrc != 0:
+        out["nobody_error"] = f"rc={nrc}: {ne.strip()[:300]}"
+    out["rows"] = [r.__dict__ for r in compare(s.name, res.observed, ro, nob)]
+    return out
+
+
+def run_offline(kharden: Path, only: str) -> list[dict]:
+    results = []
+    for tree in sorted(p for p in SNAPSHOTS.iterdir() if p.is_dir()):
+        if not re.search(only, tree.name):
+            continue
+        obs = testbed.parse_kv((tree / "OBSERVED").read_bytes())
+        p = subprocess.run([str(kharden), *AUDIT_ARGS, "--root", str(tree)], capture_output=True,
+                           text=True, env={k: v for k, v in os.environ.items() if k != "NO_COLOR"})
+        if p.returncode != 0:
+            results.append({"scenario": tree.name, "error": f"rc={p.returncode}: {p.stderr.strip()[:500]}"})
+            continue
+        rows = compare(tree.name, obs, p.stdout, None)
+        results.append({"scenario": tree.name, "rows": [r.__dict__ for r in rows]})
+    return results
+
+
+def print_report(results: list[dict]) -> tuple[int, int]:
+    bad = errors = 0
+    w = max([len(r["scenario"]) for r in results] + [8])
+    print(f"{'scenario':<{w}}  {'rule':<20} {'kernel→expect':<8} {'root':<8} {'nobody':<8} result  kernel did")
+    for res in results:
+        if "error" in res:
+            errors += 1
+            print(f"{res['scenario']:<{w}}  ERROR {res['error']}")
+            continue
+        for r in res["rows"]:
+            bad += not r["ok"]
+            flag = "ok" if r["ok"] else "DISAGREE"
+            print(f"{r['scenario']:<{w}}  {r['rule']:<20} {r['expected']:<8} {r['root']:<8} {r['nobody']:<8} "
+                  f"{flag:<7} {r['kernel']}{' — ' + r['note'] if r['note'] else ''}")
+        if "wall_seconds" in res:
+            print(f"{res['scenario']:<{w}}  boot-to-init {res['boot_to_init']}s, wall {res['wall_seconds']}s"
+                  + (f", nobody run failed: {res['nobody_error']}" if res.get("nobody_error") else ""))
+    return bad, errors
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--kharden", type=Path, default=os.environ.get("KHARDEN_BIN"))
+    g.add_argument("--fake", action="store_true", help="use fake-kharden.sh (driver self-test)")
+    ap.add_argument("--offline", action="store_true", help="check committed snapshot trees, no QEMU")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--only", default=".", help="regex on scenario names")
+    ap.add_argument("--timeout", type=int, default=240, help="per boot")
+    ap.add_argument("--ours-ko", type=Path, default=os.environ.get("KHARDEN_TB_OURS_KO") or None)
+    ap.add_argument("--report", type=Path, help="write the full results as JSON")
+    a = ap.parse_args()
+    kharden = (HERE / "fake-kharden.sh") if a.fake else a.kharden
+    if kharden is None:
+        kharden = testbed.REPO / "target" / "release" / "kharden"
+    kharden = kharden.resolve()
+    if not kharden.exists():
+        print(f"e2e: kharden binary {kharden} not found (cargo build --release -p kharden, or --fake)",
+              file=sys.stderr)
+        return 2
+    t0 = time.monotonic()
+    if a.offline:
+        results = run_offline(kharden, a.only)
+    else:
+        chosen = [s for s in SCENARIOS if re.search(a.only, s.name)]
+        for k in sorted({s.kernel for s in chosen}):  # downloads before the parallel boots
+            testbed.fetch(k)
+
+        def one(s: Scenario) -> dict:
+            try:
+                return run_scenario(s, kharden, a.ours_ko.resolve() if a.ours_ko else None, a.timeout)
+            except (testbed.BootError, RuntimeError, ValueError) as e:
+                return {"scenario": s.name, "error": str(e)[-1500:]}
+
+        with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+            results = list(ex.map(one, chosen))
+    bad, errors = print_report(results)
+    total = time.monotonic() - t0
+    print(f"e2e: {len(results)} scenarios, {bad} disagreements, {errors} errors, {total:.0f}s "
+          f"(kharden: {kharden})")
+    if a.report:
+        a.report.write_text(json.dumps({"kharden": str(kharden), "seconds": round(total), "results": results},
+                                       indent=2) + "\n")
+    return 2 if errors else (1 if bad else 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Stand-in for `kharden audit --format json --exit-zero [--root DIR]`, used to develop and
+# self-test the e2e driver (scripts/testbed/e2e.py --fake) before the real audit existed.
+# Busybox sh + awk only, so it runs in the guest. Verdicts follow the kernel's own rules:
+#   module-sig-enforced  pass if sig_enforce=Y or lockdown >= integrity (both refuse unsigned)
+#   kptr-restrict        pass if an unprivileged reader gets zeros from /proc/kallsyms:
+#                        kptr_restrict >= 1, or kptr_restrict = 0 with perf_event_paranoid > 1
+#   kaslr-runtime        pass if _text != 0xffffffff81000000 (root's kallsyms), else
+#                        boot_params loadflags KASLR_FLAG; unknown when neither is readable
+#   lockdown-runtime     pass at integrity or confidentiality
+R=
+while [ $# -gt 0 ]; do
+	case $1 in
+	audit) ;;
+	--root) R=${2%/}; shift ;;
+	--root=*) R=${1#--root=}; R=${R%/} ;;
+	--format | --format=* | --exit-zero | --all) [ "$1" = --format ] && shift ;;
+	*) echo "fake-kharden: unsupported argument $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+rd() { cat "$R$1" 2>/dev/null; }
+finding() { # id status evidence...
+	id=$1 st=$2; shift 2
+	ev=
+	for e in "$@"; do ev="$ev${ev:+,}\"$(echo "$e" | sed 's/\\/\\\\/g; s/"/\\"/g')\""; done
+	echo "{\"id\":\"$id\",\"status\":\"$st\",\"evidence\":[$ev]}"
+}
+lock=$(rd /sys/kernel/security/lockdown | sed -n 's/.*\[\(.*\)\].*/\1/p')
+sig=$(rd /sys/module/module/parameters/sig_enforce)
+kptr=$(rd /proc/sys/kernel/kptr_restrict)
+perf=$(rd /proc/sys/kernel/perf_event_paranoid)
+text=$(rd /proc/kallsyms | awk '$3 == "_text" {print $1; exit}')
+lf=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=529 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+
+case $lock in none) ls=fail ;; integrity | confidentiality) ls=pass ;; *) ls=unknown ;; esac
+if [ "$sig" = Y ] || [ "$ls" = pass ]; then ms=pass; elif [ "$sig" = N ]; then ms=fail; else ms=unknown; fi
+if [ -z "$kptr" ]; then ks=unknown; elif [ "$kptr" -ge 1 ] || [ "${perf:-0}" -gt 1 ]; then ks=pass; else ks=fail; fi
+if [ -n "$text" ] && [ "$text" != 0000000000000000 ]; then
+	if [ "$text" = ffffffff81000000 ]; then as=fail; else as=pass; fi
+elif [ -n "$lf" ]; then
+	if [ $((lf & 2)) -ne 0 ]; then as=pass; else as=fail; fi
+else as=unknown; fi
+{
+	printf '{"schema":"kharden.audit/1","generator":"fake-kharden.sh","findings":['
+	finding kaslr-runtime "$as" "_text=${text:-?}" "loadflags=${lf:-?}"; printf ,
+	finding kptr-restrict "$ks" "kernel.kptr_restrict=${kptr:-?}" "kernel.perf_event_paranoid=${perf:-?}"; printf ,
+	finding lockdown-runtime "$ls" "lockdown=[${lock:-?}]"; printf ,
+	finding module-sig-enforced "$ms" "sig_enforce=${sig:-?}" "lockdown=[${lock:-?}]"
+	printf ']}\n'
+} | tr -d '\n'
+echo
