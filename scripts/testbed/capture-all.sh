@@ -31,7 +31,7 @@ pids=()
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r name kernel fw cmdline sysctls note <<<"$s"
 	[[ $name =~ $FILTER ]] || continue
-	args=(capture --name "$name" --kernel "$kernel" --firmware "$fw" --cmdline "$cmdline" --note "$note"
+	args=(capture --ours-signer "${KHARDEN_TB_OURS_SIGNER:-default}" --name "$name" --kernel "$kernel" --firmware "$fw" --cmdline "$cmdline" --note "$note"
 		--out "$OUT/$name")
 	for kv in $sysctls; do args+=(--sysctl "$kv"); done
 	python3 "$HERE/testbed.py" "${args[@]}" &

@@ -301,7 +301,8 @@ class Job:
     mode: str = "capture"  # capture | run
     runs: list[tuple[list[str], int]] = field(default_factory=list)  # (kharden args, uid)
     kharden: Path | None = None
-    ours_ko: Path | None = None
+    ours_ko: Path | None = None  # a module for this kernel signed with our key, or
+    ours_signer: str | None = None  # a command "... {in} {out}" that signs the kernel's crc7.ko
     timeout: int = 240
     mem: str = "512M"
 
@@ -378,7 +379,10 @@ def boot(job: Job, workdir: Path) -> Result:
         raise SystemExit(f"firmware must be one of {FIRMWARES}")
     k = fetch(job.kernel)
     workdir.mkdir(parents=True, exist_ok=True)
-    base = base_initramfs(k, job.kharden, job.ours_ko)
+    ours = job.ours_ko
+    if job.ours_signer:
+        ours = sign_ours(k, job.ours_signer, workdir)
+    base = base_initramfs(k, job.kharden, ours)
     job_cpio(job, workdir / "job.cpio")
     initrd = workdir / "initrd.img"
     with open(initrd, "wb") as f:  # the kernel unpacks concatenated archives in turn
@@ -418,6 +422,22 @@ def boot(job: Job, workdir: Path) -> Result:
             "uptime_at_init": observed.get("uptime_at_init")}
     (workdir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return Result(job, k, workdir, cmdline, wall, blocks, observed, cmd)
+
+
+DEFAULT_SIGNER = f"{HERE / 'sign-module-openssl.sh'} {{in}} {{out}}"
+
+
+def sign_ours(k: Kernel, signer: str, workdir: Path) -> Path:
+    """The kernel's own crc7.ko, its Debian signature removed, signed by SIGNER (a shell command
+    with {in} and {out}; "default" = sign-module-openssl.sh with the test bed's key)."""
+    cmd = DEFAULT_SIGNER if signer == "default" else signer
+    plain, out = workdir / "crc7-plain.ko", workdir / "ours.ko"
+    plain.write_bytes(strip_signature(k.module("lib/crc7")))
+    out.unlink(missing_ok=True)
+    sh(["sh", "-c", cmd.replace("{in}", f"'{plain}'").replace("{out}", f"'{out}'")])
+    if not out.exists():
+        raise BootError(f"signer produced no {out}: {cmd}")
+    return out
 
 
 def qemu_version() -> str:
@@ -481,6 +501,11 @@ def write_capture(res: Result, out: Path, name: str, note: str) -> None:
         "efivarfs: loaded efivarfs.ko after proc/modules was copied" if obs.get("efi") == "1" else "efivarfs: no EFI",
         "OBSERVED: what the kernel did after the capture (module loads, opens, probes); ground truth for e2e",
     ]
+    if obs.get("insmod_ours", "absent") != "absent":
+        signer = res.job.ours_signer or "(given --ours-ko)"
+        if signer == "default":
+            signer = "scripts/testbed/sign-module-openssl.sh (openssl cms, sign-file format, a throw-away RSA-2048 key the kernel does not trust)"
+        prov.append(f"ours_module: the kernel's crc7.ko, Debian signature removed, re-signed by {signer}")
     if note:
         prov.append(f"note: {note}")
     (tmp / "PROVENANCE").write_text("\n".join(prov) + "\n")
@@ -514,7 +539,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--sysctl", action="append", default=[], metavar="KEY=VALUE",
                        help="written in the guest before capture/run (e.g. kernel.kptr_restrict=2)")
         p.add_argument("--ours-ko", type=Path, default=os.environ.get("KHARDEN_TB_OURS_KO") or None,
-                       help="a module signed with our key (e.g. from kharden modsign sign)")
+                       help="a module built for this kernel, signed with our key")
+        p.add_argument("--ours-signer", default=os.environ.get("KHARDEN_TB_OURS_SIGNER") or None,
+                       metavar="CMD", help="sign the kernel's crc7.ko as the 'ours' module: a command with "
+                       "{in} and {out} (e.g. 'kharden modsign sign ... {in} {out}'), or 'default' for "
+                       "sign-module-openssl.sh")
         p.add_argument("--timeout", type=int, default=240)
         p.add_argument("--workdir", type=Path, help="keep console/results here (default under the cache)")
 
@@ -539,14 +568,15 @@ def main(argv: list[str] | None = None) -> int:
     ours = a.ours_ko.resolve() if a.ours_ko else None
     if a.cmd == "capture":
         name = a.name or a.out.name
-        job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "capture", ours_ko=ours, timeout=a.timeout)
+        job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "capture", ours_ko=ours,
+                  ours_signer=a.ours_signer, timeout=a.timeout)
         res = boot(job, a.workdir or workdir_for(name))
         write_capture(res, a.out, name, a.note)
         log(f"{name}: boot-to-init {res.observed.get('uptime_at_init')}s, wall {res.wall:.1f}s -> {a.out}")
         return 0
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
     job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "run", runs=[(args, a.uid)],
-              kharden=a.kharden.resolve(), ours_ko=ours, timeout=a.timeout)
+              kharden=a.kharden.resolve(), ours_ko=ours, ours_signer=a.ours_signer, timeout=a.timeout)
     res = boot(job, a.workdir or workdir_for("run"))
     out, err, rc = res.run(1)
     sys.stdout.write(out)

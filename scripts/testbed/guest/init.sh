@@ -124,10 +124,22 @@ obs boot_params_loadflags "$(dd if=/sys/kernel/boot_params/data bs=1 skip=529 co
 obs devmem_open "$(res $H open /dev/mem)"
 obs kcore_read "$(res $H open /proc/kcore read)"
 obs tainted_before "$(cat /proc/sys/kernel/tainted)"
-try_load() { # insmod KEY FILE: result name and errno, one load attempt
+# Each test module is loaded, looked at and unloaded again, so "ours" may be any module
+# (even crc7 or ts_kmp). Taint is sticky: tainted_after is the sum of all loads.
+try_load() { # try_load KEY FILE: one load attempt; result name, errno, the module's taint
+	before=$(cut -d' ' -f1 /proc/modules | sort)
 	l=$($H finit "$2" 2>/dev/null)
 	obs "insmod_$1" "$(echo "$l" | awk '{print $3}')"
 	obs "insmod_$1_errno" "$(echo "$l" | awk '{print $2}')"
+	for m in $(cut -d' ' -f1 /proc/modules | sort); do
+		echo "$before" | grep -qx "$m" && continue
+		obs "insmod_$1_module" "$m"
+		obs "insmod_$1_taint" "$(cat "/sys/module/$m/taint" 2>/dev/null)"
+		[ "$1" = debian_signed ] &&
+			obs modules_addr_nobody "$($H runas 65534 /bin/awk -v m="$m" '$1 == m {print $6}' /proc/modules)"
+		rmmod "$m" 2>>"$LOG"
+	done
+	obs "tainted_after_$1" "$(cat /proc/sys/kernel/tainted)"
 }
 try_load debian_signed /tb/mod/debian-signed.ko
 try_load unsigned /tb/mod/unsigned.ko
@@ -137,10 +149,6 @@ else
 	obs insmod_ours absent
 fi
 obs tainted_after "$(cat /proc/sys/kernel/tainted)"
-obs modules_addr_nobody "$($H runas 65534 /bin/awk '$1 == "crc7" {print $6}' /proc/modules)"
-for m in crc7 ts_kmp; do
-	[ -e "/sys/module/$m/taint" ] && obs "module_taint.$m" "$(cat /sys/module/$m/taint)"
-done
 obs kexec_load_root "$(res $H kexec)"
 T3=$(cut -d' ' -f1 /proc/uptime)
 obs uptime_capture_done "$T1"
