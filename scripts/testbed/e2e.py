@@ -17,6 +17,7 @@ wrong pass/fail. --offline runs the same comparison on the committed snapshot tr
 on the host (`kharden audit --root TREE`), no QEMU.
 
 usage: e2e.py [--kharden BIN | --fake] [--offline] [-j N] [--only REGEX] [--report FILE]
+       e2e.py --self-test
 Exit status: 0 all agree, 1 a disagreement, 2 a scenario could not run.
 """
 from __future__ import annotations
@@ -181,6 +182,46 @@ def run_offline(kharden: Path, only: str) -> list[dict]:
     return results
 
 
+def self_test() -> int:
+    """The comparison catches every wrong verdict (fake kharden on committed trees, then each
+    status flipped), accepts 'unknown' only from the unprivileged run, and checks the level."""
+    fake = HERE / "fake-kharden.sh"
+    failures = []
+    for tree in sorted(p for p in SNAPSHOTS.iterdir() if p.is_dir()):
+        obs = testbed.parse_kv((tree / "OBSERVED").read_bytes())
+        out = subprocess.run(["sh", str(fake), *AUDIT_ARGS, "--root", str(tree)], capture_output=True,
+                             text=True, check=True).stdout
+        if not all(r.ok for r in compare(tree.name, obs, out, out)):
+            failures.append(f"{tree.name}: fake verdicts should agree")
+        doc = json.loads(out)
+        for f in doc["findings"]:
+            for bad, who in (({"pass": "fail", "fail": "pass"}.get(f["status"], "pass"), "root"),
+                             ("unknown", "root"), ("missing", "root")):
+                mutated = json.loads(out)
+                g = next(x for x in mutated["findings"] if x["id"] == f["id"])
+                if bad == "missing":
+                    mutated["findings"].remove(g)
+                else:
+                    g["status"] = bad
+                rows = compare(tree.name, obs, json.dumps(mutated), out)
+                if all(r.ok for r in rows):
+                    failures.append(f"{tree.name}: {f['id']}={bad} ({who}) not caught")
+            nob = json.loads(out)
+            next(x for x in nob["findings"] if x["id"] == f["id"])["status"] = "unknown"
+            if not all(r.ok for r in compare(tree.name, obs, out, json.dumps(nob))):
+                failures.append(f"{tree.name}: unknown from nobody for {f['id']} should be accepted")
+        wrong = json.loads(out)
+        lvl = next(x for x in wrong["findings"] if x["id"] == "lockdown-runtime")
+        other = "none" if obs.get("lockdown") != "none" else "integrity"
+        lvl["evidence"] = [f"lockdown=[{other}]"]
+        if all(r.ok for r in compare(tree.name, obs, json.dumps(wrong), None)):
+            failures.append(f"{tree.name}: wrong lockdown level in evidence not caught")
+    for f in failures:
+        print("self-test:", f)
+    print(f"e2e self-test: {'FAILED' if failures else 'ok'}")
+    return 1 if failures else 0
+
+
 def print_report(results: list[dict]) -> tuple[int, int]:
     bad = errors = 0
     w = max([len(r["scenario"]) for r in results] + [8])
@@ -207,6 +248,7 @@ def main() -> int:
     g.add_argument("--kharden", type=Path, default=os.environ.get("KHARDEN_BIN"))
     g.add_argument("--fake", action="store_true", help="use fake-kharden.sh (driver self-test)")
     ap.add_argument("--offline", action="store_true", help="check committed snapshot trees, no QEMU")
+    ap.add_argument("--self-test", action="store_true", help="check the comparison itself, no QEMU")
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--only", default=".", help="regex on scenario names")
     ap.add_argument("--timeout", type=int, default=240, help="per boot")
@@ -214,6 +256,8 @@ def main() -> int:
                     help="see testbed.py --ours-signer; 'none' to skip the module signed by our key")
     ap.add_argument("--report", type=Path, help="write the full results as JSON")
     a = ap.parse_args()
+    if a.self_test:
+        return self_test()
     kharden = (HERE / "fake-kharden.sh") if a.fake else a.kharden
     if kharden is None:
         kharden = testbed.REPO / "target" / "release" / "kharden"
