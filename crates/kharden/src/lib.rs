@@ -3,4 +3,8 @@
 //! `probe` reads facts under a root, `policy` holds rules as data, `audit` evaluates them
 //! (pure), `report` renders findings. `cli` is the thin layer the binary calls.
 
+pub mod audit;
 pub mod cli;
+pub mod policy;
+pub mod probe;
+pub mod report;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod modsign;
 
 /// What a command concluded; `main` alone turns it into an exit status.
@@ -25,7 +26,11 @@ impl Outcome {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "kharden", version, about = "Audit and harden a Linux kernel's security tunables")]
+#[command(
+    name = "kharden",
+    version,
+    about = "Audit and harden a Linux kernel's security tunables"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -33,6 +38,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Judge the kernel's security tunables (build config, command line, sysctls, live state).
+    Audit(audit::AuditArgs),
+    /// List the rules of a profile.
+    Rules(audit::RulesArgs),
+    /// Explain one rule in full: why, what it breaks, how to fix.
+    Explain(audit::ExplainArgs),
     /// Module signing and kernel-exact signature verification.
     #[command(subcommand)]
     Modsign(modsign::ModsignCommand),
@@ -40,6 +51,9 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Audit(args) => audit::audit(args),
+        Command::Rules(args) => audit::rules(args),
+        Command::Explain(args) => audit::explain(args),
         Command::Modsign(cmd) => modsign::run(cmd),
     }
 }

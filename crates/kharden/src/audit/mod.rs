@@ -1,0 +1,437 @@
+//! Evaluation: facts × rules → findings. Pure: no I/O, no printing, deterministic order.
+
+use serde::Serialize;
+
+use crate::policy::{Check, Cmp, Leaf, OnAbsent, Profile, Remedy, Rule, Severity, Status};
+use crate::probe::cmdline::kstrtobool;
+use crate::probe::runtime::{boot_lockdown, lockdown_rank};
+use crate::probe::{taint, Facts, KernelInfo, SourceKind, SourceRecord, Value};
+
+pub const SCHEMA: &str = "kharden.audit/1";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub source: SourceKind,
+    pub key: String,
+    pub expected: String,
+    pub actual: Option<String>,
+    pub ok: Option<bool>,
+    /// Where the actual value came from (a path, a build-time default, or why it is unknown).
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub reason: String,
+    pub evidence: Vec<Evidence>,
+    pub remedy: Vec<Remedy>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub unknown: usize,
+    pub not_applicable: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub kernel: KernelInfo,
+    pub profile: String,
+    pub sources: Vec<SourceRecord>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    pub warnings: Vec<String>,
+}
+
+impl Report {
+    pub fn failed(&self) -> bool {
+        self.summary.fail > 0
+    }
+}
+
+pub fn run(profile: &Profile, facts: &Facts) -> Report {
+    let mut findings: Vec<Finding> = profile.rules.iter().map(|r| evaluate(r, facts)).collect();
+    findings.sort_by(|a, b| {
+        (
+            a.area.as_str(),
+            std::cmp::Reverse(a.severity),
+            a.id.as_str(),
+        )
+            .cmp(&(
+                b.area.as_str(),
+                std::cmp::Reverse(b.severity),
+                b.id.as_str(),
+            ))
+    });
+    let mut summary = Summary::default();
+    for f in &findings {
+        match f.status {
+            Status::Pass => summary.pass += 1,
+            Status::Fail => summary.fail += 1,
+            Status::Unknown => summary.unknown += 1,
+            Status::NotApplicable => summary.not_applicable += 1,
+        }
+    }
+    Report {
+        schema: SCHEMA,
+        kernel: facts.kernel.clone(),
+        profile: profile.name.clone(),
+        sources: facts.sources.clone(),
+        findings,
+        summary,
+        warnings: facts.warnings.clone(),
+    }
+}
+
+/// Result of a check: `Some(ok)` or `None` (unknown); `Skipped` when arch/version rule it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Decided(Option<bool>),
+    Skipped,
+}
+
+pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
+    let finding = |status: Status, reason: String, evidence: Vec<Evidence>| Finding {
+        id: rule.id.clone(),
+        title: rule.title.clone(),
+        area: rule.area.clone(),
+        severity: rule.severity,
+        status,
+        reason,
+        evidence,
+        remedy: rule.remedy.clone(),
+    };
+    if let Some(arch) = facts.kernel.arch.as_deref() {
+        if !rule.arch.is_empty() && !rule.arch.iter().any(|a| a == arch) {
+            return finding(
+                Status::NotApplicable,
+                format!(
+                    "applies only to {}; this kernel is {arch}",
+                    rule.arch.join(", ")
+                ),
+                vec![],
+            );
+        }
+    }
+    if let (Some(min), Some(v)) = (rule.min_version, facts.kernel.version) {
+        if v < min {
+            return finding(
+                Status::NotApplicable,
+                format!("needs Linux {}.{} or later", min.0, min.1),
+                vec![],
+            );
+        }
+    }
+    for sc in &rule.shortcuts {
+        let mut ev = Vec::new();
+        if eval(&sc.when, facts, &mut ev) == Outcome::Decided(Some(true)) {
+            let why: Vec<String> = ev
+                .iter()
+                .filter(|e| e.ok == Some(true))
+                .map(describe)
+                .collect();
+            return finding(sc.status, format!("{} ({})", sc.reason, why.join("; ")), ev);
+        }
+    }
+    let mut evidence = Vec::new();
+    let outcome = eval(&rule.check, facts, &mut evidence);
+    let (status, reason) = match outcome {
+        Outcome::Skipped => (
+            Status::NotApplicable,
+            "none of its checks applies to this architecture or version".to_string(),
+        ),
+        Outcome::Decided(Some(true)) => {
+            (Status::Pass, reason_for(&evidence, Some(true), &rule.check))
+        }
+        Outcome::Decided(Some(false)) => (
+            Status::Fail,
+            reason_for(&evidence, Some(false), &rule.check),
+        ),
+        Outcome::Decided(None) => (Status::Unknown, reason_for(&evidence, None, &rule.check)),
+    };
+    finding(status, reason, evidence)
+}
+
+fn reason_for(evidence: &[Evidence], want: Option<bool>, check: &Check) -> String {
+    let picked: Vec<String> = match (want, check) {
+        // An `any` passes on its first satisfied alternative; say which.
+        (Some(true), Check::Any(_)) => evidence
+            .iter()
+            .find(|e| e.ok == Some(true))
+            .map(describe)
+            .into_iter()
+            .collect(),
+        _ => evidence
+            .iter()
+            .filter(|e| e.ok == want)
+            .map(describe)
+            .collect(),
+    };
+    if picked.is_empty() {
+        "no evidence".to_string()
+    } else {
+        picked.join("; ")
+    }
+}
+
+/// One piece of evidence in words: "CONFIG_KEXEC=y", "kernel.kptr_restrict = 0 (...)".
+pub fn describe(e: &Evidence) -> String {
+    let base = match (e.source, e.actual.as_deref()) {
+        (_, None) if e.ok.is_none() => {
+            return format!(
+                "{}: unknown ({})",
+                display_key(e),
+                e.origin.as_deref().unwrap_or("no value")
+            )
+        }
+        (SourceKind::Kconfig, Some("n")) => format!("CONFIG_{} is not set", e.key),
+        (SourceKind::Kconfig, None) => format!("no CONFIG_{} line", e.key),
+        (SourceKind::Kconfig, Some(v)) => format!("CONFIG_{}={v}", e.key),
+        (SourceKind::Cmdline, None) => format!("{} not on the command line", e.key),
+        (SourceKind::Cmdline, Some("")) => format!("{} on the command line", e.key),
+        (SourceKind::Cmdline, Some(v)) => format!("{}={v} on the command line", e.key),
+        (SourceKind::Sysctl, None) => format!("{} does not exist", e.key),
+        (SourceKind::Sysctl, Some(v)) => format!("{} = {v}", e.key),
+        (SourceKind::Runtime, None) => format!("{}: absent", e.key),
+        (SourceKind::Runtime, Some(v)) => format!("{}: {v}", e.key),
+    };
+    match e.origin.as_deref() {
+        Some(o) if o != e.key && !o.is_empty() => format!("{base} ({o})"),
+        _ => base,
+    }
+}
+
+fn display_key(e: &Evidence) -> String {
+    match e.source {
+        SourceKind::Kconfig => format!("CONFIG_{}", e.key),
+        _ => e.key.clone(),
+    }
+}
+
+fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> Outcome {
+    match check {
+        Check::Leaf(leaf) => match eval_leaf(leaf, facts) {
+            Some(e) => {
+                let ok = e.ok;
+                ev.push(e);
+                Outcome::Decided(ok)
+            }
+            None => Outcome::Skipped,
+        },
+        Check::Any(cs) | Check::All(cs) => {
+            let results: Vec<Option<bool>> = cs
+                .iter()
+                .filter_map(|c| match eval(c, facts, ev) {
+                    Outcome::Decided(r) => Some(r),
+                    Outcome::Skipped => None,
+                })
+                .collect();
+            if results.is_empty() {
+                return Outcome::Skipped;
+            }
+            let any = matches!(check, Check::Any(_));
+            Outcome::Decided(if any {
+                if results.contains(&Some(true)) {
+                    Some(true)
+                } else if results.iter().all(|r| *r == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                }
+            } else if results.contains(&Some(false)) {
+                Some(false)
+            } else if results.iter().all(|r| *r == Some(true)) {
+                Some(true)
+            } else {
+                None
+            })
+        }
+    }
+}
+
+/// Evaluate one leaf; `None` when its arch/version conditions rule it out for this kernel.
+fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
+    if let Some(arch) = facts.kernel.arch.as_deref() {
+        if !leaf.arch.is_empty() && !leaf.arch.iter().any(|a| a == arch) {
+            return None;
+        }
+    }
+    if let Some(v) = facts.kernel.version {
+        if leaf.min_version.is_some_and(|m| v < m) || leaf.max_version.is_some_and(|m| v > m) {
+            return None;
+        }
+    }
+    let mut e = Evidence {
+        source: leaf.source,
+        key: leaf.key.clone(),
+        expected: leaf.cmp.expected(),
+        actual: None,
+        ok: None,
+        origin: None,
+    };
+    match leaf.source {
+        SourceKind::Kconfig => match facts.kconfig() {
+            None => e.origin = Some(facts.kconfig_origin.clone()),
+            Some(cfg) => match cfg.get(&leaf.key) {
+                Some(v) => {
+                    e.actual = Some(v.to_string());
+                    e.ok = compare_kconfig(&leaf.cmp, Some(v));
+                }
+                None => {
+                    e.ok = absent(leaf, || compare_kconfig(&leaf.cmp, None));
+                    if e.ok.is_none() {
+                        e.origin = Some(format!("the config has no CONFIG_{} line", leaf.key));
+                    }
+                }
+            },
+        },
+        SourceKind::Cmdline => match facts.cmdline.cmdline() {
+            None => e.origin = Some(facts.cmdline.origin()),
+            Some(c) => {
+                let value: Option<String> = if leaf.key == "lockdown" {
+                    // Every valid lockdown= raises the level; the highest one counts.
+                    let (level, _) = boot_lockdown(None, Some(c));
+                    c.last("lockdown").map(|_| level)
+                } else {
+                    c.last(&leaf.key)
+                        .map(|p| p.value.clone().unwrap_or_default())
+                };
+                if value.is_none() && c.only_after_dashes(&leaf.key) {
+                    e.origin = Some("appears only after `--`, where the kernel ignores it".into());
+                } else if matches!(facts.cmdline, crate::probe::CmdlineFact::Default { .. }) {
+                    e.origin = Some("no command line given".into());
+                }
+                e.ok = compare_cmdline(&leaf.cmp, value.as_deref());
+                e.actual = value;
+            }
+        },
+        SourceKind::Sysctl => {
+            let v = facts
+                .sysctl
+                .get(&leaf.key)
+                .cloned()
+                .unwrap_or(Value::unknown("not read"));
+            value_leaf(leaf, &v, &mut e);
+        }
+        SourceKind::Runtime => match facts.runtime.get(&leaf.key) {
+            Some(f) => {
+                e.key = f.path.clone();
+                value_leaf(leaf, &f.value, &mut e);
+            }
+            None => e.origin = Some("not read".into()),
+        },
+    }
+    if let Some(note) = &leaf.note {
+        e.origin = Some(match e.origin.take() {
+            Some(o) => format!("{o}; {note}"),
+            None => note.clone(),
+        });
+    }
+    Some(e)
+}
+
+fn absent(leaf: &Leaf, compare: impl FnOnce() -> Option<bool>) -> Option<bool> {
+    match leaf.on_absent {
+        OnAbsent::Compare => compare(),
+        OnAbsent::Pass => Some(true),
+        OnAbsent::Fail => Some(false),
+        OnAbsent::Unknown => None,
+    }
+}
+
+fn value_leaf(leaf: &Leaf, v: &Value, e: &mut Evidence) {
+    match v {
+        Value::Known { value, origin } => {
+            e.actual = Some(match &leaf.cmp {
+                Cmp::TaintClear(_) => describe_taint(value),
+                _ => value.clone(),
+            });
+            e.ok = compare_value(&leaf.cmp, value);
+            e.origin = Some(origin.clone());
+        }
+        Value::Absent { origin } => {
+            e.ok = absent(leaf, || Some(false));
+            e.origin = Some(origin.clone());
+        }
+        Value::Unknown { reason } => e.origin = Some(reason.clone()),
+    }
+}
+
+fn describe_taint(value: &str) -> String {
+    match value.trim().parse::<u64>() {
+        Ok(0) => "0 (not tainted)".to_string(),
+        Ok(mask) => format!("{mask} ({})", taint::decode(mask).join(", ")),
+        Err(_) => value.to_string(),
+    }
+}
+
+fn number(s: &str) -> Option<i64> {
+    let s = s.trim();
+    match s.strip_prefix("0x") {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// Order two values: numerically, or as lockdown levels.
+fn order(actual: &str, bound: &str) -> Option<std::cmp::Ordering> {
+    if let (Some(a), Some(b)) = (number(actual), number(bound)) {
+        return Some(a.cmp(&b));
+    }
+    Some(lockdown_rank(actual)?.cmp(&lockdown_rank(bound)?))
+}
+
+fn compare_value(cmp: &Cmp, v: &str) -> Option<bool> {
+    Some(match cmp {
+        Cmp::Is(want) => match (number(v), number(want)) {
+            (Some(a), Some(b)) => a == b,
+            _ => v == want,
+        },
+        Cmp::OneOf(list) => list
+            .iter()
+            .any(|w| compare_value(&Cmp::Is(w.clone()), v) == Some(true)),
+        Cmp::AtLeast(b) => order(v, b)?.is_ge(),
+        Cmp::AtMost(b) => order(v, b)?.is_le(),
+        Cmp::Contains(item) => v.split(',').map(str::trim).any(|x| x == item),
+        Cmp::TaintClear(letters) => {
+            let mask: u64 = v.trim().parse().ok()?;
+            letters
+                .iter()
+                .filter_map(|l| taint::bit_of(*l))
+                .all(|bit| mask & (1 << bit) == 0)
+        }
+    })
+}
+
+fn compare_kconfig(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
+    let v = v.unwrap_or("n");
+    match cmp {
+        Cmp::Is(want) => Some(match want.as_str() {
+            "off" | "n" => v == "n",
+            "on" => v == "y" || v == "m",
+            other => v == other,
+        }),
+        other => compare_value(other, v),
+    }
+}
+
+fn compare_cmdline(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
+    match (cmp, v) {
+        (Cmp::Is(w), v) if w == "absent" => Some(v.is_none()),
+        (Cmp::Is(w), v) if w == "present" => Some(v.is_some()),
+        (_, None) => Some(false),
+        (Cmp::Is(w), Some(v)) if w == "true" => {
+            Some(kstrtobool(if v.is_empty() { None } else { Some(v) }) == Some(true))
+        }
+        (Cmp::Is(w), Some(v)) if w == "false" => Some(kstrtobool(Some(v)) == Some(false)),
+        (cmp, Some(v)) => compare_value(cmp, v),
+    }
+}

@@ -1,0 +1,149 @@
+//! `kharden audit`, `kharden rules`, `kharden explain`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use super::Outcome;
+use crate::policy::builtin;
+use crate::probe::{self, ProbeOptions};
+use crate::report;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Read everything under this directory instead of / (a snapshot of another host).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// Kernel config to judge (plain, gzip, xz or zstd). Default: found on the host.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Kernel command line to judge. Default: /proc/cmdline.
+    #[arg(long, value_name = "FILE")]
+    pub cmdline: Option<PathBuf>,
+    /// Output of `sysctl -a` to judge. Default: /proc/sys.
+    #[arg(long, value_name = "FILE")]
+    pub sysctl: Option<PathBuf>,
+    /// Use only the files given; judge the rest by the build-time defaults of the config.
+    #[arg(long)]
+    pub no_live: bool,
+    /// Built-in profile.
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// List passing and not-applicable rules too.
+    #[arg(long)]
+    pub all: bool,
+    /// Show evidence and fixes for each rule.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Exit 0 even when rules fail (for reports).
+    #[arg(long)]
+    pub exit_zero: bool,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
+    // Parse and validate everything before reading the host.
+    let profile = builtin::load(&args.profile)?;
+    let opts = ProbeOptions {
+        root: args.root.clone(),
+        config: args.config.clone(),
+        cmdline: args.cmdline.clone(),
+        sysctl: args.sysctl.clone(),
+        live: !args.no_live,
+    };
+    let facts = probe::collect(&opts, &profile.sysctl_keys())?;
+    let report = crate::audit::run(&profile, &facts);
+    let text = match args.format {
+        Format::Json => report::json::render(&report),
+        Format::Human => report::human::render(
+            &report,
+            report::human::Options {
+                color: use_color(args.color),
+                all: args.all,
+                verbose: args.verbose,
+            },
+        ),
+    };
+    write_stdout(&text)?;
+    Ok(if report.failed() && !args.exit_zero {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+pub fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .context("writing to stdout")?;
+    out.flush().context("writing to stdout")?;
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+pub fn rules(args: RulesArgs) -> anyhow::Result<Outcome> {
+    let profile = builtin::load(&args.profile)?;
+    let text = match args.format {
+        Format::Json => report::rules::list_json(&profile),
+        Format::Human => report::rules::list_human(&profile),
+    };
+    write_stdout(&text)?;
+    Ok(Outcome::Clean)
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule id, as listed by `kharden rules`.
+    pub id: String,
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+}
+
+pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
+    let profile = builtin::load(&args.profile)?;
+    let rule = profile.rule(&args.id).with_context(|| {
+        format!(
+            "no rule {:?} in profile {} (see `kharden rules`)",
+            args.id, profile.name
+        )
+    })?;
+    write_stdout(&report::rules::explain(rule))?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,252 @@
+//! Checks: leaves that compare one fact with an expectation, combined with `any` / `all`.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+
+use crate::probe::runtime::{lockdown_rank, RUNTIME_FACTS};
+use crate::probe::SourceKind;
+
+/// A check as written in a rule file: either a combinator or a leaf (validated by `compile`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckDef {
+    any: Option<Vec<CheckDef>>,
+    all: Option<Vec<CheckDef>>,
+    kconfig: Option<String>,
+    cmdline: Option<String>,
+    sysctl: Option<String>,
+    runtime: Option<String>,
+    is: Option<String>,
+    one_of: Option<Vec<String>>,
+    at_least: Option<toml::Value>,
+    at_most: Option<toml::Value>,
+    contains: Option<String>,
+    taint_clear: Option<Vec<String>>,
+    absent: Option<OnAbsent>,
+    arch: Option<Vec<String>>,
+    min_version: Option<String>,
+    max_version: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    Any(Vec<Check>),
+    All(Vec<Check>),
+    Leaf(Leaf),
+}
+
+/// How a leaf judges a fact that does not exist (a config line, sysctl or file that is missing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnAbsent {
+    /// Compare as usual (a missing config option counts as "not set").
+    Compare,
+    Pass,
+    Fail,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaf {
+    pub source: SourceKind,
+    pub key: String,
+    pub cmp: Cmp,
+    pub on_absent: OnAbsent,
+    pub arch: Vec<String>,
+    pub min_version: Option<(u32, u32, u32)>,
+    pub max_version: Option<(u32, u32, u32)>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmp {
+    /// kconfig: `y`, `m`, `n`/`off` (not set or missing), `on` (y or m), or a literal value.
+    /// cmdline: `present`, `absent`, `true`, `false` (kernel boolean spellings) or a literal.
+    Is(String),
+    OneOf(Vec<String>),
+    /// Numeric, or by lockdown level.
+    AtLeast(String),
+    AtMost(String),
+    /// Membership in a comma-separated list.
+    Contains(String),
+    /// Taint letters that must be clear in kernel.tainted.
+    TaintClear(Vec<char>),
+}
+
+impl Cmp {
+    /// What the rule expects, for the report.
+    pub fn expected(&self) -> String {
+        match self {
+            Cmp::Is(v) => match v.as_str() {
+                "off" => "not set".into(),
+                "on" => "y or m".into(),
+                other => other.into(),
+            },
+            Cmp::OneOf(vs) => format!("one of {}", vs.join(", ")),
+            Cmp::AtLeast(v) => format!(">= {v}"),
+            Cmp::AtMost(v) => format!("<= {v}"),
+            Cmp::Contains(v) => format!("contains {v}"),
+            Cmp::TaintClear(letters) => format!(
+                "taint {} clear",
+                letters
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl Check {
+    pub fn collect_keys(&self, source: SourceKind, out: &mut BTreeSet<String>) {
+        match self {
+            Check::Any(cs) | Check::All(cs) => cs.iter().for_each(|c| c.collect_keys(source, out)),
+            Check::Leaf(l) if l.source == source => {
+                out.insert(l.key.clone());
+            }
+            Check::Leaf(_) => {}
+        }
+    }
+
+    pub fn leaves(&self) -> Vec<&Leaf> {
+        match self {
+            Check::Any(cs) | Check::All(cs) => cs.iter().flat_map(|c| c.leaves()).collect(),
+            Check::Leaf(l) => vec![l],
+        }
+    }
+}
+
+fn scalar(v: &toml::Value) -> Option<String> {
+    match v {
+        toml::Value::String(s) => Some(s.clone()),
+        toml::Value::Integer(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+/// Validate a check definition; problems are pushed to `errs` and a placeholder returned.
+pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
+    let combinators = def.any.is_some() as u8 + def.all.is_some() as u8;
+    let sources: Vec<(SourceKind, &String)> = [
+        (SourceKind::Kconfig, &def.kconfig),
+        (SourceKind::Cmdline, &def.cmdline),
+        (SourceKind::Sysctl, &def.sysctl),
+        (SourceKind::Runtime, &def.runtime),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
+    .collect();
+    if combinators + sources.len() as u8 != 1 {
+        errs.push(
+            "a check needs exactly one of any, all, kconfig, cmdline, sysctl, runtime".into(),
+        );
+        return Check::All(vec![]);
+    }
+    if let Some(list) = def.any.as_ref().or(def.all.as_ref()) {
+        if list.is_empty() {
+            errs.push("an any/all list is empty".into());
+        }
+        let compiled: Vec<Check> = list.iter().map(|c| compile(c, errs)).collect();
+        return if def.any.is_some() {
+            Check::Any(compiled)
+        } else {
+            Check::All(compiled)
+        };
+    }
+    let (source, key) = sources[0];
+    let cmps: Vec<Cmp> = [
+        def.is.clone().map(Cmp::Is),
+        def.one_of.clone().map(Cmp::OneOf),
+        def.at_least
+            .as_ref()
+            .map(|v| Cmp::AtLeast(scalar(v).unwrap_or_default())),
+        def.at_most
+            .as_ref()
+            .map(|v| Cmp::AtMost(scalar(v).unwrap_or_default())),
+        def.contains.clone().map(Cmp::Contains),
+        def.taint_clear
+            .as_ref()
+            .map(|ls| Cmp::TaintClear(ls.iter().filter_map(|l| l.chars().next()).collect())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let at = format!("{} {key:?}", source.as_str());
+    if cmps.len() != 1 {
+        errs.push(format!(
+            "{at}: needs exactly one of is, one_of, at_least, at_most, contains, taint_clear"
+        ));
+        return Check::All(vec![]);
+    }
+    let cmp = cmps.into_iter().next().expect("one comparison");
+    match source {
+        SourceKind::Kconfig => {
+            if key.starts_with("CONFIG_") || key.is_empty() {
+                errs.push(format!("{at}: write the option without the CONFIG_ prefix"));
+            }
+        }
+        SourceKind::Runtime => {
+            if !RUNTIME_FACTS.iter().any(|(n, _)| n == key) {
+                let known: Vec<&str> = RUNTIME_FACTS.iter().map(|(n, _)| *n).collect();
+                errs.push(format!(
+                    "{at}: unknown runtime fact (known: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        SourceKind::Sysctl => {
+            if key.contains('/') || !key.contains('.') {
+                errs.push(format!(
+                    "{at}: sysctl keys are dotted (kernel.kptr_restrict)"
+                ));
+            }
+        }
+        SourceKind::Cmdline => {}
+    }
+    match &cmp {
+        Cmp::AtLeast(v) | Cmp::AtMost(v)
+            if v.parse::<i64>().is_err() && lockdown_rank(v).is_none() =>
+        {
+            errs.push(format!(
+                "{at}: at_least/at_most needs a number or a lockdown level"
+            ));
+        }
+        Cmp::TaintClear(_) if key != "kernel.tainted" => {
+            errs.push(format!(
+                "{at}: taint_clear applies to sysctl kernel.tainted"
+            ));
+        }
+        Cmp::TaintClear(ls) => {
+            for l in ls {
+                if crate::probe::taint::bit_of(*l).is_none() {
+                    errs.push(format!("{at}: unknown taint letter {l:?}"));
+                }
+            }
+        }
+        _ => {}
+    }
+    let version = |v: &Option<String>, errs: &mut Vec<String>| {
+        v.as_ref().and_then(|s| {
+            let parsed = crate::probe::kconfig::parse_version(s);
+            if parsed.is_none() {
+                errs.push(format!("{at}: {s:?} is not a version"));
+            }
+            parsed
+        })
+    };
+    let min_version = version(&def.min_version, errs);
+    let max_version = version(&def.max_version, errs);
+    Check::Leaf(Leaf {
+        source,
+        key: key.clone(),
+        cmp,
+        on_absent: def.absent.unwrap_or(OnAbsent::Compare),
+        arch: def.arch.clone().unwrap_or_default(),
+        min_version,
+        max_version,
+        note: def.note.clone(),
+    })
+}

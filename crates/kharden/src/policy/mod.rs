@@ -1,0 +1,287 @@
+//! Policy as data: rule files (TOML) embedded in the binary, parsed, then validated with every
+//! problem collected at once, then handed to the evaluator.
+
+pub mod builtin;
+pub mod check;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+pub use check::{Check, Cmp, Leaf, OnAbsent};
+
+use crate::probe::SourceKind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+    NotApplicable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Unknown => "unknown",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Remedy {
+    pub source: String,
+    pub text: String,
+}
+
+/// A condition that settles a rule before its main check (e.g. "no module support: pass").
+#[derive(Debug, Clone)]
+pub struct Shortcut {
+    pub when: Check,
+    pub status: Status,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub severity: Severity,
+    pub rationale: String,
+    pub breaks: String,
+    /// Where sources of advice disagree, what this rule follows and why.
+    pub decision: Option<String>,
+    pub references: Vec<String>,
+    pub arch: Vec<String>,
+    pub min_version: Option<(u32, u32, u32)>,
+    pub shortcuts: Vec<Shortcut>,
+    pub check: Check,
+    pub remedy: Vec<Remedy>,
+    /// The file the rule came from (`policies/modules.toml`).
+    pub file: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub rules: Vec<Rule>,
+}
+
+impl Profile {
+    /// Sysctl keys the rules read (so the probe reads exactly those).
+    pub fn sysctl_keys(&self) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        for rule in &self.rules {
+            for sc in &rule.shortcuts {
+                sc.when.collect_keys(SourceKind::Sysctl, &mut keys);
+            }
+            rule.check.collect_keys(SourceKind::Sysctl, &mut keys);
+        }
+        keys
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Problems found in a policy file, all of them, each with its location.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .problems.join("; "))]
+pub struct PolicyError {
+    pub problems: Vec<String>,
+}
+
+// ---- file format -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RuleDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDef {
+    id: String,
+    title: String,
+    area: String,
+    severity: Severity,
+    rationale: String,
+    breaks: String,
+    #[serde(default)]
+    decision: Option<String>,
+    #[serde(default)]
+    references: Vec<String>,
+    #[serde(default)]
+    arch: Vec<String>,
+    #[serde(default)]
+    min_version: Option<String>,
+    #[serde(default)]
+    shortcut: Vec<ShortcutDef>,
+    check: check::CheckDef,
+    #[serde(default)]
+    remedy: Vec<RemedyDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShortcutDef {
+    when: check::CheckDef,
+    status: Status,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemedyDef {
+    source: String,
+    text: String,
+}
+
+/// Line and column (1-based) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+pub const KNOWN_ARCHES: &[&str] = &["x86_64", "x86_32", "arm64", "arm", "riscv"];
+
+/// Parse and validate one rule file. `name` is used in messages.
+pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        let loc = e
+            .span()
+            .map(|s| {
+                let (l, c) = line_col(text, s.start);
+                format!(":{l}:{c}")
+            })
+            .unwrap_or_default();
+        PolicyError {
+            problems: vec![format!("{name}{loc}: {}", e.message())],
+        }
+    })?;
+    let mut problems = Vec::new();
+    let mut rules = Vec::new();
+    for spanned in file.rule {
+        let (l, c) = line_col(text, spanned.span().start);
+        let at = format!("{name}:{l}:{c}");
+        let def = spanned.into_inner();
+        let mut p = |msg: String| problems.push(format!("{at}: rule {:?}: {msg}", def.id));
+        if def.id.is_empty()
+            || !def
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            p("id must be lowercase letters, digits and '-'".into());
+        }
+        for (field, v) in [
+            ("title", &def.title),
+            ("rationale", &def.rationale),
+            ("breaks", &def.breaks),
+            ("area", &def.area),
+        ] {
+            if v.trim().is_empty() {
+                p(format!("{field} is empty"));
+            }
+        }
+        for a in &def.arch {
+            if !KNOWN_ARCHES.contains(&a.as_str()) {
+                p(format!(
+                    "unknown arch {a:?} (known: {})",
+                    KNOWN_ARCHES.join(", ")
+                ));
+            }
+        }
+        let min_version = match &def.min_version {
+            Some(v) => match crate::probe::kconfig::parse_version(v) {
+                Some(v) => Some(v),
+                None => {
+                    p(format!("min_version {v:?} is not a version"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let mut errs = Vec::new();
+        let check = check::compile(&def.check, &mut errs);
+        let shortcuts: Vec<Shortcut> = def
+            .shortcut
+            .iter()
+            .map(|s| Shortcut {
+                when: check::compile(&s.when, &mut errs),
+                status: s.status,
+                reason: s.reason.clone(),
+            })
+            .collect();
+        for e in errs {
+            p(e);
+        }
+        for r in &def.remedy {
+            if !["kconfig", "cmdline", "sysctl", "runtime"].contains(&r.source.as_str()) {
+                p(format!(
+                    "remedy source {:?} is not kconfig, cmdline, sysctl or runtime",
+                    r.source
+                ));
+            }
+        }
+        rules.push(Rule {
+            id: def.id,
+            title: def.title,
+            area: def.area,
+            severity: def.severity,
+            rationale: def.rationale.trim().to_string(),
+            breaks: def.breaks.trim().to_string(),
+            decision: def.decision.map(|d| d.trim().to_string()),
+            references: def.references,
+            arch: def.arch,
+            min_version,
+            shortcuts,
+            check,
+            remedy: def
+                .remedy
+                .into_iter()
+                .map(|r| Remedy {
+                    source: r.source,
+                    text: r.text,
+                })
+                .collect(),
+            file: name.to_string(),
+        });
+    }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(PolicyError { problems })
+    }
+}

@@ -1,0 +1,154 @@
+//! The fact types every source produces, live or offline. A fact that could not be read is a
+//! value too (`Unknown` with the reason), never a guess.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::cmdline::Cmdline;
+use super::kconfig::KConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Kconfig,
+    Cmdline,
+    Sysctl,
+    Runtime,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Kconfig => "kconfig",
+            SourceKind::Cmdline => "cmdline",
+            SourceKind::Sysctl => "sysctl",
+            SourceKind::Runtime => "runtime",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    Read,
+    Missing,
+    Unreadable,
+    NotUsed,
+}
+
+/// Where one kind of fact came from, for the report's `sources` list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceRecord {
+    pub kind: SourceKind,
+    pub origin: String,
+    pub status: SourceStatus,
+    pub detail: Option<String>,
+}
+
+/// One resolved value with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// Read (or derived from a stated build-time default): `origin` says which.
+    Known { value: String, origin: String },
+    /// The interface does not exist on this kernel (the feature is not built).
+    Absent { origin: String },
+    /// Could not be determined; `reason` tells the user why.
+    Unknown { reason: String },
+}
+
+impl Value {
+    pub fn known(value: impl Into<String>, origin: impl Into<String>) -> Value {
+        Value::Known {
+            value: value.into(),
+            origin: origin.into(),
+        }
+    }
+
+    pub fn unknown(reason: impl Into<String>) -> Value {
+        Value::Unknown {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn as_known(&self) -> Option<&str> {
+        match self {
+            Value::Known { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// A runtime fact: the path it was read from (the evidence key) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeFact {
+    pub path: String,
+    pub value: Value,
+}
+
+/// The command line as known to the audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdlineFact {
+    Known {
+        cmdline: Cmdline,
+        origin: String,
+    },
+    /// Offline with no command line given: judged as an empty one (the build-time defaults).
+    Default {
+        reason: String,
+    },
+    Unknown {
+        reason: String,
+    },
+}
+
+impl CmdlineFact {
+    pub fn cmdline(&self) -> Option<&Cmdline> {
+        static EMPTY: Cmdline = Cmdline {
+            params: Vec::new(),
+            init_args: Vec::new(),
+        };
+        match self {
+            CmdlineFact::Known { cmdline, .. } => Some(cmdline),
+            CmdlineFact::Default { .. } => Some(&EMPTY),
+            CmdlineFact::Unknown { .. } => None,
+        }
+    }
+
+    pub fn origin(&self) -> String {
+        match self {
+            CmdlineFact::Known { origin, .. } => origin.clone(),
+            CmdlineFact::Default { reason } | CmdlineFact::Unknown { reason } => reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct KernelInfo {
+    pub release: Option<String>,
+    pub arch: Option<String>,
+    #[serde(skip)]
+    pub version: Option<(u32, u32, u32)>,
+}
+
+/// Everything the evaluation may look at.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub kernel: KernelInfo,
+    pub live: bool,
+    pub sources: Vec<SourceRecord>,
+    pub kconfig: Result<KConfig, String>,
+    pub kconfig_origin: String,
+    pub cmdline: CmdlineFact,
+    pub sysctl: BTreeMap<String, Value>,
+    /// Keyed by the runtime fact's name (`lockdown`, `sig_enforce`, ...).
+    pub runtime: BTreeMap<String, RuntimeFact>,
+    /// Problems that did not stop the audit (malformed config lines, version mismatch, ...).
+    pub warnings: Vec<String>,
+}
+
+impl Facts {
+    pub fn kconfig(&self) -> Option<&KConfig> {
+        self.kconfig.as_ref().ok()
+    }
+}

@@ -1,0 +1,646 @@
+//! Live kernel state (lockdown, module signature enforcement, Secure Boot, KASLR, pointer
+//! visibility, LSMs) read from securityfs, sysfs, efivarfs and procfs under a root, or derived
+//! from the build configuration and command line when auditing offline. Paths, formats and
+//! semantics: see docs/audit-facts.md.
+
+use std::collections::BTreeMap;
+
+use super::cmdline::{kstrtobool, Cmdline};
+use super::facts::{RuntimeFact, Value};
+use super::kconfig::KConfig;
+use super::root::{io_reason, Root};
+
+pub const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
+pub const LSM: &str = "/sys/kernel/security/lsm";
+pub const SIG_ENFORCE: &str = "/sys/module/module/parameters/sig_enforce";
+pub const EFI_DIR: &str = "/sys/firmware/efi";
+pub const SECURE_BOOT_VAR: &str =
+    "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+pub const SETUP_MODE_VAR: &str =
+    "/sys/firmware/efi/efivars/SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c";
+pub const MOK_SB_STATE_VAR: &str =
+    "/sys/firmware/efi/efivars/MokSBStateRT-605dab50-e046-4300-abb6-3dd810dd8b23";
+pub const BOOT_PARAMS: &str = "/sys/kernel/boot_params/data";
+pub const KALLSYMS: &str = "/proc/kallsyms";
+pub const CMDLINE: &str = "/proc/cmdline";
+
+/// `boot_params.secure_boot` (arch/x86/include/uapi/asm/bootparam.h).
+const BP_SECURE_BOOT: usize = 0x1ec;
+/// `boot_params.hdr.loadflags`; bit 1 is KASLR_FLAG.
+const BP_LOADFLAGS: usize = 0x211;
+const KASLR_FLAG: u8 = 1 << 1;
+
+/// The runtime facts rules may name, with the values each can take.
+pub const RUNTIME_FACTS: &[(&str, &str)] = &[
+    ("lockdown", "none | integrity | confidentiality"),
+    ("lsm", "comma-separated list of active LSMs"),
+    ("sig_enforce", "Y | N"),
+    ("secure_boot", "enabled | disabled | setup_mode | not_efi"),
+    ("kaslr", "in_effect | off"),
+    (
+        "kallsyms",
+        "hidden | visible (kernel addresses as an unprivileged reader sees them)",
+    ),
+];
+
+pub const LOCKDOWN_LEVELS: &[&str] = &["none", "integrity", "confidentiality"];
+
+pub fn lockdown_rank(level: &str) -> Option<usize> {
+    LOCKDOWN_LEVELS.iter().position(|l| *l == level)
+}
+
+/// `none [integrity] confidentiality` → `integrity`.
+pub fn parse_lockdown(text: &str) -> Option<String> {
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
+        .filter(|l| lockdown_rank(l).is_some())
+        .map(str::to_string)
+}
+
+/// The level a kernel boots with before userspace can raise it: the Kconfig choice, raised
+/// by every valid `lockdown=` argument (the kernel only ever raises it).
+pub fn boot_lockdown(cfg: Option<&KConfig>, cmdline: Option<&Cmdline>) -> (String, String) {
+    let mut level = "none";
+    let mut origin = "no LOCK_DOWN_KERNEL_FORCE_INTEGRITY/CONFIDENTIALITY".to_string();
+    if let Some(cfg) = cfg {
+        if cfg.enabled("LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY") {
+            level = "confidentiality";
+            origin = "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y".into();
+        } else if cfg.enabled("LOCK_DOWN_KERNEL_FORCE_INTEGRITY") {
+            level = "integrity";
+            origin = "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y".into();
+        }
+    }
+    if let Some(c) = cmdline {
+        for p in c.all("lockdown") {
+            let v = p.value.as_deref().unwrap_or("");
+            // lockdown= accepts only these two words; anything else is -EINVAL and ignored.
+            if matches!(v, "integrity" | "confidentiality")
+                && lockdown_rank(v) > lockdown_rank(level)
+            {
+                level = if v == "integrity" {
+                    "integrity"
+                } else {
+                    "confidentiality"
+                };
+                origin = format!("command line lockdown={v}");
+            }
+        }
+    }
+    (level.to_string(), origin)
+}
+
+/// Whether the boot configuration enforces module signatures before userspace runs.
+fn boot_sig_enforce(cfg: &KConfig, cmdline: Option<&Cmdline>) -> (bool, String) {
+    if cfg.enabled("MODULE_SIG_FORCE") {
+        return (true, "CONFIG_MODULE_SIG_FORCE=y".into());
+    }
+    if let Some(p) = cmdline.and_then(|c| c.last("module.sig_enforce")) {
+        // bool_enable_only: a false value cannot clear the build default.
+        if kstrtobool(p.value.as_deref()) == Some(true) {
+            return (true, "command line module.sig_enforce".into());
+        }
+    }
+    (false, "CONFIG_MODULE_SIG_FORCE is not set".into())
+}
+
+/// The LSM list the kernel would initialise: `lsm=` (or CONFIG_LSM), keeping only LSMs built in.
+fn boot_lsm_list(cfg: &KConfig, cmdline: Option<&Cmdline>) -> (String, String) {
+    let (list, origin) = match cmdline
+        .and_then(|c| c.last("lsm"))
+        .and_then(|p| p.value.clone())
+    {
+        Some(v) => (v, "command line lsm=".to_string()),
+        None => (
+            cfg.get("LSM").unwrap_or("").to_string(),
+            "CONFIG_LSM".to_string(),
+        ),
+    };
+    let built = |name: &str| -> bool {
+        let opt = match name {
+            "lockdown" => "SECURITY_LOCKDOWN_LSM",
+            "yama" => "SECURITY_YAMA",
+            "loadpin" => "SECURITY_LOADPIN",
+            "safesetid" => "SECURITY_SAFESETID",
+            "integrity" => "INTEGRITY",
+            "apparmor" => "SECURITY_APPARMOR",
+            "selinux" => "SECURITY_SELINUX",
+            "smack" => "SECURITY_SMACK",
+            "tomoyo" => "SECURITY_TOMOYO",
+            "bpf" => "BPF_LSM",
+            "landlock" => "SECURITY_LANDLOCK",
+            "ipe" => "SECURITY_IPE",
+            "ima" => "IMA",
+            "evm" => "EVM",
+            _ => return true,
+        };
+        cfg.enabled(opt)
+    };
+    let mut active: Vec<&str> = vec![];
+    if cfg.enabled("SECURITY") {
+        active.push("capability");
+    }
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if built(name) && !active.contains(&name) {
+            active.push(name);
+        }
+    }
+    (
+        active.join(","),
+        format!("derived from {origin} and the LSMs built in"),
+    )
+}
+
+/// x86_64 link-time address of `_text`: __START_KERNEL_map + ALIGN(PHYSICAL_START, PHYSICAL_ALIGN).
+fn x86_64_link_text(cfg: Option<&KConfig>) -> u64 {
+    let num = |name: &str, default: u64| {
+        cfg.and_then(|c| c.get(name))
+            .and_then(|v| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+            .unwrap_or(default)
+    };
+    let start = num("PHYSICAL_START", 0x100_0000);
+    let align = num("PHYSICAL_ALIGN", 0x20_0000).max(1);
+    0xffff_ffff_8000_0000u64 + start.div_ceil(align) * align
+}
+
+/// Inputs shared by the live reader and the offline derivation.
+pub struct Context<'a> {
+    pub kconfig: Option<&'a KConfig>,
+    pub cmdline: Option<&'a Cmdline>,
+    pub sysctl: &'a BTreeMap<String, Value>,
+    pub arch: Option<&'a str>,
+}
+
+fn fact(path: &str, value: Value) -> RuntimeFact {
+    RuntimeFact {
+        path: path.to_string(),
+        value,
+    }
+}
+
+/// Offline: what the kernel does at boot when nothing changes it, from config and command line.
+pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
+    let mut out = BTreeMap::new();
+    let no_cfg = "no kernel config given";
+    let Some(cfg) = ctx.kconfig else {
+        for (name, _) in RUNTIME_FACTS {
+            let path = default_path(name);
+            out.insert(
+                name.to_string(),
+                fact(
+                    path,
+                    Value::unknown(format!("{no_cfg} and no live state read")),
+                ),
+            );
+        }
+        return out;
+    };
+    let bd = |s: String| format!("build-time default: {s}");
+
+    // Lockdown.
+    let lockdown = if !cfg.enabled("SECURITY_LOCKDOWN_LSM") {
+        Value::Absent {
+            origin: "CONFIG_SECURITY_LOCKDOWN_LSM is not set".into(),
+        }
+    } else {
+        let (level, origin) = boot_lockdown(Some(cfg), ctx.cmdline);
+        let mut origin = bd(origin);
+        if level == "none" && cfg.enabled("LOCK_DOWN_IN_EFI_SECURE_BOOT") {
+            origin.push_str(
+                "; integrity only if booted with Secure Boot (LOCK_DOWN_IN_EFI_SECURE_BOOT)",
+            );
+        }
+        Value::known(level, origin)
+    };
+    out.insert("lockdown".into(), fact(LOCKDOWN, lockdown));
+
+    let lsm = if cfg.enabled("SECURITY") {
+        let (list, origin) = boot_lsm_list(cfg, ctx.cmdline);
+        Value::known(list, bd(origin))
+    } else {
+        Value::Absent {
+            origin: "CONFIG_SECURITY is not set".into(),
+        }
+    };
+    out.insert("lsm".into(), fact(LSM, lsm));
+
+    let sig = if !cfg.enabled("MODULE_SIG") {
+        Value::Absent {
+            origin: "CONFIG_MODULE_SIG is not set".into(),
+        }
+    } else {
+        let (on, origin) = boot_sig_enforce(cfg, ctx.cmdline);
+        Value::known(if on { "Y" } else { "N" }, bd(origin))
+    };
+    out.insert("sig_enforce".into(), fact(SIG_ENFORCE, sig));
+
+    out.insert(
+        "secure_boot".into(),
+        fact(
+            SECURE_BOOT_VAR,
+            Value::unknown("firmware state: only visible on a live host or snapshot"),
+        ),
+    );
+
+    let kaslr = kaslr_from_boot_config(ctx).unwrap_or_else(|| {
+        Value::known(
+            "in_effect",
+            bd("CONFIG_RANDOMIZE_BASE=y and no nokaslr on the command line".into()),
+        )
+    });
+    let kaslr_path = if ctx.arch.is_some_and(|a| a.starts_with("x86")) {
+        BOOT_PARAMS
+    } else {
+        KALLSYMS
+    };
+    out.insert("kaslr".into(), fact(kaslr_path, kaslr));
+
+    out.insert(
+        "kallsyms".into(),
+        fact(KALLSYMS, kallsyms_from_sysctls(ctx.sysctl)),
+    );
+    out
+}
+
+fn default_path(name: &str) -> &'static str {
+    match name {
+        "lockdown" => LOCKDOWN,
+        "lsm" => LSM,
+        "sig_enforce" => SIG_ENFORCE,
+        "secure_boot" => SECURE_BOOT_VAR,
+        _ => KALLSYMS,
+    }
+}
+
+/// `off` when the build or the command line rules KASLR out; `None` when they allow it.
+fn kaslr_from_boot_config(ctx: &Context) -> Option<Value> {
+    if let Some(c) = ctx.cmdline {
+        if c.last("nokaslr").is_some() {
+            return Some(Value::known("off", "nokaslr on the command line"));
+        }
+    }
+    match ctx.kconfig {
+        Some(cfg) if !cfg.enabled("RANDOMIZE_BASE") => {
+            Some(Value::known("off", "CONFIG_RANDOMIZE_BASE is not set"))
+        }
+        _ => None,
+    }
+}
+
+/// What `/proc/kallsyms` shows a reader without CAP_SYSLOG (kallsyms_show_value()):
+/// addresses only when kptr_restrict is 0 and perf_event_paranoid <= 1.
+fn kallsyms_from_sysctls(sysctl: &BTreeMap<String, Value>) -> Value {
+    let get = |k: &str| sysctl.get(k).cloned().unwrap_or(Value::unknown("not read"));
+    let kptr = get("kernel.kptr_restrict");
+    let Some(kptr_v) = kptr.as_known().and_then(|v| v.parse::<i64>().ok()) else {
+        return Value::unknown(format!(
+            "kernel.kptr_restrict unknown ({})",
+            describe(&kptr)
+        ));
+    };
+    if kptr_v >= 1 {
+        return Value::known(
+            "hidden",
+            format!("derived: kernel.kptr_restrict={kptr_v} hides addresses from readers without CAP_SYSLOG"),
+        );
+    }
+    let paranoid = get("kernel.perf_event_paranoid");
+    match paranoid.as_known().and_then(|v| v.parse::<i64>().ok()) {
+        Some(p) if p <= 1 => Value::known(
+            "visible",
+            format!("derived: kernel.kptr_restrict=0 and kernel.perf_event_paranoid={p} (<= 1) show addresses to everyone"),
+        ),
+        Some(p) => Value::known(
+            "hidden",
+            format!("derived: kernel.kptr_restrict=0 but kernel.perf_event_paranoid={p} (>= 2) hides kallsyms addresses"),
+        ),
+        None if matches!(paranoid, Value::Absent { .. }) => Value::known(
+            "hidden",
+            "derived: kernel.kptr_restrict=0 and no perf events: addresses need CAP_SYSLOG",
+        ),
+        None => Value::unknown(format!(
+            "kernel.perf_event_paranoid unknown ({})",
+            describe(&paranoid)
+        )),
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Known { value, origin } => format!("{value} from {origin}"),
+        Value::Absent { origin } => format!("absent: {origin}"),
+        Value::Unknown { reason } => reason.clone(),
+    }
+}
+
+/// Live: read every runtime fact under `root`. `euid` is the auditing process's effective uid
+/// when auditing this very host (so a direct observation of /proc/kallsyms means something).
+pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<String, RuntimeFact> {
+    let mut out = BTreeMap::new();
+    let securityfs_mounted = root.exists(LSM) || root.is_dir_nonempty("/sys/kernel/security");
+    let not_mounted = "securityfs not mounted: mount -t securityfs securityfs /sys/kernel/security";
+
+    // Lockdown.
+    let lockdown = match root.read_text(LOCKDOWN) {
+        Ok(text) => match parse_lockdown(&text) {
+            Some(level) => Value::known(level, LOCKDOWN),
+            None => Value::unknown(format!("unexpected content {:?}", clip(&text))),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if securityfs_mounted {
+                Value::Absent {
+                    origin: "securityfs has no lockdown file: the Lockdown LSM is not active"
+                        .into(),
+                }
+            } else if ctx
+                .kconfig
+                .is_some_and(|c| !c.enabled("SECURITY_LOCKDOWN_LSM"))
+            {
+                Value::Absent {
+                    origin: "CONFIG_SECURITY_LOCKDOWN_LSM is not set".into(),
+                }
+            } else {
+                // The level can only be raised after boot, so the boot level is a lower bound.
+                let (level, origin) = boot_lockdown(ctx.kconfig, ctx.cmdline);
+                if level != "none" && ctx.kconfig.is_some() {
+                    Value::known(
+                        level,
+                        format!("at least this, from {origin} ({not_mounted})"),
+                    )
+                } else {
+                    Value::unknown(not_mounted)
+                }
+            }
+        }
+        Err(e) => Value::unknown(io_reason(&e)),
+    };
+    out.insert("lockdown".into(), fact(LOCKDOWN, lockdown));
+
+    let lsm = match root.read_text(LSM) {
+        Ok(text) => Value::known(text, LSM),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match ctx.kconfig {
+            Some(cfg) if cfg.enabled("SECURITY") => {
+                let (list, origin) = boot_lsm_list(cfg, ctx.cmdline);
+                Value::known(list, format!("{origin} ({not_mounted})"))
+            }
+            Some(_) => Value::Absent {
+                origin: "CONFIG_SECURITY is not set".into(),
+            },
+            None => Value::unknown(not_mounted),
+        },
+        Err(e) => Value::unknown(io_reason(&e)),
+    };
+    out.insert("lsm".into(), fact(LSM, lsm));
+
+    let sig = match root.read_text(SIG_ENFORCE) {
+        Ok(v) if v == "Y" || v == "N" => Value::known(v, SIG_ENFORCE),
+        Ok(v) => Value::unknown(format!("unexpected content {:?}", clip(&v))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if root.exists("/sys/module") {
+                Value::Absent {
+                    origin:
+                        "no sig_enforce parameter: the kernel is built without CONFIG_MODULE_SIG"
+                            .into(),
+                }
+            } else {
+                Value::unknown("sysfs not mounted: mount -t sysfs sysfs /sys")
+            }
+        }
+        Err(e) => Value::unknown(io_reason(&e)),
+    };
+    out.insert("sig_enforce".into(), fact(SIG_ENFORCE, sig));
+
+    let (sb_path, sb) = secure_boot(root, ctx.arch);
+    out.insert("secure_boot".into(), fact(sb_path, sb));
+
+    let (kaslr_path, kaslr) = kaslr_live(root, ctx);
+    out.insert("kaslr".into(), fact(kaslr_path, kaslr));
+
+    out.insert(
+        "kallsyms".into(),
+        fact(KALLSYMS, kallsyms_live(root, ctx, euid)),
+    );
+    out
+}
+
+fn clip(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// efivarfs `SecureBoot`/`SetupMode` (4 attribute bytes, then the value), shim's `MokSBStateRT`,
+/// then on x86 the unprivileged `boot_params.secure_boot` byte.
+fn secure_boot(root: &Root, arch: Option<&str>) -> (&'static str, Value) {
+    if !root.exists(EFI_DIR) {
+        if root.exists("/sys/firmware") {
+            return (
+                EFI_DIR,
+                Value::known(
+                    "not_efi",
+                    "no /sys/firmware/efi: booted without UEFI, so Secure Boot cannot be on",
+                ),
+            );
+        }
+        return (
+            EFI_DIR,
+            Value::unknown("sysfs not mounted: mount -t sysfs sysfs /sys"),
+        );
+    }
+    let var = |path: &str| -> Result<Option<(u32, u8)>, String> {
+        match root.read_limited(path, 4096) {
+            Ok(b) if b.len() >= 5 => Ok(Some((u32::from_le_bytes([b[0], b[1], b[2], b[3]]), b[4]))),
+            Ok(b) => Err(format!("{path}: {} bytes, expected at least 5", b.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{path}: {}", io_reason(&e))),
+        }
+    };
+    match var(SECURE_BOOT_VAR) {
+        Ok(Some((_, sb))) => {
+            let setup = var(SETUP_MODE_VAR).ok().flatten().map(|(_, v)| v);
+            let mok = var(MOK_SB_STATE_VAR).ok().flatten();
+            let value = if sb == 0 {
+                Value::known("disabled", format!("{SECURE_BOOT_VAR} = 0"))
+            } else if setup == Some(1) {
+                Value::known(
+                    "setup_mode",
+                    format!(
+                        "{SETUP_MODE_VAR} = 1: the platform is in setup mode, nothing is enforced"
+                    ),
+                )
+            } else if let Some((attr, 1)) = mok.filter(|(attr, _)| attr & 1 == 0) {
+                let _ = attr;
+                Value::known(
+                    "disabled",
+                    format!("{MOK_SB_STATE_VAR} = 1: shim validation is disabled"),
+                )
+            } else {
+                Value::known("enabled", format!("{SECURE_BOOT_VAR} = {sb}"))
+            };
+            return (SECURE_BOOT_VAR, value);
+        }
+        Ok(None) => {}
+        Err(reason) => return (SECURE_BOOT_VAR, Value::unknown(reason)),
+    }
+    if arch.is_none_or(|a| a.starts_with("x86")) {
+        if let Ok(bp) = root.read_limited(BOOT_PARAMS, 1 << 16) {
+            if let Some(&b) = bp.get(BP_SECURE_BOOT) {
+                let path = "/sys/kernel/boot_params/data[0x1ec]";
+                return match b {
+                    3 => (
+                        BOOT_PARAMS,
+                        Value::known(
+                            "enabled",
+                            format!("{path} = 3 (efi_secureboot_mode_enabled)"),
+                        ),
+                    ),
+                    2 => (
+                        BOOT_PARAMS,
+                        Value::known(
+                            "disabled",
+                            format!("{path} = 2 (efi_secureboot_mode_disabled)"),
+                        ),
+                    ),
+                    _ => (
+                        BOOT_PARAMS,
+                        Value::unknown(format!(
+                            "{path} = {b}: firmware did not report a mode; efivarfs not mounted"
+                        )),
+                    ),
+                };
+            }
+        }
+    }
+    (
+        SECURE_BOOT_VAR,
+        Value::unknown(
+            "efivarfs not mounted: mount -t efivarfs efivarfs /sys/firmware/efi/efivars",
+        ),
+    )
+}
+
+/// KASLR in effect now: `_text` in /proc/kallsyms against the link address (x86_64, needs
+/// CAP_SYSLOG), then the KASLR flag the decompressor leaves in boot_params (x86, unprivileged),
+/// then what the build and command line allow.
+fn kaslr_live(root: &Root, ctx: &Context) -> (&'static str, Value) {
+    let arch = ctx.arch.unwrap_or("");
+    if arch == "x86_64" {
+        if let Some(addr) = kallsyms_symbol(root, "_text").filter(|a| *a != 0) {
+            let link = x86_64_link_text(ctx.kconfig);
+            let v = if addr == link {
+                Value::known(
+                    "off",
+                    format!(
+                        "_text at {addr:#x}, the link-time address: the kernel was not relocated"
+                    ),
+                )
+            } else {
+                Value::known(
+                    "in_effect",
+                    format!("_text at {addr:#x}, link-time {link:#x}"),
+                )
+            };
+            return (KALLSYMS, v);
+        }
+    }
+    if arch.starts_with("x86") {
+        if let Ok(bp) = root.read_limited(BOOT_PARAMS, 1 << 16) {
+            if let Some(&flags) = bp.get(BP_LOADFLAGS) {
+                let v = if flags & KASLR_FLAG != 0 {
+                    Value::known("in_effect", format!("boot_params loadflags {flags:#04x}: KASLR_FLAG set by the decompressor"))
+                } else {
+                    Value::known("off", format!("boot_params loadflags {flags:#04x}: KASLR_FLAG clear, the kernel was not randomised at boot"))
+                };
+                return (BOOT_PARAMS, v);
+            }
+        }
+    }
+    if let Some(v) = kaslr_from_boot_config(ctx) {
+        return (CMDLINE, v);
+    }
+    (
+        KALLSYMS,
+        Value::unknown("no runtime signal readable: _text in /proc/kallsyms needs root, and /sys/kernel/boot_params exists only on x86"),
+    )
+}
+
+/// Address of `symbol` in /proc/kallsyms, reading no more than the first few MiB.
+fn kallsyms_symbol(root: &Root, symbol: &str) -> Option<u64> {
+    let data = root.read_prefix(KALLSYMS, 8 << 20).ok()?;
+    let text = String::from_utf8_lossy(&data);
+    text.lines().find_map(|line| {
+        let mut it = line.split_whitespace();
+        let addr = it.next()?;
+        let _kind = it.next()?;
+        (it.next()? == symbol).then(|| u64::from_str_radix(addr, 16).ok())?
+    })
+}
+
+fn kallsyms_live(root: &Root, ctx: &Context, euid: Option<u32>) -> Value {
+    // An unprivileged auditor on the host sees what any unprivileged reader sees.
+    if let Some(uid) = euid.filter(|u| *u != 0) {
+        if let Ok(data) = root.read_prefix(KALLSYMS, 64 << 10) {
+            let text = String::from_utf8_lossy(&data);
+            let mut lines = text
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .peekable();
+            if lines.peek().is_some() {
+                let visible = lines.any(|a| !a.trim_start_matches('0').is_empty());
+                return Value::known(
+                    if visible { "visible" } else { "hidden" },
+                    format!("observed: /proc/kallsyms read as uid {uid}"),
+                );
+            }
+        }
+    }
+    kallsyms_from_sysctls(ctx.sysctl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockdown_file_format() {
+        assert_eq!(
+            parse_lockdown("none [integrity] confidentiality").as_deref(),
+            Some("integrity")
+        );
+        assert_eq!(
+            parse_lockdown("[none] integrity confidentiality").as_deref(),
+            Some("none")
+        );
+        assert_eq!(parse_lockdown("none integrity"), None);
+    }
+
+    #[test]
+    fn boot_lockdown_only_rises() {
+        let cfg = KConfig::parse(b"CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n").unwrap();
+        let c = Cmdline::parse("lockdown=none lockdown=bogus");
+        assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "integrity");
+        let c = Cmdline::parse("lockdown=confidentiality lockdown=integrity");
+        assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "confidentiality");
+    }
+
+    #[test]
+    fn link_address_default() {
+        assert_eq!(x86_64_link_text(None), 0xffff_ffff_8100_0000);
+    }
+
+    #[test]
+    fn kallsyms_visibility_follows_kallsyms_show_value() {
+        let mk = |k: &str, p: &str| {
+            let mut m = BTreeMap::new();
+            m.insert("kernel.kptr_restrict".to_string(), Value::known(k, "t"));
+            m.insert(
+                "kernel.perf_event_paranoid".to_string(),
+                Value::known(p, "t"),
+            );
+            kallsyms_from_sysctls(&m).as_known().map(str::to_string)
+        };
+        assert_eq!(mk("0", "1").as_deref(), Some("visible"));
+        assert_eq!(mk("0", "-1").as_deref(), Some("visible"));
+        assert_eq!(mk("0", "2").as_deref(), Some("hidden"));
+        assert_eq!(mk("1", "-1").as_deref(), Some("hidden"));
+        assert_eq!(mk("2", "0").as_deref(), Some("hidden"));
+    }
+}

@@ -1,0 +1,143 @@
+//! Human output: grouped by area, one line per rule, evidence and remedies with `-v`.
+
+use std::fmt::Write;
+
+use crate::audit::{describe, Report};
+use crate::policy::Status;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    pub color: bool,
+    /// Show passing and not-applicable findings too.
+    pub all: bool,
+    pub verbose: bool,
+}
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn status(&self, s: Status) -> String {
+        let (label, code) = match s {
+            Status::Pass => ("PASS", "32"),
+            Status::Fail => ("FAIL", "1;31"),
+            Status::Unknown => ("UNKN", "33"),
+            Status::NotApplicable => ("N/A ", "2"),
+        };
+        self.wrap(code, label)
+    }
+    fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.wrap("2", t)
+    }
+}
+
+pub fn render(report: &Report, opts: Options) -> String {
+    let p = Paint(opts.color);
+    let mut out = String::new();
+    let kernel = match (&report.kernel.release, &report.kernel.arch) {
+        (Some(r), Some(a)) => format!("{r} ({a})"),
+        (Some(r), None) => r.clone(),
+        (None, Some(a)) => match report.kernel.version {
+            Some((x, y, z)) => format!("Linux {x}.{y}.{z} config ({a})"),
+            None => format!("unknown release ({a})"),
+        },
+        (None, None) => "unknown kernel".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{} {kernel}, profile {}",
+        p.bold("kharden audit:"),
+        report.profile
+    );
+    for s in &report.sources {
+        let detail = s
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        let status = serde_json::to_value(s.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<8} {} [{status}]{}",
+            s.kind.as_str(),
+            s.origin,
+            p.dim(&detail)
+        );
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "  {} {w}", p.wrap("33", "warning:"));
+    }
+    let mut area = "";
+    for f in &report.findings {
+        let shown = opts.all || matches!(f.status, Status::Fail | Status::Unknown);
+        if !shown {
+            continue;
+        }
+        if f.area != area {
+            area = &f.area;
+            let _ = writeln!(out, "\n{}", p.bold(area));
+        }
+        let _ = writeln!(
+            out,
+            "  {} {:<8} {:<26} {}",
+            p.status(f.status),
+            f.severity.as_str(),
+            f.id,
+            f.title
+        );
+        let _ = writeln!(out, "       {}", p.dim(&f.reason));
+        if opts.verbose {
+            for e in &f.evidence {
+                let mark = match e.ok {
+                    Some(true) => "ok ",
+                    Some(false) => "no ",
+                    None => "?  ",
+                };
+                let _ = writeln!(
+                    out,
+                    "       {mark} [{}] {} (expected {})",
+                    e.source.as_str(),
+                    describe(e),
+                    e.expected
+                );
+            }
+            if f.status != Status::Pass {
+                for r in &f.remedy {
+                    let _ = writeln!(out, "       fix [{}] {}", r.source, r.text);
+                }
+            }
+        }
+    }
+    let s = &report.summary;
+    let hidden = if opts.all {
+        String::new()
+    } else {
+        " (use --all to list passing rules, -v for evidence and fixes, `kharden explain ID` for the why)".into()
+    };
+    let _ = writeln!(
+        out,
+        "\n{} {} fail, {} unknown, {} pass, {} not applicable{hidden}",
+        p.bold("summary:"),
+        if s.fail > 0 {
+            p.wrap("1;31", &s.fail.to_string())
+        } else {
+            s.fail.to_string()
+        },
+        s.unknown,
+        s.pass,
+        s.not_applicable
+    );
+    out
+}

@@ -1,0 +1,5 @@
+//! Emitters: findings → bytes. No decisions here, only rendering.
+
+pub mod human;
+pub mod json;
+pub mod rules;

@@ -1,0 +1,149 @@
+//! Rule documentation: `kharden rules` (list) and `kharden explain ID` (one rule in full).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::policy::{Check, Profile, Rule};
+
+#[derive(Serialize)]
+struct RuleDoc<'a> {
+    id: &'a str,
+    title: &'a str,
+    area: &'a str,
+    severity: &'a str,
+    rationale: &'a str,
+    breaks: &'a str,
+    decision: Option<&'a str>,
+    references: &'a [String],
+    arch: &'a [String],
+    check: String,
+    remedy: &'a [crate::policy::Remedy],
+    file: &'a str,
+}
+
+fn doc(r: &Rule) -> RuleDoc<'_> {
+    RuleDoc {
+        id: &r.id,
+        title: &r.title,
+        area: &r.area,
+        severity: r.severity.as_str(),
+        rationale: &r.rationale,
+        breaks: &r.breaks,
+        decision: r.decision.as_deref(),
+        references: &r.references,
+        arch: &r.arch,
+        check: check_text(&r.check),
+        remedy: &r.remedy,
+        file: &r.file,
+    }
+}
+
+/// A check in one line: `any(CONFIG_MODULE_SIG_FORCE = y, ...)`.
+pub fn check_text(c: &Check) -> String {
+    match c {
+        Check::Any(cs) => format!(
+            "any({})",
+            cs.iter().map(check_text).collect::<Vec<_>>().join(", ")
+        ),
+        Check::All(cs) => format!(
+            "all({})",
+            cs.iter().map(check_text).collect::<Vec<_>>().join(", ")
+        ),
+        Check::Leaf(l) => {
+            let key = match l.source {
+                crate::probe::SourceKind::Kconfig => format!("CONFIG_{}", l.key),
+                crate::probe::SourceKind::Cmdline => format!("cmdline {}", l.key),
+                crate::probe::SourceKind::Sysctl => l.key.clone(),
+                crate::probe::SourceKind::Runtime => format!("runtime {}", l.key),
+            };
+            let mut cond = String::new();
+            if !l.arch.is_empty() {
+                cond.push_str(&format!(" [{}]", l.arch.join("/")));
+            }
+            if let Some(v) = l.min_version {
+                cond.push_str(&format!(" [>= {}.{}]", v.0, v.1));
+            }
+            format!("{key} {}{cond}", l.cmp.expected())
+        }
+    }
+}
+
+pub fn list_json(profile: &Profile) -> String {
+    let docs: Vec<RuleDoc> = profile.rules.iter().map(doc).collect();
+    let mut s = serde_json::to_string_pretty(&serde_json::json!({
+        "schema": "kharden.rules/1",
+        "profile": profile.name,
+        "rules": docs,
+    }))
+    .expect("rules serialise");
+    s.push('\n');
+    s
+}
+
+pub fn list_human(profile: &Profile) -> String {
+    let mut out = format!("profile {}: {}\n\n", profile.name, profile.description);
+    let mut rules: Vec<&Rule> = profile.rules.iter().collect();
+    rules.sort_by(|a, b| (a.area.as_str(), a.id.as_str()).cmp(&(b.area.as_str(), b.id.as_str())));
+    for r in rules {
+        let _ = writeln!(
+            out,
+            "{:<10} {:<26} {:<8} {}",
+            r.area,
+            r.id,
+            r.severity.as_str(),
+            r.title
+        );
+    }
+    out
+}
+
+pub fn explain(r: &Rule) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{} - {}", r.id, r.title);
+    let _ = writeln!(
+        out,
+        "area: {}   severity: {}   defined in: {}",
+        r.area,
+        r.severity.as_str(),
+        r.file
+    );
+    if !r.arch.is_empty() {
+        let _ = writeln!(out, "architectures: {}", r.arch.join(", "));
+    }
+    let _ = writeln!(out, "\nWhy it matters\n{}", indent(&r.rationale));
+    let _ = writeln!(out, "\nWhat enforcing it may break\n{}", indent(&r.breaks));
+    if let Some(d) = &r.decision {
+        let _ = writeln!(out, "\nWhy kharden judges it this way\n{}", indent(d));
+    }
+    let _ = writeln!(out, "\nCheck\n  {}", check_text(&r.check));
+    for s in &r.shortcuts {
+        let _ = writeln!(
+            out,
+            "  {} when {}: {}",
+            s.status.as_str(),
+            check_text(&s.when),
+            s.reason
+        );
+    }
+    if !r.remedy.is_empty() {
+        let _ = writeln!(out, "\nHow to fix");
+        for m in &r.remedy {
+            let _ = writeln!(out, "  [{}] {}", m.source, m.text);
+        }
+    }
+    if !r.references.is_empty() {
+        let _ = writeln!(out, "\nReferences");
+        for x in &r.references {
+            let _ = writeln!(out, "  {x}");
+        }
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
