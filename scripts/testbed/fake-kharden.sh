@@ -3,11 +3,15 @@
 # self-test the e2e driver (scripts/testbed/e2e.py --fake) before the real audit existed.
 # Busybox sh + awk only, so it runs in the guest. Verdicts follow the kernel's own rules:
 #   module-sig-enforced  pass if sig_enforce=Y or lockdown >= integrity (both refuse unsigned)
-#   kptr-restrict        pass if an unprivileged reader gets zeros from /proc/kallsyms:
+#   kptr-restrict        pass if kernel.kptr_restrict >= 1 (%pK zeros for readers without CAP_SYSLOG)
+#   kallsyms-hidden      pass if an unprivileged reader gets zeros from /proc/kallsyms:
 #                        kptr_restrict >= 1, or kptr_restrict = 0 with perf_event_paranoid > 1
 #   kaslr-runtime        pass if _text != 0xffffffff81000000 (root's kallsyms), else
 #                        boot_params loadflags KASLR_FLAG; unknown when neither is readable
 #   lockdown-runtime     pass at integrity or confidentiality
+#   dmesg-restrict       pass if kernel.dmesg_restrict = 1
+#   kexec-load-disabled  pass if kernel.kexec_load_disabled = 1 or lockdown >= integrity
+#   secure-boot          pass if boot_params.secure_boot = 3; not_applicable without EFI
 R=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -31,11 +35,18 @@ sig=$(rd /sys/module/module/parameters/sig_enforce)
 kptr=$(rd /proc/sys/kernel/kptr_restrict)
 perf=$(rd /proc/sys/kernel/perf_event_paranoid)
 text=$(rd /proc/kallsyms | awk '$3 == "_text" {print $1; exit}')
+dm=$(rd /proc/sys/kernel/dmesg_restrict)
+kx=$(rd /proc/sys/kernel/kexec_load_disabled)
+sbb=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=492 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 lf=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=529 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 
 case $lock in none) ls=fail ;; integrity | confidentiality) ls=pass ;; *) ls=unknown ;; esac
 if [ "$sig" = Y ] || [ "$ls" = pass ]; then ms=pass; elif [ "$sig" = N ]; then ms=fail; else ms=unknown; fi
-if [ -z "$kptr" ]; then ks=unknown; elif [ "$kptr" -ge 1 ] || [ "${perf:-0}" -gt 1 ]; then ks=pass; else ks=fail; fi
+if [ -z "$kptr" ]; then ks=unknown; elif [ "$kptr" -ge 1 ]; then ks=pass; else ks=fail; fi
+if [ -z "$kptr" ]; then hs=unknown; elif [ "$kptr" -ge 1 ] || [ "${perf:-0}" -gt 1 ]; then hs=pass; else hs=fail; fi
+case $dm in 1) ds=pass ;; 0) ds=fail ;; *) ds=unknown ;; esac
+if [ "$kx" = 1 ] || [ "$ls" = pass ]; then xs=pass; elif [ "$kx" = 0 ]; then xs=fail; else xs=unknown; fi
+if [ "$sbb" = 3 ]; then ss=pass; elif [ ! -d "$R/sys/firmware/efi" ]; then ss=not_applicable; elif [ -n "$sbb" ]; then ss=fail; else ss=unknown; fi
 if [ -n "$text" ] && [ "$text" != 0000000000000000 ]; then
 	if [ "$text" = ffffffff81000000 ]; then as=fail; else as=pass; fi
 elif [ -n "$lf" ]; then
@@ -44,9 +55,13 @@ else as=unknown; fi
 {
 	printf '{"schema":"kharden.audit/1","generator":"fake-kharden.sh","findings":['
 	finding kaslr-runtime "$as" "_text=${text:-?}" "loadflags=${lf:-?}"; printf ,
-	finding kptr-restrict "$ks" "kernel.kptr_restrict=${kptr:-?}" "kernel.perf_event_paranoid=${perf:-?}"; printf ,
+	finding dmesg-restrict "$ds" "kernel.dmesg_restrict=${dm:-?}"; printf ,
+	finding kallsyms-hidden "$hs" "kernel.kptr_restrict=${kptr:-?}" "kernel.perf_event_paranoid=${perf:-?}"; printf ,
+	finding kexec-load-disabled "$xs" "kernel.kexec_load_disabled=${kx:-?}" "lockdown=[${lock:-?}]"; printf ,
+	finding kptr-restrict "$ks" "kernel.kptr_restrict=${kptr:-?}"; printf ,
 	finding lockdown-runtime "$ls" "lockdown=[${lock:-?}]"; printf ,
-	finding module-sig-enforced "$ms" "sig_enforce=${sig:-?}" "lockdown=[${lock:-?}]"
+	finding module-sig-enforced "$ms" "sig_enforce=${sig:-?}" "lockdown=[${lock:-?}]"; printf ,
+	finding secure-boot "$ss" "boot_params.secure_boot=${sbb:-?}"
 	printf ']}\n'
 } | tr -d '\n'
 echo

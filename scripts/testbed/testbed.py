@@ -261,7 +261,7 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="stage.") as tmp:
         stage = Path(tmp)
-        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "tb/mod"):
+        for d in ("bin", "dev", "proc", "sys", "tmp", "etc", "boot", "tb/mod"):
             (stage / d).mkdir(parents=True, exist_ok=True)
         stage.chmod(0o755)
         (stage / "tmp").chmod(0o1777)
@@ -273,6 +273,8 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Pat
         (stage / "tb" / "tbhelper").chmod(0o755)
         (stage / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
         (stage / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+        # as on an installed system, so kharden in the guest finds the kernel's config
+        shutil.copyfile(k.config, stage / "boot" / k.config.name)
         mod = stage / "tb" / "mod"
         (mod / "debian-signed.ko").write_bytes(k.module("lib/crc7"))
         (mod / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))

@@ -94,6 +94,7 @@ T1=$(cut -d' ' -f1 /proc/uptime)
 
 # 3. kharden runs (as root unless RUN_<i>_UID says otherwise)
 i=1
+set -f # arguments are split on blanks, never globbed
 while [ "$i" -le "${RUN_COUNT:-0}" ]; do
 	eval "args=\$RUN_${i}_ARGS; uid=\$RUN_${i}_UID"
 	if [ -n "$uid" ] && [ "$uid" != 0 ]; then
@@ -106,6 +107,7 @@ while [ "$i" -le "${RUN_COUNT:-0}" ]; do
 	echo $? > "/tmp/run$i.rc"
 	i=$((i + 1))
 done
+set +f
 T2=$(cut -d' ' -f1 /proc/uptime)
 
 # 4. ground truth: what the kernel does (after capture and runs: some of this changes state)
@@ -117,6 +119,9 @@ obs dmesg_restrict "$(cat /proc/sys/kernel/dmesg_restrict)"
 obs perf_event_paranoid "$(cat /proc/sys/kernel/perf_event_paranoid)"
 obs kallsyms_text_root "$(awk '$3 == "_text" {print $1}' /proc/kallsyms)"
 obs kallsyms_text_nobody "$($H runas 65534 /bin/awk '$3 == "_text" {print $1}' /proc/kallsyms)"
+# %pK (kptr_restrict's own subject): the sk column of /proc/net/netlink
+obs pk_netlink_root "$(awk 'NR == 2 {print $1}' /proc/net/netlink)"
+obs pk_netlink_nobody "$($H runas 65534 /bin/awk 'NR == 2 {print $1}' /proc/net/netlink)"
 obs dmesg_nobody "$(res $H runas 65534 $H syslog)"
 obs kexec_load_nobody "$(res $H runas 65534 $H kexec)"
 obs boot_params_secure_boot "$(dd if=/sys/kernel/boot_params/data bs=1 skip=492 count=1 2>/dev/null | hexdump -v -e '1/1 "%u"')"
