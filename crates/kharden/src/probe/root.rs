@@ -135,9 +135,17 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
-        return Err(io::Error::other(format!("larger than {limit} bytes")));
+        return Err(io::Error::other(format!("file is larger than {}", human_size(limit))));
     }
     Ok(buf)
+}
+
+fn human_size(n: u64) -> String {
+    if n >= 1 << 20 && n % (1 << 20) == 0 {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// A short, user-facing reason for an I/O error: "needs root" rather than "os error 13".

@@ -431,7 +431,8 @@ fn clip(s: &str) -> String {
 /// then on x86 the unprivileged `boot_params.secure_boot` byte.
 fn secure_boot(root: &Root, arch: Option<&str>) -> (&'static str, Value) {
     if !root.exists(EFI_DIR) {
-        if root.exists("/sys/firmware") {
+        // sysfs is mounted when /sys/kernel exists; then a missing efi directory is meaningful.
+        if root.exists("/sys/kernel") {
             return (
                 EFI_DIR,
                 Value::known(

@@ -1,0 +1,132 @@
+//! Helpers shared by the CLI tests: run the built binary hermetically, find fixtures.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `kharden` with a clean environment (no colour, no user policy influence).
+pub fn kharden<I, S>(args: I) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kharden");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn json<I, S>(args: I) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let run = kharden(args);
+    assert!(run.code == 0 || run.code == 1, "exit {}: {}", run.code, run.stderr);
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", run.stdout))
+}
+
+/// status of each finding, by rule id.
+pub fn statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn finding<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+/// All snapshot trees captured by the test bed.
+pub fn snapshots() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(fixtures().join("snapshots"))
+        .expect("snapshots dir")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("OBSERVED").exists())
+        .collect();
+    v.sort();
+    v
+}
+
+/// key=value ground truth recorded by the test bed beside each snapshot.
+pub fn observed(snapshot: &Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_to_string(snapshot.join("OBSERVED"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Every committed real config (Debian, distributions, defconfigs).
+pub fn configs() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for dir in ["configs", "configs/distros", "configs/defconfigs"] {
+        for e in std::fs::read_dir(fixtures().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.to_string_lossy().ends_with(".config.xz") {
+                v.push(p);
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Debian's stock config with a fragment merged over it (later lines replace earlier ones),
+/// written into `dir`.
+pub fn merged_config(dir: &Path, base: &Path, fragment: &Path) -> PathBuf {
+    let raw = std::fs::read(base).unwrap();
+    let (_, text) = kdecomp::decompress(&raw, 64 << 20).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let frag = std::fs::read_to_string(fragment).unwrap();
+    let name_of = |l: &str| -> Option<String> {
+        let l = l.trim();
+        let rest = l.strip_prefix("# ").unwrap_or(l).strip_prefix("CONFIG_")?;
+        Some(rest.split(['=', ' ']).next()?.to_string())
+    };
+    let replaced: std::collections::BTreeSet<String> = frag.lines().filter_map(name_of).collect();
+    let mut out: String = text
+        .lines()
+        .filter(|l| name_of(l).is_none_or(|n| !replaced.contains(&n)))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    out.push_str(&frag);
+    let path = dir.join(format!(
+        "merged-{}.config",
+        fragment.file_stem().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&path, out).unwrap();
+    path
+}
