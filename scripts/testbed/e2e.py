@@ -3,14 +3,20 @@
 
 Each scenario boots a Debian kernel under QEMU (testbed.py) with kharden inside, runs
 `kharden audit --format json --exit-zero` as root and as uid 65534, then lets the kernel show
-the truth (scripts/testbed/guest/init.sh writes it to OBSERVED):
+the truth (scripts/testbed/guest/init.sh writes it to OBSERVED), then runs the audit once more
+as root after the test modules were loaded:
 
   module-sig-enforced  kernel: finit_module of an unsigned module is refused
-  kptr-restrict        kernel: uid 65534 reads zeros for _text in /proc/kallsyms
   kaslr-runtime        kernel: root's _text differs from the link address 0xffffffff81000000
                        (KASLR_FLAG in boot_params loadflags when root sees zeros too)
   lockdown-runtime     kernel: open("/dev/mem") is refused (lockdown >= integrity); the level
                        named in kharden's evidence must be the one in securityfs
+  kallsyms-hidden      kernel: uid 65534 reads zeros for _text in /proc/kallsyms
+  kptr-restrict        kernel: uid 65534 reads zeros for a %pK field (/proc/net/netlink sk)
+  dmesg-restrict       kernel: syslog(READ_ALL) as uid 65534 is refused
+  kexec-load-disabled  kernel: kexec_load(0, 0, NULL, 0) as root is refused
+  secure-boot          kernel: boot_params.secure_boot == 3 (fail, or not_applicable without EFI)
+  no-unsigned-module-loaded  kernel: taint bit E (13), before and after the unsigned load
 
 A root verdict must equal the kernel's. An unprivileged verdict may be "unknown" but never the
 wrong pass/fail. --offline runs the same comparison on the committed snapshot trees with kharden
@@ -108,7 +114,17 @@ def truth(obs: dict[str, str]) -> dict[str, tuple[set[str], str]]:
         # off: "fail", or "not_applicable" when the machine did not boot through UEFI at all
         t["secure-boot"] = ({"pass"} if on else ({"fail"} | ({"not_applicable"} if obs.get("efi") == "0" else set())),
                             f"boot_params.secure_boot={sb} (3 = enabled), efi={obs.get('efi')}")
+    t["no-unsigned-module-loaded"] = (
+        {"fail"} if int(obs.get("tainted_before", "0") or 0) & 8192 else {"pass"},
+        f"kernel.tainted={obs.get('tainted_before')} when kharden ran")
     return t
+
+
+def truth_after(obs: dict[str, str]) -> dict[str, tuple[set[str], str]]:
+    """For the run after the module experiments: the unsigned (and our) module's taint."""
+    taint = int(obs.get("tainted_after", "0") or 0)
+    return {"no-unsigned-module-loaded": ({"fail"} if taint & 8192 else {"pass"},
+                                          f"kernel.tainted={taint} after the test module loads")}
 
 
 LEVELS = ("none", "integrity", "confidentiality")
@@ -116,6 +132,9 @@ LEVELS = ("none", "integrity", "confidentiality")
 
 def evidence_level(finding: dict) -> str | None:
     """The lockdown level kharden names, when its evidence names exactly one."""
+    for e in finding.get("evidence", []):
+        if isinstance(e, dict) and "lockdown" in str(e.get("key", "")) and e.get("actual") in LEVELS:
+            return e["actual"]
     text = json.dumps(finding.get("evidence", []))
     bracket = re.findall(r"\[(none|integrity|confidentiality)\]", text)
     if len(set(bracket)) == 1:
@@ -143,11 +162,12 @@ class Row:
     note: str = ""
 
 
-def compare(name: str, obs: dict[str, str], root_out: str, nobody_out: str | None) -> list[Row]:
+def compare(name: str, obs: dict[str, str], root_out: str, nobody_out: str | None,
+            judge=truth) -> list[Row]:
     rows = []
     rf = parse_audit(root_out)
     nf = parse_audit(nobody_out) if nobody_out is not None else {}
-    for rule, (accepted, what) in truth(obs).items():
+    for rule, (accepted, what) in judge(obs).items():
         exp = "|".join(sorted(accepted))
         r = rf.get(rule, {}).get("status", "missing")
         n = nf.get(rule, {}).get("status", "missing") if nobody_out is not None else "-"
@@ -166,10 +186,11 @@ def compare(name: str, obs: dict[str, str], root_out: str, nobody_out: str | Non
 
 def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int) -> dict:
     job = testbed.Job(s.kernel, s.firmware, s.cmdline, s.sysctl, "run",
-                      runs=[(AUDIT_ARGS, 0), (AUDIT_ARGS, 65534)], kharden=kharden,
+                      runs=[(AUDIT_ARGS, 0), (AUDIT_ARGS, 65534), (AUDIT_ARGS, 0, "after")],
+                      kharden=kharden,
                       ours_signer=signer, timeout=timeout)
     res = testbed.boot(job, testbed.workdir_for("e2e-" + s.name))
-    (ro, re_, rrc), (no, ne, nrc) = res.run(1), res.run(2)
+    (ro, re_, rrc), (no, ne, nrc), (ao, ae, arc) = res.run(1), res.run(2), res.run(3)
     out = {"scenario": s.name, "package": res.kernel.package, "version": res.kernel.version,
            "firmware": s.firmware, "cmdline": res.cmdline, "sysctl": s.sysctl,
            "wall_seconds": round(res.wall, 1), "boot_to_init": res.observed.get("uptime_at_init"),
@@ -180,7 +201,13 @@ def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int) -
     nob = no if nrc == 0 else None
     if nrc != 0:
         out["nobody_error"] = f"rc={nrc}: {ne.strip()[:300]}"
-    out["rows"] = [r.__dict__ for r in compare(s.name, res.observed, ro, nob)]
+    rows = compare(s.name, res.observed, ro, nob)
+    if arc != 0:
+        raise RuntimeError(f"{s.name}: kharden (after the module loads) exited {arc}: {ae.strip()[:500]}")
+    for r in compare(s.name, res.observed, ao, None, judge=truth_after):
+        r.rule += " (after loads)"
+        rows.append(r)
+    out["rows"] = [r.__dict__ for r in rows]
     return out
 
 

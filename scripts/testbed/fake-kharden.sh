@@ -12,6 +12,7 @@
 #   dmesg-restrict       pass if kernel.dmesg_restrict = 1
 #   kexec-load-disabled  pass if kernel.kexec_load_disabled = 1 or lockdown >= integrity
 #   secure-boot          pass if boot_params.secure_boot = 3; not_applicable without EFI
+#   no-unsigned-module-loaded  pass if taint bit E (8192) is clear
 R=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -36,6 +37,7 @@ kptr=$(rd /proc/sys/kernel/kptr_restrict)
 perf=$(rd /proc/sys/kernel/perf_event_paranoid)
 text=$(rd /proc/kallsyms | awk '$3 == "_text" {print $1; exit}')
 dm=$(rd /proc/sys/kernel/dmesg_restrict)
+tn=$(rd /proc/sys/kernel/tainted)
 kx=$(rd /proc/sys/kernel/kexec_load_disabled)
 sbb=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=492 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 lf=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=529 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
@@ -44,6 +46,7 @@ case $lock in none) ls=fail ;; integrity | confidentiality) ls=pass ;; *) ls=unk
 if [ "$sig" = Y ] || [ "$ls" = pass ]; then ms=pass; elif [ "$sig" = N ]; then ms=fail; else ms=unknown; fi
 if [ -z "$kptr" ]; then ks=unknown; elif [ "$kptr" -ge 1 ]; then ks=pass; else ks=fail; fi
 if [ -z "$kptr" ]; then hs=unknown; elif [ "$kptr" -ge 1 ] || [ "${perf:-0}" -gt 1 ]; then hs=pass; else hs=fail; fi
+if [ -z "$tn" ]; then us=unknown; elif [ $((tn & 8192)) -ne 0 ]; then us=fail; else us=pass; fi
 case $dm in 1) ds=pass ;; 0) ds=fail ;; *) ds=unknown ;; esac
 if [ "$kx" = 1 ] || [ "$ls" = pass ]; then xs=pass; elif [ "$kx" = 0 ]; then xs=fail; else xs=unknown; fi
 if [ "$sbb" = 3 ]; then ss=pass; elif [ ! -d "$R/sys/firmware/efi" ]; then ss=not_applicable; elif [ -n "$sbb" ]; then ss=fail; else ss=unknown; fi
@@ -61,6 +64,7 @@ else as=unknown; fi
 	finding kptr-restrict "$ks" "kernel.kptr_restrict=${kptr:-?}"; printf ,
 	finding lockdown-runtime "$ls" "lockdown=[${lock:-?}]"; printf ,
 	finding module-sig-enforced "$ms" "sig_enforce=${sig:-?}" "lockdown=[${lock:-?}]"; printf ,
+	finding no-unsigned-module-loaded "$us" "kernel.tainted=${tn:-?}"; printf ,
 	finding secure-boot "$ss" "boot_params.secure_boot=${sbb:-?}"
 	printf ']}\n'
 } | tr -d '\n'

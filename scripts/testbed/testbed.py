@@ -301,7 +301,8 @@ class Job:
     cmdline: str = ""
     sysctl: list[str] = field(default_factory=list)  # runtime writes before capture/runs
     mode: str = "capture"  # capture | run
-    runs: list[tuple[list[str], int]] = field(default_factory=list)  # (kharden args, uid)
+    # (kharden args, uid[, "before" | "after" the module/kexec experiments])
+    runs: list[tuple] = field(default_factory=list)
     kharden: Path | None = None
     ours_ko: Path | None = None  # a module for this kernel signed with our key, or
     ours_signer: str | None = None  # a command "... {in} {out}" that signs the kernel's crc7.ko
@@ -354,8 +355,10 @@ def job_cpio(job: Job, path: Path) -> None:
     def q(s: str) -> str:
         return "'" + s.replace("'", "'\\''") + "'"
     lines = [f"MODE={job.mode}", f"SYSCTL_PRE={q(' '.join(job.sysctl))}", f"RUN_COUNT={len(job.runs)}"]
-    for i, (args, uid) in enumerate(job.runs, 1):
-        lines += [f"RUN_{i}_ARGS={q(' '.join(args))}", f"RUN_{i}_UID={uid}"]
+    for i, run in enumerate(job.runs, 1):
+        args, uid = run[0], run[1]
+        phase = run[2] if len(run) > 2 else "before"
+        lines += [f"RUN_{i}_ARGS={q(' '.join(args))}", f"RUN_{i}_UID={uid}", f"RUN_{i}_PHASE={phase}"]
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="job.") as tmp:
         (Path(tmp) / "tb").mkdir()
         (Path(tmp) / "tb" / "job").write_text("\n".join(lines) + "\n")

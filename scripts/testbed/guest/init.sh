@@ -16,7 +16,7 @@ mount -t tmpfs tmpfs /tmp
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 T0=$(cut -d' ' -f1 /proc/uptime)
 
-# The job: MODE (capture|run|both), SYSCTL_PRE, RUN_COUNT, RUN_<i>_ARGS, RUN_<i>_UID
+# The job: MODE (capture|run), SYSCTL_PRE, RUN_COUNT, RUN_<i>_{ARGS,UID,PHASE}
 MODE=capture
 if [ -r /tb/job ]; then . /tb/job; else echo "tb: /tb/job missing" > /dev/console; fi
 
@@ -92,22 +92,28 @@ else
 fi
 T1=$(cut -d' ' -f1 /proc/uptime)
 
-# 3. kharden runs (as root unless RUN_<i>_UID says otherwise)
-i=1
-set -f # arguments are split on blanks, never globbed
-while [ "$i" -le "${RUN_COUNT:-0}" ]; do
-	eval "args=\$RUN_${i}_ARGS; uid=\$RUN_${i}_UID"
-	if [ -n "$uid" ] && [ "$uid" != 0 ]; then
-		# shellcheck disable=SC2086
-		$H runas "$uid" /tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
-	else
-		# shellcheck disable=SC2086
-		/tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
-	fi
-	echo $? > "/tmp/run$i.rc"
-	i=$((i + 1))
-done
-set +f
+# 3. kharden runs (as root unless RUN_<i>_UID says otherwise; RUN_<i>_PHASE=after runs once the
+#    experiments below have changed the kernel, e.g. to see the taint of the unsigned module)
+run_phase() {
+	i=1
+	set -f # arguments are split on blanks, never globbed
+	while [ "$i" -le "${RUN_COUNT:-0}" ]; do
+		eval "args=\$RUN_${i}_ARGS; uid=\$RUN_${i}_UID; phase=\${RUN_${i}_PHASE:-before}"
+		if [ "$phase" = "$1" ]; then
+			if [ -n "$uid" ] && [ "$uid" != 0 ]; then
+				# shellcheck disable=SC2086
+				$H runas "$uid" /tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
+			else
+				# shellcheck disable=SC2086
+				/tb/kharden $args > "/tmp/run$i.out" 2> "/tmp/run$i.err"
+			fi
+			echo $? > "/tmp/run$i.rc"
+		fi
+		i=$((i + 1))
+	done
+	set +f
+}
+run_phase before
 T2=$(cut -d' ' -f1 /proc/uptime)
 
 # 4. ground truth: what the kernel does (after capture and runs: some of this changes state)
@@ -154,6 +160,7 @@ else
 	obs insmod_ours absent
 fi
 obs tainted_after "$(cat /proc/sys/kernel/tainted)"
+run_phase after
 obs kexec_load_root "$(res $H kexec)"
 T3=$(cut -d' ' -f1 /proc/uptime)
 obs uptime_capture_done "$T1"
