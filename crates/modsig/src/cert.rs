@@ -27,8 +27,12 @@ impl PublicKey {
     pub fn describe(&self) -> String {
         match self {
             PublicKey::Rsa { bits, .. } => format!("RSA-{bits}"),
-            PublicKey::Ec { curve: Curve::P256, .. } => "ECDSA P-256".into(),
-            PublicKey::Ec { curve: Curve::P384, .. } => "ECDSA P-384".into(),
+            PublicKey::Ec {
+                curve: Curve::P256, ..
+            } => "ECDSA P-256".into(),
+            PublicKey::Ec {
+                curve: Curve::P384, ..
+            } => "ECDSA P-384".into(),
             PublicKey::Other { algorithm } => algorithm.clone(),
         }
     }
@@ -66,7 +70,9 @@ impl Certificate {
                 .map(|b| Self::from_der(&b.data))
                 .collect::<Result<Vec<_>, _>>()?;
             if certs.is_empty() {
-                return Err(Error::Certificate("no CERTIFICATE block in the PEM data".into()));
+                return Err(Error::Certificate(
+                    "no CERTIFICATE block in the PEM data".into(),
+                ));
             }
             Ok(certs)
         } else {
@@ -150,8 +156,10 @@ fn parse(data: &[u8]) -> Result<Certificate, DerError> {
             x.optional(der::BOOLEAN)?;
             let value = x.read(der::OCTET_STRING, "extnValue is not an OCTET STRING")?;
             if id == oid::SUBJECT_KEY_ID {
-                let kid = der::parse_one(value.content)?
-                    .expect(der::OCTET_STRING, "subjectKeyIdentifier is not an OCTET STRING")?;
+                let kid = der::parse_one(value.content)?.expect(
+                    der::OCTET_STRING,
+                    "subjectKeyIdentifier is not an OCTET STRING",
+                )?;
                 subject_key_id = Some(kid.content.to_vec());
             }
         }

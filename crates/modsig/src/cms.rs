@@ -115,7 +115,9 @@ impl SignerInfo<'_> {
 pub fn parse(data: &[u8]) -> Result<SignedData<'_>, DerError> {
     let ci = der::parse_one(data)?.expect(der::SEQUENCE, "ContentInfo is not a SEQUENCE")?;
     let mut r = ci.reader();
-    let content_type = r.read(der::OID, "ContentInfo.contentType is not an OID")?.content;
+    let content_type = r
+        .read(der::OID, "ContentInfo.contentType is not an OID")?
+        .content;
     if content_type != oid::SIGNED_DATA {
         // Nothing else can be parsed; the caller reports the type.
         return Ok(SignedData {
@@ -139,7 +141,9 @@ pub fn parse(data: &[u8]) -> Result<SignedData<'_>, DerError> {
     let mut digest_algorithms = Vec::new();
     let mut ar = algs.reader();
     while !ar.is_empty() {
-        digest_algorithms.push(algorithm_oid(ar.read(der::SEQUENCE, "AlgorithmIdentifier")?)?);
+        digest_algorithms.push(algorithm_oid(
+            ar.read(der::SEQUENCE, "AlgorithmIdentifier")?,
+        )?);
     }
     let eci = r.read(der::SEQUENCE, "encapContentInfo is not a SEQUENCE")?;
     let mut ecr = eci.reader();
@@ -160,7 +164,9 @@ pub fn parse(data: &[u8]) -> Result<SignedData<'_>, DerError> {
     let mut signers = Vec::new();
     let mut ir = infos.reader();
     while !ir.is_empty() {
-        signers.push(parse_signer_info(ir.read(der::SEQUENCE, "SignerInfo is not a SEQUENCE")?)?);
+        signers.push(parse_signer_info(
+            ir.read(der::SEQUENCE, "SignerInfo is not a SEQUENCE")?,
+        )?);
     }
     Ok(SignedData {
         content_type,
@@ -175,7 +181,9 @@ pub fn parse(data: &[u8]) -> Result<SignedData<'_>, DerError> {
 
 fn algorithm_oid<'a>(alg: Tlv<'a>) -> Result<&'a [u8], DerError> {
     let mut r = alg.reader();
-    let o = r.read(der::OID, "AlgorithmIdentifier.algorithm is not an OID")?.content;
+    let o = r
+        .read(der::OID, "AlgorithmIdentifier.algorithm is not an OID")?
+        .content;
     if !r.is_empty() {
         r.any()?; // parameters
     }
@@ -187,25 +195,25 @@ fn parse_signer_info(si: Tlv<'_>) -> Result<SignerInfo<'_>, DerError> {
     let mut r = si.reader();
     let version = der::small_uint(r.read(der::INTEGER, "SignerInfo.version")?.content);
     let sid_tlv = r.any()?;
-    let sid = match sid_tlv.tag {
-        der::SEQUENCE => {
-            let mut sr = sid_tlv.reader();
-            let issuer = sr.read(der::SEQUENCE, "issuer Name is not a SEQUENCE")?;
-            let serial = sr.read(der::INTEGER, "serialNumber is not an INTEGER")?;
-            sr.finish("trailing data in issuerAndSerialNumber")?;
-            SignerId::IssuerSerial {
-                issuer: issuer.raw.to_vec(),
-                serial: serial.content.to_vec(),
+    let sid =
+        match sid_tlv.tag {
+            der::SEQUENCE => {
+                let mut sr = sid_tlv.reader();
+                let issuer = sr.read(der::SEQUENCE, "issuer Name is not a SEQUENCE")?;
+                let serial = sr.read(der::INTEGER, "serialNumber is not an INTEGER")?;
+                sr.finish("trailing data in issuerAndSerialNumber")?;
+                SignerId::IssuerSerial {
+                    issuer: issuer.raw.to_vec(),
+                    serial: serial.content.to_vec(),
+                }
             }
-        }
-        t if t == ctx_prim(0) => SignerId::SubjectKeyId(sid_tlv.content.to_vec()),
-        _ => {
-            return Err(DerError {
-                what: "SignerInfo.sid is neither issuerAndSerialNumber nor [0] subjectKeyIdentifier",
+            t if t == ctx_prim(0) => SignerId::SubjectKeyId(sid_tlv.content.to_vec()),
+            _ => return Err(DerError {
+                what:
+                    "SignerInfo.sid is neither issuerAndSerialNumber nor [0] subjectKeyIdentifier",
                 offset: sid_tlv.offset,
-            })
-        }
-    };
+            }),
+        };
     let digest_oid = algorithm_oid(r.read(der::SEQUENCE, "SignerInfo.digestAlgorithm")?)?;
     let mut signed_attrs = None;
     let mut signed_attr_types = Vec::new();
@@ -214,11 +222,20 @@ fn parse_signer_info(si: Tlv<'_>) -> Result<SignerInfo<'_>, DerError> {
         let mut ar = attrs.reader();
         while !ar.is_empty() {
             let a = ar.read(der::SEQUENCE, "Attribute is not a SEQUENCE")?;
-            signed_attr_types.push(a.reader().read(der::OID, "Attribute type is not an OID")?.content);
+            signed_attr_types.push(
+                a.reader()
+                    .read(der::OID, "Attribute type is not an OID")?
+                    .content,
+            );
         }
     }
     let signature_oid = algorithm_oid(r.read(der::SEQUENCE, "SignerInfo.signatureAlgorithm")?)?;
-    let signature = r.read(der::OCTET_STRING, "SignerInfo.signature is not an OCTET STRING")?.content;
+    let signature = r
+        .read(
+            der::OCTET_STRING,
+            "SignerInfo.signature is not an OCTET STRING",
+        )?
+        .content;
     let has_unsigned_attrs = r.optional(ctx_cons(1))?.is_some();
     r.finish("trailing data in SignerInfo")?;
     Ok(SignerInfo {

@@ -113,7 +113,9 @@ impl<'a> Reader<'a> {
     pub fn any(&mut self) -> Result<Tlv<'a>, DerError> {
         let start = self.pos;
         let rest = &self.data[start..];
-        let tag = *rest.first().ok_or_else(|| self.err("unexpected end of data"))?;
+        let tag = *rest
+            .first()
+            .ok_or_else(|| self.err("unexpected end of data"))?;
         if tag & 0x1f == 0x1f {
             return Err(self.err("multi-byte tags are not used here"));
         }

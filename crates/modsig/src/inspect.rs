@@ -101,9 +101,13 @@ pub fn inspect(data: &[u8]) -> Inspection {
                                 Some(cert::colon_hex(cert::strip_sign_byte(serial))),
                                 None,
                             ),
-                            SignerId::SubjectKeyId(k) => {
-                                ("subjectKeyIdentifier", None, None, None, Some(cert::colon_hex(k)))
-                            }
+                            SignerId::SubjectKeyId(k) => (
+                                "subjectKeyIdentifier",
+                                None,
+                                None,
+                                None,
+                                Some(cert::colon_hex(k)),
+                            ),
                         };
                         SignerInfoView {
                             version: si.version,

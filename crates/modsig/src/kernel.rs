@@ -47,7 +47,12 @@ pub fn builtin_certificates(image: &[u8], limit: u64) -> Result<KernelCerts, Err
     }
     if let Some(payload) = bzimage_payload(image) {
         if kdecomp::detect(payload) != Format::Plain {
-            return scan(payload, kdecomp::detect(payload), "bzImage header".into(), limit);
+            return scan(
+                payload,
+                kdecomp::detect(payload),
+                "bzImage header".into(),
+                limit,
+            );
         }
     }
     // No usable header: try each compression magic in the image, as extract-vmlinux does, and
@@ -64,7 +69,12 @@ pub fn builtin_certificates(image: &[u8], limit: u64) -> Result<KernelCerts, Err
             break;
         }
         if looks_like_kernel(rest) {
-            return scan(rest, format, format!("magic scan at offset {offset:#x}"), limit);
+            return scan(
+                rest,
+                format,
+                format!("magic scan at offset {offset:#x}"),
+                limit,
+            );
         }
     }
     Err(Error::Kernel(
@@ -109,7 +119,9 @@ fn looks_like_kernel(data: &[u8]) -> bool {
         }
     }
     got == head.len()
-        && (head.starts_with(b"\x7fELF") || &head[0x38..0x3c] == b"ARMd" || &head[0x38..0x3c] == b"RSC\x05")
+        && (head.starts_with(b"\x7fELF")
+            || &head[0x38..0x3c] == b"ARMd"
+            || &head[0x38..0x3c] == b"RSC\x05")
 }
 
 struct Hit {
@@ -196,7 +208,9 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     for (k, h) in hits.iter().enumerate() {
         match groups.last_mut() {
-            Some(g) if hits[g.end - 1].offset + hits[g.end - 1].len as u64 == h.offset => g.end = k + 1,
+            Some(g) if hits[g.end - 1].offset + hits[g.end - 1].len as u64 == h.offset => {
+                g.end = k + 1
+            }
             _ => groups.push(k..k + 1),
         }
     }

@@ -91,8 +91,8 @@ impl SigningKey {
             (&signature::ECDSA_P384_SHA384_ASN1_SIGNING, Curve::P384),
             (&signature::ECDSA_P256_SHA256_ASN1_SIGNING, Curve::P256),
         ] {
-            if let Ok(k) =
-                EcdsaKeyPair::from_pkcs8(alg, der).or_else(|_| EcdsaKeyPair::from_private_key_der(alg, der))
+            if let Ok(k) = EcdsaKeyPair::from_pkcs8(alg, der)
+                .or_else(|_| EcdsaKeyPair::from_private_key_der(alg, der))
             {
                 return Ok(SigningKey {
                     inner: Inner::Ec(k, curve),
@@ -205,14 +205,15 @@ impl SigningKey {
         };
         let (spki, key_bits) = match self.public_key() {
             PublicKey::Rsa { der: pk, .. } => (
-                der::seq(&[
-                    &rsa_sig_alg(oid::RSA_ENCRYPTION),
-                    &bit_string(&pk),
-                ]),
+                der::seq(&[&rsa_sig_alg(oid::RSA_ENCRYPTION), &bit_string(&pk)]),
                 pk,
             ),
             PublicKey::Ec { curve, point } => {
-                let curve_oid = if curve == Curve::P384 { oid::SECP384R1 } else { oid::SECP256R1 };
+                let curve_oid = if curve == Curve::P384 {
+                    oid::SECP384R1
+                } else {
+                    oid::SECP256R1
+                };
                 (
                     der::seq(&[
                         &der::seq(&[
@@ -254,8 +255,16 @@ impl SigningKey {
             &[&der::seq(&[
                 &ext(oid::BASIC_CONSTRAINTS, true, &der::seq(&[])),
                 // digitalSignature: bit 0 set, 7 unused bits.
-                &ext(oid::KEY_USAGE, true, &der::tlv(der::BIT_STRING, &[0x07, 0x80])),
-                &ext(oid::SUBJECT_KEY_ID, false, &der::tlv(der::OCTET_STRING, &skid)),
+                &ext(
+                    oid::KEY_USAGE,
+                    true,
+                    &der::tlv(der::BIT_STRING, &[0x07, 0x80]),
+                ),
+                &ext(
+                    oid::SUBJECT_KEY_ID,
+                    false,
+                    &der::tlv(der::OCTET_STRING, &skid),
+                ),
             ])],
         );
         let tbs = der::seq(&[
@@ -299,9 +308,15 @@ fn cert_time(unix: u64) -> Vec<u8> {
     let (y, m, d) = civil_from_days(days);
     let hms = format!("{:02}{:02}{:02}Z", secs / 3600, secs / 60 % 60, secs % 60);
     if y < 2050 {
-        der::tlv(der::UTC_TIME, format!("{:02}{m:02}{d:02}{hms}", y % 100).as_bytes())
+        der::tlv(
+            der::UTC_TIME,
+            format!("{:02}{m:02}{d:02}{hms}", y % 100).as_bytes(),
+        )
     } else {
-        der::tlv(der::GENERALIZED_TIME, format!("{y:04}{m:02}{d:02}{hms}").as_bytes())
+        der::tlv(
+            der::GENERALIZED_TIME,
+            format!("{y:04}{m:02}{d:02}{hms}").as_bytes(),
+        )
     }
 }
 

@@ -27,8 +27,8 @@ pub fn parse(data: &[u8]) -> Result<Vec<Block>, String> {
         let label = String::from_utf8_lossy(&after[..label_end]).into_owned();
         let body = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
-        let end = find(body, end_marker.as_bytes())
-            .ok_or_else(|| format!("no END line for {label}"))?;
+        let end =
+            find(body, end_marker.as_bytes()).ok_or_else(|| format!("no END line for {label}"))?;
         let data = decode_base64(&body[..end]).ok_or_else(|| format!("bad base64 in {label}"))?;
         out.push(Block { label, data });
         rest = &body[end + end_marker.len()..];

@@ -79,9 +79,16 @@ impl Signer {
 fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
     match (a, b) {
         (PublicKey::Rsa { der: x, .. }, PublicKey::Rsa { der: y, .. }) => x == y,
-        (PublicKey::Ec { curve: c1, point: p1 }, PublicKey::Ec { curve: c2, point: p2 }) => {
-            c1 == c2 && p1 == p2
-        }
+        (
+            PublicKey::Ec {
+                curve: c1,
+                point: p1,
+            },
+            PublicKey::Ec {
+                curve: c2,
+                point: p2,
+            },
+        ) => c1 == c2 && p1 == p2,
         _ => false,
     }
 }

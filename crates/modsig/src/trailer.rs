@@ -203,7 +203,10 @@ mod tests {
             d.extend_from_slice(b"CMS!");
             d.extend_from_slice(&ModuleSignature::pkcs7(bad).to_bytes());
             d.extend_from_slice(MAGIC);
-            assert!(matches!(split(&d), Err(TrailerError::BadLength(_))), "{bad}");
+            assert!(
+                matches!(split(&d), Err(TrailerError::BadLength(_))),
+                "{bad}"
+            );
             assert!(strip(&d).is_err());
         }
         let mut bad = signed.clone();
@@ -214,7 +217,10 @@ mod tests {
         bad[n + 6] = 9;
         assert!(matches!(
             split(&bad),
-            Err(TrailerError::NonZeroField { field: "__pad[1]", value: 9 })
+            Err(TrailerError::NonZeroField {
+                field: "__pad[1]",
+                value: 9
+            })
         ));
     }
 }

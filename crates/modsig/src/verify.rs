@@ -163,7 +163,10 @@ pub fn verify(data: &[u8], keyring: &Keyring) -> Verdict {
         );
     }
     if sd.signers.is_empty() {
-        return Verdict::new(Status::Malformed, "SignedData has no SignerInfo (kernel: -EBADMSG)");
+        return Verdict::new(
+            Status::Malformed,
+            "SignedData has no SignerInfo (kernel: -EBADMSG)",
+        );
     }
     // Parser-time checks per signer, in the order of the ASN.1 actions.
     for si in &sd.signers {
@@ -237,7 +240,15 @@ fn parse_time_checks(sd_version: u64, si: &SignerInfo<'_>) -> Option<Verdict> {
     }
     // pkcs7_sig_note_digest_algo.
     const KERNEL_DIGESTS: &[&str] = &[
-        "md4", "md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sm3", "streebog256",
+        "md4",
+        "md5",
+        "sha1",
+        "sha224",
+        "sha256",
+        "sha384",
+        "sha512",
+        "sm3",
+        "streebog256",
         "streebog512",
     ];
     let digest = oid::name(si.digest_oid);
@@ -300,7 +311,8 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
 
     let Some(hash) = si.hash() else {
         v.status = Status::Unsupported;
-        v.detail = format!("digest {digest_name} is accepted by the kernel but not checked by kharden");
+        v.detail =
+            format!("digest {digest_name} is accepted by the kernel but not checked by kharden");
         return v;
     };
     let Some(cert) = keyring.find(&si.sid) else {
@@ -336,7 +348,8 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
             HashAlgo::Sha512 => &signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
             HashAlgo::Sha224 => {
                 v.status = Status::Unsupported;
-                v.detail = "RSA with sha224 is accepted by the kernel but not checked by kharden".into();
+                v.detail =
+                    "RSA with sha224 is accepted by the kernel but not checked by kharden".into();
                 return v;
             }
         },
@@ -359,7 +372,8 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
         },
         (PublicKey::Other { algorithm }, _) => {
             v.status = Status::Unsupported;
-            v.detail = format!("trusted certificate has a {algorithm} key, which kharden cannot check");
+            v.detail =
+                format!("trusted certificate has a {algorithm} key, which kharden cannot check");
             return v;
         }
         (key, _) => {
@@ -386,7 +400,8 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
                 cert.public_key.describe()
             );
             if matches!(cert.public_key, PublicKey::Ec { .. }) {
-                v.detail.push_str("; ECDSA needs CONFIG_CRYPTO_ECDSA, which Debian 6.1 lacks");
+                v.detail
+                    .push_str("; ECDSA needs CONFIG_CRYPTO_ECDSA, which Debian 6.1 lacks");
             }
         }
         Err(_) => {

@@ -9,7 +9,10 @@ use modsig::{trailer, verify, HashAlgo, KeyType, Keyring, Signer, SigningKey, St
 const NOW: u64 = 1_795_910_400; // 2026-11-29 00:00:00 UTC
 
 fn module() -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/crc7.unsigned.ko", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/crc7.unsigned.ko",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(path).unwrap()
 }
 
@@ -22,8 +25,21 @@ fn openssl_verifies(signed: &[u8], cert_pem: &str) -> (bool, String) {
     let out = Command::new("openssl")
         .current_dir(dir.path())
         .args([
-            "cms", "-verify", "-binary", "-inform", "DER", "-in", "sig.p7s", "-content",
-            "content", "-certfile", "cert.pem", "-nointern", "-noverify", "-out", "/dev/null",
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            "sig.p7s",
+            "-content",
+            "content",
+            "-certfile",
+            "cert.pem",
+            "-nointern",
+            "-noverify",
+            "-out",
+            "/dev/null",
         ])
         .output()
         .expect("openssl must be installed for this test (Debian: apt-get install openssl)");
@@ -58,7 +74,10 @@ fn check(kind: KeyType, hash: HashAlgo, keyid: bool) {
     assert_eq!(v.status, Status::Valid, "{}", v.detail);
     assert_eq!(v.hash.as_deref(), Some(hash.name()));
     let (ok, err) = openssl_verifies(&signed, &pem);
-    assert!(ok, "openssl cms -verify refused {kind:?} {hash} keyid={keyid}: {err}");
+    assert!(
+        ok,
+        "openssl cms -verify refused {kind:?} {hash} keyid={keyid}: {err}"
+    );
     // And openssl refuses a tampered copy, so the check above means something.
     let mut bad = signed.clone();
     bad[100] ^= 1;

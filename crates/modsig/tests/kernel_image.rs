@@ -8,7 +8,11 @@ use modsig::cert::Certificate;
 use modsig::kernel::builtin_certificates;
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// A minimal bzImage around `payload`: boot sector with the header fields the payload
@@ -63,7 +67,9 @@ fn images_without_a_header_are_found_by_magic() {
 
 #[test]
 fn an_uncompressed_vmlinux_is_scanned_directly() {
-    let vmlinux = kdecomp::decompress(&fixture("kernel/payload.xz"), 1 << 30).unwrap().1;
+    let vmlinux = kdecomp::decompress(&fixture("kernel/payload.xz"), 1 << 30)
+        .unwrap()
+        .1;
     let k = builtin_certificates(&vmlinux, 1 << 30).unwrap();
     assert_eq!(k.located_by, "uncompressed");
     assert!(k.system_list);

@@ -248,13 +248,19 @@ fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("reading {}", path.display()))?
         .len();
     if len > limit {
-        bail!("{} is larger than kharden's limit of {limit} bytes", path.display());
+        bail!(
+            "{} is larger than kharden's limit of {limit} bytes",
+            path.display()
+        );
     }
     let mut data = Vec::with_capacity(len as usize);
     io::Read::read_to_end(&mut io::Read::take(&mut f, limit + 1), &mut data)
         .with_context(|| format!("reading {}", path.display()))?;
     if data.len() as u64 > limit {
-        bail!("{} is larger than kharden's limit of {limit} bytes", path.display());
+        bail!(
+            "{} is larger than kharden's limit of {limit} bytes",
+            path.display()
+        );
     }
     Ok(data)
 }
@@ -488,7 +494,10 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let mut failed = Vec::new();
     for r in results {
         match r {
-            SignResult::Signed { bytes: b, replaced: r } => {
+            SignResult::Signed {
+                bytes: b,
+                replaced: r,
+            } => {
                 signed += 1;
                 bytes += b;
                 replaced += r as usize;
@@ -705,7 +714,11 @@ fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
             writeln!(
                 out,
                 "{total} modules: {}{}",
-                if parts.is_empty() { "none".to_string() } else { parts.join(", ") },
+                if parts.is_empty() {
+                    "none".to_string()
+                } else {
+                    parts.join(", ")
+                },
                 if refused {
                     "; some would be refused with module.sig_enforce=1"
                 } else {
@@ -727,7 +740,11 @@ fn verify(a: VerifyArgs) -> anyhow::Result<Outcome> {
             read_errors[0]
         );
     }
-    Ok(if refused { Outcome::Failed } else { Outcome::Clean })
+    Ok(if refused {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -813,7 +830,10 @@ fn write_inspection(
     writeln!(out, "  compression:    {}", format.name())?;
     writeln!(out, "  length:         {} bytes (decompressed)", i.file_len)?;
     if !i.signed {
-        writeln!(out, "  signature:      none (no \"~Module signature appended~\" magic)")?;
+        writeln!(
+            out,
+            "  signature:      none (no \"~Module signature appended~\" magic)"
+        )?;
         return Ok(());
     }
     if let Some(t) = i.trailer {
