@@ -70,6 +70,7 @@ SCENARIOS = [
     Scenario("6.1-generic-default", "deb12-6.1-generic"),
     Scenario("6.12-cloud-default", "deb12-6.12-cloud"),
     Scenario("6.12-cloud-nokaslr-sigenforce", "deb12-6.12-cloud", cmdline="nokaslr module.sig_enforce=1"),
+    Scenario("6.12-cloud-ovmf", "deb12-6.12-cloud", firmware="ovmf"),
     Scenario("6.12-cloud-ovmf-sb", "deb12-6.12-cloud", firmware="ovmf-sb"),
 ]
 

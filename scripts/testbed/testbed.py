@@ -66,6 +66,13 @@ def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, check=True, **kw)
 
 
+def tmp_name(path: Path) -> Path:
+    """A sibling name private to this process and thread, for write-then-rename: parallel boots
+    (capture-all.sh, e2e.py -j) may build the same cached file at the same time."""
+    import threading
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
 def sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -175,14 +182,17 @@ def snakeoil_vmlinuz(k: Kernel) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     key = CACHE / "sb" / "snakeoil.key"
     if not key.exists():
+        tk = tmp_name(key)
         sh(["openssl", "pkcs8", "-in", str(SNAKEOIL_KEY), "-passin", "pass:snakeoil",
-            "-out", str(key)], stdout=subprocess.DEVNULL)
-    unsigned = out.with_suffix(".unsigned")
+            "-out", str(tk)], stdout=subprocess.DEVNULL)
+        os.replace(tk, key)
+    unsigned, signed = tmp_name(out.with_suffix(".unsigned")), tmp_name(out)
     shutil.copyfile(k.vmlinuz, unsigned)
     sh(["sbattach", "--remove", str(unsigned)], stdout=subprocess.DEVNULL)
-    sh(["sbsign", "--key", str(key), "--cert", str(SNAKEOIL_CERT), "--output", str(out),
+    sh(["sbsign", "--key", str(key), "--cert", str(SNAKEOIL_CERT), "--output", str(signed),
         str(unsigned)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     unsigned.unlink()
+    os.replace(signed, out)
     return out
 
 
@@ -204,7 +214,9 @@ def helper_binary() -> Path:
     out = CACHE / "bin" / "tbhelper"
     if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
         out.parent.mkdir(parents=True, exist_ok=True)
-        sh(["gcc", "-O2", "-static", "-Wall", "-o", str(out), str(src)])
+        tmp = tmp_name(out)
+        sh(["gcc", "-O2", "-static", "-Wall", "-o", str(tmp), str(src)])
+        os.replace(tmp, out)
     return out
 
 
@@ -245,7 +257,9 @@ def write_cpio(stage: Path, out: Path, compress: bool) -> None:
                           input=names.encode(), capture_output=True, check=True).stdout
     if compress:
         data = subprocess.run(["gzip", "-1", "-n"], input=data, capture_output=True, check=True).stdout
-    out.write_bytes(data)
+    tmp = tmp_name(out)
+    tmp.write_bytes(data)
+    os.replace(tmp, out)
 
 
 def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Path:
@@ -412,6 +426,8 @@ def boot(job: Job, workdir: Path) -> Result:
     except subprocess.TimeoutExpired:
         qrc, qerr = None, f"timed out after {job.timeout}s"
     wall = time.monotonic() - t0
+    initrd.unlink(missing_ok=True)  # 2-6 MB each; job.cpio + the cached base rebuild it
+    prune_cache()
     blocks = parse_blocks(results.read_bytes() if results.exists() else b"")
     if "@done" not in blocks:
         tail = console.read_text(errors="replace")[-3000:] if console.exists() else ""
@@ -443,6 +459,20 @@ def sign_ours(k: Kernel, signer: str, workdir: Path) -> Path:
     if not out.exists():
         raise BootError(f"signer produced no {out}: {cmd}")
     return out
+
+
+def prune_cache(keep_runs: int = 60, keep_initramfs: int = 12) -> None:
+    """Keep the newest run directories and initramfs archives (each kharden build makes a new
+    archive). Only the cache's own subdirectories are touched."""
+    for sub, keep in (("runs", keep_runs), ("initramfs", keep_initramfs)):
+        d = CACHE / sub
+        if not d.is_dir():
+            continue
+        entries = sorted(d.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[keep:]:
+            if time.time() - old.stat().st_mtime < 3600:
+                continue  # may belong to a boot still running
+            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
 
 
 def qemu_version() -> str:
