@@ -35,7 +35,7 @@ export KHC_SRC
 export CONFIG_DIR=${CONFIG_DIR:-$REPO/crates/kharden/tests/fixtures/configs}
 export FILTER=${1:-}
 exec "$PYTHON" - <<'PY'
-import json, lzma, gzip, os, re, shlex, shutil, statistics, subprocess, sys, tempfile, time
+import json, lzma, gzip, os, re, resource, shlex, shutil, statistics, subprocess, sys, tempfile, time
 
 env = os.environ
 runs, warmup, rss_runs = int(env.get("RUNS", 10)), int(env.get("WARMUP", 1)), int(env.get("RSS_RUNS", 3))
@@ -103,7 +103,7 @@ def time_hyperfine(cmds, tmp):
             "--export-json", out] + [shlex.join(c) for c in cmds]
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
     with open(out) as f:
-        return [r["times"] for r in json.load(f)["results"]]
+        return [(r["times"], r["user"] + r["system"]) for r in json.load(f)["results"]]
 
 def time_loop(cmds, _tmp):
     res = []
@@ -111,11 +111,13 @@ def time_loop(cmds, _tmp):
         for _ in range(warmup):
             subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ts = []
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         for _ in range(runs):
             t0 = time.perf_counter()
             subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             ts.append(time.perf_counter() - t0)
-        res.append(ts)
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        res.append((ts, (r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime) / runs))
     return res
 
 def peak_rss_kib(cmd):
@@ -150,8 +152,8 @@ with tempfile.TemporaryDirectory(prefix="kharden-bench.") as tmp:
                 cmds.append(kharden_cmd(path)); keys.append("kharden_compressed")
         if cmds:
             log(f"{rel}: timing {', '.join(keys)}")
-            for k, ts in zip(keys, timer(cmds, tmp)):
-                row[k] = {"mean_s": statistics.mean(ts), "stddev_s": statistics.stdev(ts) if len(ts) > 1 else 0.0,
+            for k, (ts, cpu) in zip(keys, timer(cmds, tmp)):
+                row[k] = {"mean_s": statistics.mean(ts), "cpu_s": cpu, "stddev_s": statistics.stdev(ts) if len(ts) > 1 else 0.0,
                           "median_s": statistics.median(ts), "min_s": min(ts), "runs": len(ts)}
             for k, c in zip(keys, cmds):
                 if k != "kharden_compressed":
@@ -167,10 +169,13 @@ def rss(r, k):
     v = r.get(k, {}).get("peak_rss_kib")
     return "n/a" if v is None else f"{v / 1024:.1f}"
 
-def ratio(r):
+def ratio(r, field="mean_s"):
     if "khc" in r and "kharden" in r:
-        return f"{r['khc']['mean_s'] / r['kharden']['mean_s']:.1f}x"
+        return f"{r['khc'][field] / r['kharden'][field]:.1f}x"
     return "n/a"
+
+def cpu(r, k):
+    return "n/a" if k not in r else f"{r[k]['cpu_s'] * 1e3:.1f}"
 
 loadavg = os.getloadavg()
 print(f"# kharden audit vs kernel-hardening-checker ({engine}, {runs} runs + {warmup} warm-up, "
@@ -182,18 +187,21 @@ if have_khc:
     src = os.path.join(khc_src, "KHC_SOURCE")
     if os.path.exists(src):
         print(f"khc source: {open(src).readline().strip()}  ")
-print("Times are the mean whole-process wall time in ms ± stddev; RSS is the median peak in MiB.")
+print("Times are the mean whole-process wall time in ms ± stddev; CPU is user+system ms per run (less")
+print("sensitive to other load than wall time); RSS is the median peak in MiB.")
 print()
-print("| config | lines | khc ms | kharden ms | khc/kharden | kharden .xz ms | khc RSS | kharden RSS |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| config | lines | khc ms | kharden ms | khc/kharden | kharden .xz ms | khc CPU | kharden CPU | CPU ratio | khc RSS | kharden RSS |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     print(f"| {r['config']} | {r['lines']} | {ms(r, 'khc')} | {ms(r, 'kharden')} | {ratio(r)} | "
-          f"{ms(r, 'kharden_compressed')} | {rss(r, 'khc')} | {rss(r, 'kharden')} |")
+          f"{ms(r, 'kharden_compressed')} | {cpu(r, 'khc')} | {cpu(r, 'kharden')} | {ratio(r, 'cpu_s')} | "
+          f"{rss(r, 'khc')} | {rss(r, 'kharden')} |")
 both = [r for r in rows if "khc" in r and "kharden" in r]
 if both:
     gm = statistics.geometric_mean([r["khc"]["mean_s"] / r["kharden"]["mean_s"] for r in both])
     print()
-    print(f"Geometric mean khc/kharden over {len(both)} configs: **{gm:.1f}x** (goal: >= 20x)")
+    gc = statistics.geometric_mean([r["khc"]["cpu_s"] / r["kharden"]["cpu_s"] for r in both if r["kharden"]["cpu_s"] > 0])
+    print(f"Geometric mean khc/kharden over {len(both)} configs: **{gm:.1f}x** wall (goal: >= 20x), {gc:.1f}x CPU")
 khc_only = [r["khc"]["mean_s"] for r in rows if "khc" in r]
 if khc_only:
     print(f"khc mean over {len(khc_only)} configs: {statistics.mean(khc_only) * 1e3:.1f} ms")
