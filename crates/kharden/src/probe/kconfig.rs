@@ -4,7 +4,8 @@
 //! the last of duplicated lines as Kconfig itself does, and reports every line it could not use
 //! as a warning with its number.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// Largest decompressed config accepted. Real configs are 100-300 KiB.
 pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
@@ -15,7 +16,7 @@ pub const MAX_LINE_BYTES: usize = 64 << 10;
 pub struct KConfig {
     /// Option name without the `CONFIG_` prefix → value (`y`, `m`, `n` for "is not set",
     /// strings with their quotes removed, numbers as written).
-    pub options: BTreeMap<String, String>,
+    pub options: HashMap<String, String>,
     /// `(major, minor, patch)` from the header comment, when present.
     pub version: Option<(u32, u32, u32)>,
     pub arch: Option<String>,
@@ -46,18 +47,19 @@ impl KConfig {
         if let Some(pos) = data.iter().position(|&b| b == 0) {
             return Err(KConfigError::Binary(pos));
         }
-        let mut options = BTreeMap::new();
+        // One UTF-8 check for the whole file; strings in a config are ASCII in practice.
+        let text: Cow<str> = String::from_utf8_lossy(data);
+        let mut options = HashMap::with_capacity(text.len() / 24);
         let mut warnings = Vec::new();
         let mut version = None;
-        for (idx, raw_line) in data.split(|&b| b == b'\n').enumerate() {
+        for (idx, line) in text.split('\n').enumerate() {
             let lineno = idx + 1;
-            if raw_line.len() > MAX_LINE_BYTES {
+            if line.len() > MAX_LINE_BYTES {
                 return Err(KConfigError::LineTooLong {
                     line: lineno,
                     max: MAX_LINE_BYTES,
                 });
             }
-            let line = String::from_utf8_lossy(raw_line);
             let line = line.trim_end_matches('\r').trim();
             if line.is_empty() {
                 continue;
@@ -120,20 +122,23 @@ impl KConfig {
 }
 
 fn insert(
-    options: &mut BTreeMap<String, String>,
+    options: &mut HashMap<String, String>,
     warnings: &mut Vec<String>,
     lineno: usize,
     name: &str,
     value: String,
 ) {
-    if let Some(old) = options.insert(name.to_string(), value.clone()) {
-        if old != value {
+    if let Some(old) = options.get_mut(name) {
+        if *old != value {
             warnings.push(format!(
                 "line {lineno}: CONFIG_{name} set again ({old} then {value}); the last one counts"
             ));
+            *old = value;
         } else {
             warnings.push(format!("line {lineno}: CONFIG_{name} repeated"));
         }
+    } else {
+        options.insert(name.to_string(), value);
     }
 }
 
@@ -186,7 +191,7 @@ pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
 
 /// The architecture a config was made for, named as `uname -m` would (x86_64, arm64 as aarch64 is
 /// not used by Kconfig; we keep Kconfig's names: x86_64, x86_32, arm64, arm, riscv, ...).
-fn arch_of(options: &BTreeMap<String, String>) -> Option<String> {
+fn arch_of(options: &HashMap<String, String>) -> Option<String> {
     let on = |n: &str| options.get(n).is_some_and(|v| v == "y");
     let arch = if on("X86_64") {
         "x86_64"
