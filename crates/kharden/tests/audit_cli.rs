@@ -15,7 +15,11 @@ fn cloud() -> String {
 }
 
 fn snapshot(name: &str) -> String {
-    fixtures().join("snapshots").join(name).to_string_lossy().into_owned()
+    fixtures()
+        .join("snapshots")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[test]
@@ -30,17 +34,33 @@ fn exit_status_follows_findings() {
 
 #[test]
 fn human_output_snapshot() {
-    let r = kharden(["audit", "--root", &snapshot("deb12-6.1-cloud-default"), "--all", "-v"]);
+    let r = kharden([
+        "audit",
+        "--root",
+        &snapshot("deb12-6.1-cloud-default"),
+        "--all",
+        "-v",
+    ]);
     assert_eq!(r.code, 1);
-    let out = r.stdout.replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
+    let out = r
+        .stdout
+        .replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
     insta::assert_snapshot!("human_deb12_6_1_cloud_default", out);
 }
 
 #[test]
 fn json_output_snapshot_and_contract() {
-    let r = kharden(["audit", "--root", &snapshot("deb12-6.12-cloud-ovmf-sb"), "--format", "json"]);
+    let r = kharden([
+        "audit",
+        "--root",
+        &snapshot("deb12-6.12-cloud-ovmf-sb"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let out = r.stdout.replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
+    let out = r
+        .stdout
+        .replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "kharden.audit/1");
     for key in ["kernel", "profile", "sources", "findings", "summary"] {
@@ -58,7 +78,9 @@ fn json_output_snapshot_and_contract() {
         }
     }
     for s in v["sources"].as_array().unwrap() {
-        assert!(["read", "missing", "unreadable", "not_used"].contains(&s["status"].as_str().unwrap()));
+        assert!(
+            ["read", "missing", "unreadable", "not_used"].contains(&s["status"].as_str().unwrap())
+        );
     }
     // Secure Boot on under OVMF: Debian's kernel locks itself down and enforces signatures.
     assert_eq!(finding(&v, "secure-boot")["status"], "pass");
@@ -69,24 +91,57 @@ fn json_output_snapshot_and_contract() {
 
 #[test]
 fn output_is_deterministic() {
-    let a = kharden(["audit", "--root", &snapshot("deb12-6.1-cloud-nokaslr"), "--format", "json"]);
-    let b = kharden(["audit", "--root", &snapshot("deb12-6.1-cloud-nokaslr"), "--format", "json"]);
+    let a = kharden([
+        "audit",
+        "--root",
+        &snapshot("deb12-6.1-cloud-nokaslr"),
+        "--format",
+        "json",
+    ]);
+    let b = kharden([
+        "audit",
+        "--root",
+        &snapshot("deb12-6.1-cloud-nokaslr"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(a.stdout, b.stdout);
 }
 
 #[test]
 fn cmdline_file_is_parsed_like_the_kernel() {
     let weak = fixtures().join("synthetic/weak.cmdline");
-    let v = json(["audit", "--config", &cloud(), "--cmdline", weak.to_str().unwrap(), "--no-live", "--format", "json"]);
+    let v = json([
+        "audit",
+        "--config",
+        &cloud(),
+        "--cmdline",
+        weak.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
     // nokaslr before `--` counts; lockdown= and module.sig_enforce=1 after `--` do not.
     assert_eq!(finding(&v, "kaslr-config")["status"], "fail");
     assert_eq!(finding(&v, "lockdown-forced")["status"], "fail");
     let lock = &finding(&v, "lockdown-forced")["evidence"][2];
-    assert!(lock["origin"].as_str().unwrap().contains("after `--`"), "{lock}");
+    assert!(
+        lock["origin"].as_str().unwrap().contains("after `--`"),
+        "{lock}"
+    );
     assert_eq!(finding(&v, "module-sig-enforced")["status"], "fail");
 
     let hard = fixtures().join("synthetic/hardened.cmdline");
-    let v = json(["audit", "--config", &cloud(), "--cmdline", hard.to_str().unwrap(), "--no-live", "--format", "json"]);
+    let v = json([
+        "audit",
+        "--config",
+        &cloud(),
+        "--cmdline",
+        hard.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
     // module.sig-enforce=on: dash spelling and "on" both count; lockdown=none cannot lower integrity.
     assert_eq!(finding(&v, "module-sig-enforced")["status"], "pass");
     assert_eq!(finding(&v, "lockdown-forced")["status"], "pass");
@@ -96,31 +151,61 @@ fn cmdline_file_is_parsed_like_the_kernel() {
 #[test]
 fn arm64_config_is_judged_offline_without_x86_checks() {
     let arm = fixtures().join("configs/debian12-6.1-arm64.config.xz");
-    let v = json(["audit", "--config", arm.to_str().unwrap(), "--no-live", "--format", "json"]);
+    let v = json([
+        "audit",
+        "--config",
+        arm.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
     assert_eq!(v["kernel"]["arch"], "arm64");
     let keys: Vec<String> = v["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|f| f["evidence"].as_array().unwrap().iter().map(|e| e["key"].as_str().unwrap().to_string()))
+        .flat_map(|f| {
+            f["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["key"].as_str().unwrap().to_string())
+        })
         .collect();
-    assert!(!keys.iter().any(|k| k == "KEXEC_BZIMAGE_VERIFY_SIG" || k == "RANDOMIZE_MEMORY"), "{keys:?}");
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k == "KEXEC_BZIMAGE_VERIFY_SIG" || k == "RANDOMIZE_MEMORY"),
+        "{keys:?}"
+    );
 }
 
 #[test]
 fn rules_and_explain() {
     let r = kharden(["rules"]);
     assert_eq!(r.code, 0);
-    for id in ["module-sig-enforced", "kexec-load-disabled", "kaslr-runtime", "lockdown-runtime", "randstruct"] {
+    for id in [
+        "module-sig-enforced",
+        "kexec-load-disabled",
+        "kaslr-runtime",
+        "lockdown-runtime",
+        "randstruct",
+    ] {
         assert!(r.stdout.contains(id), "{id} missing from rules");
     }
     let r = kharden(["explain", "lockdown-forced"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("Why kharden judges it this way"));
-    assert!(r.stdout.contains("CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y"));
+    assert!(r
+        .stdout
+        .contains("CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y"));
     let r = kharden(["explain", "no-such-rule"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no rule \"no-such-rule\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no rule \"no-such-rule\""),
+        "{}",
+        r.stderr
+    );
 }
 
 /// (name, args, text the one-line error must contain).
@@ -144,27 +229,119 @@ fn bad_inputs(dir: &std::path::Path) -> Vec<(&'static str, Vec<String>, String)>
     f.write_all(b"\"\n").unwrap();
     std::os::unix::fs::symlink(p("nowhere"), p("dangling")).unwrap();
     std::fs::write(p("sysctl-garbage"), b"\0\0\0").unwrap();
-    let arm = fixtures().join("configs/debian12-6.1-arm64.config.xz").to_string_lossy().into_owned();
+    let arm = fixtures()
+        .join("configs/debian12-6.1-arm64.config.xz")
+        .to_string_lossy()
+        .into_owned();
     let snap = snapshot("deb12-6.1-cloud-default");
     let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     vec![
-        ("missing config", a(&["audit", "--no-live", "--config", &p("missing")]), format!("{}: not found", p("missing"))),
-        ("directory", a(&["audit", "--no-live", "--config", dir.to_str().unwrap()]), "is a directory".into()),
-        ("binary", a(&["audit", "--no-live", "--config", &p("garbage")]), "binary data".into()),
-        ("empty", a(&["audit", "--no-live", "--config", &p("empty")]), "not a kernel config".into()),
-        ("prose", a(&["audit", "--no-live", "--config", &p("prose")]), "not a kernel config".into()),
-        ("truncated xz", a(&["audit", "--no-live", "--config", &p("truncated.xz")]), "xz data is corrupt or truncated".into()),
-        ("truncated gz", a(&["audit", "--no-live", "--config", &p("truncated.gz")]), "gzip data is corrupt or truncated".into()),
-        ("100 MB line", a(&["audit", "--no-live", "--config", &p("longline")]), "file is larger than 64 MiB".into()),
-        ("1 MiB line", a(&["audit", "--no-live", "--config", &p("mediumline")]), "line 1 is longer than 65536 bytes".into()),
-        ("dangling symlink", a(&["audit", "--no-live", "--config", &p("dangling")]), "not found".into()),
-        ("fifo-like device", a(&["audit", "--no-live", "--config", "/dev/null"]), "not a regular file".into()),
-        ("sysctl garbage", a(&["audit", "--no-live", "--config", &cloud(), "--sysctl", &p("sysctl-garbage")]), "not sysctl output".into()),
-        ("sysctl prose", a(&["audit", "--no-live", "--config", &cloud(), "--sysctl", &p("prose")]), "not the output of `sysctl -a`".into()),
-        ("cmdline binary", a(&["audit", "--no-live", "--config", &cloud(), "--cmdline", &p("garbage")]), "binary data".into()),
-        ("other arch, live", a(&["audit", "--root", &snap, "--config", &arm]), "config is for arm64 but the running kernel is x86_64".into()),
-        ("root not a dir", a(&["audit", "--root", &p("garbage")]), "not a directory".into()),
-        ("unknown profile", a(&["audit", "--profile", "nope"]), "unknown profile \"nope\"".into()),
+        (
+            "missing config",
+            a(&["audit", "--no-live", "--config", &p("missing")]),
+            format!("{}: not found", p("missing")),
+        ),
+        (
+            "directory",
+            a(&["audit", "--no-live", "--config", dir.to_str().unwrap()]),
+            "is a directory".into(),
+        ),
+        (
+            "binary",
+            a(&["audit", "--no-live", "--config", &p("garbage")]),
+            "binary data".into(),
+        ),
+        (
+            "empty",
+            a(&["audit", "--no-live", "--config", &p("empty")]),
+            "not a kernel config".into(),
+        ),
+        (
+            "prose",
+            a(&["audit", "--no-live", "--config", &p("prose")]),
+            "not a kernel config".into(),
+        ),
+        (
+            "truncated xz",
+            a(&["audit", "--no-live", "--config", &p("truncated.xz")]),
+            "xz data is corrupt or truncated".into(),
+        ),
+        (
+            "truncated gz",
+            a(&["audit", "--no-live", "--config", &p("truncated.gz")]),
+            "gzip data is corrupt or truncated".into(),
+        ),
+        (
+            "100 MB line",
+            a(&["audit", "--no-live", "--config", &p("longline")]),
+            "file is larger than 64 MiB".into(),
+        ),
+        (
+            "1 MiB line",
+            a(&["audit", "--no-live", "--config", &p("mediumline")]),
+            "line 1 is longer than 65536 bytes".into(),
+        ),
+        (
+            "dangling symlink",
+            a(&["audit", "--no-live", "--config", &p("dangling")]),
+            "not found".into(),
+        ),
+        (
+            "fifo-like device",
+            a(&["audit", "--no-live", "--config", "/dev/null"]),
+            "not a regular file".into(),
+        ),
+        (
+            "sysctl garbage",
+            a(&[
+                "audit",
+                "--no-live",
+                "--config",
+                &cloud(),
+                "--sysctl",
+                &p("sysctl-garbage"),
+            ]),
+            "not sysctl output".into(),
+        ),
+        (
+            "sysctl prose",
+            a(&[
+                "audit",
+                "--no-live",
+                "--config",
+                &cloud(),
+                "--sysctl",
+                &p("prose"),
+            ]),
+            "not the output of `sysctl -a`".into(),
+        ),
+        (
+            "cmdline binary",
+            a(&[
+                "audit",
+                "--no-live",
+                "--config",
+                &cloud(),
+                "--cmdline",
+                &p("garbage"),
+            ]),
+            "binary data".into(),
+        ),
+        (
+            "other arch, live",
+            a(&["audit", "--root", &snap, "--config", &arm]),
+            "config is for arm64 but the running kernel is x86_64".into(),
+        ),
+        (
+            "root not a dir",
+            a(&["audit", "--root", &p("garbage")]),
+            "not a directory".into(),
+        ),
+        (
+            "unknown profile",
+            a(&["audit", "--profile", "nope"]),
+            "unknown profile \"nope\"".into(),
+        ),
     ]
 }
 
@@ -173,7 +350,11 @@ fn flate2_gzip(data: &[u8]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("d");
     std::fs::write(&p, data).unwrap();
-    let out = std::process::Command::new("gzip").arg("-c").arg(&p).output().expect("gzip");
+    let out = std::process::Command::new("gzip")
+        .arg("-c")
+        .arg(&p)
+        .output()
+        .expect("gzip");
     out.stdout
 }
 
@@ -182,10 +363,23 @@ fn bad_input_is_one_clear_line_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     for (name, args, needle) in bad_inputs(dir.path()) {
         let r = kharden(&args);
-        assert_eq!(r.code, 2, "{name}: exit {} stdout={} stderr={}", r.code, r.stdout, r.stderr);
-        assert!(r.stdout.is_empty(), "{name}: stdout not empty: {}", r.stdout);
+        assert_eq!(
+            r.code, 2,
+            "{name}: exit {} stdout={} stderr={}",
+            r.code, r.stdout, r.stderr
+        );
+        assert!(
+            r.stdout.is_empty(),
+            "{name}: stdout not empty: {}",
+            r.stdout
+        );
         assert_eq!(r.stderr.lines().count(), 1, "{name}: {}", r.stderr);
-        assert!(r.stderr.contains(&needle), "{name}: {:?} not in {:?}", needle, r.stderr);
+        assert!(
+            r.stderr.contains(&needle),
+            "{name}: {:?} not in {:?}",
+            needle,
+            r.stderr
+        );
         assert!(!r.stderr.contains("panicked"), "{name}");
     }
 }
@@ -195,10 +389,29 @@ fn malformed_and_duplicated_lines_are_warnings() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("dup.config");
     std::fs::write(&p, "CONFIG_X86_64=y\nCONFIG_MODULES=y\nCONFIG_MODULES=y\nthis is junk\n# CONFIG_KEXEC is not set\n").unwrap();
-    let v = json(["audit", "--no-live", "--config", p.to_str().unwrap(), "--format", "json"]);
-    let w: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
-    assert!(w.iter().any(|w| w.contains("line 3: CONFIG_MODULES repeated")), "{w:?}");
-    assert!(w.iter().any(|w| w.contains("line 4: not a config line")), "{w:?}");
+    let v = json([
+        "audit",
+        "--no-live",
+        "--config",
+        p.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let w: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        w.iter()
+            .any(|w| w.contains("line 3: CONFIG_MODULES repeated")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter().any(|w| w.contains("line 4: not a config line")),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -206,19 +419,41 @@ fn missing_live_sources_are_unknown_with_the_reason() {
     // A root with a config but no /proc or /sys: nothing is guessed.
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("boot")).unwrap();
-    let v = json(["audit", "--root", dir.path().to_str().unwrap(), "--format", "json"]);
+    let v = json([
+        "audit",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     assert_eq!(finding(&v, "kptr-restrict")["status"], "unknown");
-    assert!(finding(&v, "kptr-restrict")["reason"].as_str().unwrap().contains("no /proc/sys"));
+    assert!(finding(&v, "kptr-restrict")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no /proc/sys"));
     assert_eq!(finding(&v, "secure-boot")["status"], "unknown");
-    let kc = v["sources"].as_array().unwrap().iter().find(|s| s["kind"] == "kconfig").unwrap();
+    let kc = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "kconfig")
+        .unwrap();
     assert_eq!(kc["status"], "missing");
 }
 
 #[test]
 fn help_of_every_command() {
-    for args in [vec!["--help"], vec!["audit", "--help"], vec!["rules", "--help"], vec!["explain", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["audit", "--help"],
+        vec!["rules", "--help"],
+        vec!["explain", "--help"],
+    ] {
         let r = kharden(&args);
         assert_eq!(r.code, 0, "{args:?}");
-        insta::assert_snapshot!(format!("help_{}", args.join("_").replace("--", "")), r.stdout);
+        insta::assert_snapshot!(
+            format!("help_{}", args.join("_").replace("--", "")),
+            r.stdout
+        );
     }
 }

@@ -15,7 +15,14 @@ fn cloud_config() -> std::path::PathBuf {
 #[test]
 fn debian_cloud_config_alone_matches_the_article() {
     let c = cloud_config();
-    let r = json(["audit", "--config", c.to_str().unwrap(), "--no-live", "--format", "json"]);
+    let r = json([
+        "audit",
+        "--config",
+        c.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
     let s = statuses(&r);
     // What the article says of Debian's stock cloud kernel.
     assert_eq!(s["module-sig-enforced"], "fail");
@@ -49,8 +56,14 @@ fn article_settings_pass_every_build_rule() {
     );
     let sysctl = fixtures().join("synthetic/hardened.sysctl");
     let r = json([
-        "audit", "--config", merged.to_str().unwrap(), "--sysctl", sysctl.to_str().unwrap(),
-        "--no-live", "--format", "json",
+        "audit",
+        "--config",
+        merged.to_str().unwrap(),
+        "--sysctl",
+        sysctl.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
     ]);
     for (id, status) in statuses(&r) {
         if id == "secure-boot" {
@@ -68,24 +81,42 @@ fn snapshots_agree_with_what_the_kernel_did() {
     for snap in snaps {
         let name = snap.file_name().unwrap().to_string_lossy().to_string();
         let obs = observed(&snap);
-        let r = json(["audit", "--root", snap.to_str().unwrap(), "--format", "json"]);
+        let r = json([
+            "audit",
+            "--root",
+            snap.to_str().unwrap(),
+            "--format",
+            "json",
+        ]);
         let s = statuses(&r);
         let lockdown = finding(&r, "lockdown-runtime")["evidence"][0]["actual"].clone();
         assert_eq!(lockdown, obs["lockdown"].as_str(), "{name}: lockdown level");
 
         // Module enforcement: the unsigned module was refused exactly when kharden says pass.
         let refused = obs["insmod_unsigned"] != "OK";
-        assert_eq!(s["module-sig-enforced"] == "pass", refused, "{name}: module-sig-enforced");
+        assert_eq!(
+            s["module-sig-enforced"] == "pass",
+            refused,
+            "{name}: module-sig-enforced"
+        );
 
         // Pointers: nobody saw zeros exactly when kharden says they are hidden.
         let hidden = obs["kallsyms_text_nobody"].chars().all(|c| c == '0');
-        assert_eq!(s["kallsyms-hidden"] == "pass", hidden, "{name}: kallsyms-hidden");
+        assert_eq!(
+            s["kallsyms-hidden"] == "pass",
+            hidden,
+            "{name}: kallsyms-hidden"
+        );
 
         // KASLR: the kernel sat at its link address exactly when kharden says it is off.
         let text = &obs["kallsyms_text_root"];
         if text.chars().any(|c| c != '0') {
             let randomised = text != "ffffffff81000000";
-            assert_eq!(s["kaslr-runtime"] == "pass", randomised, "{name}: kaslr-runtime");
+            assert_eq!(
+                s["kaslr-runtime"] == "pass",
+                randomised,
+                "{name}: kaslr-runtime"
+            );
         } else {
             // kptr_restrict=2 hides _text even from root: the boot_params flag decides.
             assert_eq!(s["kaslr-runtime"], "pass", "{name}: kaslr via boot_params");
@@ -93,25 +124,47 @@ fn snapshots_agree_with_what_the_kernel_did() {
 
         // Lockdown: /dev/mem was refused exactly when kharden says integrity or higher.
         let devmem_refused = obs["devmem_open"] == "EPERM";
-        assert_eq!(s["lockdown-runtime"] == "pass", devmem_refused, "{name}: lockdown-runtime");
+        assert_eq!(
+            s["lockdown-runtime"] == "pass",
+            devmem_refused,
+            "{name}: lockdown-runtime"
+        );
 
         // Legacy kexec: root's kexec_load was refused exactly when kharden says it is unavailable.
         let kexec_refused = obs["kexec_load_root"] != "OK";
-        assert_eq!(s["kexec-load-disabled"] == "pass", kexec_refused, "{name}: kexec-load-disabled");
+        assert_eq!(
+            s["kexec-load-disabled"] == "pass",
+            kexec_refused,
+            "{name}: kexec-load-disabled"
+        );
 
         // Secure Boot: boot_params says 3 exactly when kharden says it is on.
         let sb = obs["boot_params_secure_boot"] == "3";
         assert_eq!(s["secure-boot"] == "pass", sb, "{name}: secure-boot");
-        assert_ne!(s["secure-boot"], "unknown", "{name}: secure boot state must be known");
+        assert_ne!(
+            s["secure-boot"], "unknown",
+            "{name}: secure boot state must be known"
+        );
 
-        assert_eq!(r["kernel"]["release"], obs["kernel_release"].as_str(), "{name}");
+        assert_eq!(
+            r["kernel"]["release"],
+            obs["kernel_release"].as_str(),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn every_committed_config_is_read_and_judged() {
     for cfg in configs() {
-        let r = json(["audit", "--config", cfg.to_str().unwrap(), "--no-live", "--format", "json"]);
+        let r = json([
+            "audit",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--no-live",
+            "--format",
+            "json",
+        ]);
         let arch = r["kernel"]["arch"].as_str().unwrap_or("?").to_string();
         let name = cfg.file_name().unwrap().to_string_lossy().to_string();
         assert_ne!(arch, "?", "{name}: arch not recognised");
@@ -124,11 +177,20 @@ fn every_committed_config_is_read_and_judged() {
             .iter()
             .map(|e| e["key"].as_str().unwrap())
             .collect();
-        let shortcut = kexec["reason"].as_str().unwrap().starts_with("the kernel has no kexec_file_load");
+        let shortcut = kexec["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("the kernel has no kexec_file_load");
         if !arch.starts_with("x86") {
-            assert!(!keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"), "{name} ({arch}): {keys:?}");
+            assert!(
+                !keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"),
+                "{name} ({arch}): {keys:?}"
+            );
         } else if !shortcut {
-            assert!(keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"), "{name} ({arch}): {keys:?}");
+            assert!(
+                keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"),
+                "{name} ({arch}): {keys:?}"
+            );
         }
         assert!(s.len() >= 19, "{name}: {} findings", s.len());
     }
@@ -145,20 +207,54 @@ fn every_rule_passes_and_fails_on_some_fixture() {
         }
     };
     for snap in snapshots() {
-        record(&json(["audit", "--root", snap.to_str().unwrap(), "--format", "json"]));
+        record(&json([
+            "audit",
+            "--root",
+            snap.to_str().unwrap(),
+            "--format",
+            "json",
+        ]));
     }
     for cfg in configs() {
-        record(&json(["audit", "--config", cfg.to_str().unwrap(), "--no-live", "--format", "json"]));
+        record(&json([
+            "audit",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--no-live",
+            "--format",
+            "json",
+        ]));
     }
     let dir = tempfile::tempdir().unwrap();
-    let weak = merged_config(dir.path(), &cloud_config(), &fixtures().join("synthetic/weak.fragment"));
-    record(&json(["audit", "--config", weak.to_str().unwrap(), "--no-live", "--format", "json"]));
-    let merged = merged_config(dir.path(), &cloud_config(), &fixtures().join("synthetic/article.fragment"));
+    let weak = merged_config(
+        dir.path(),
+        &cloud_config(),
+        &fixtures().join("synthetic/weak.fragment"),
+    );
+    record(&json([
+        "audit",
+        "--config",
+        weak.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]));
+    let merged = merged_config(
+        dir.path(),
+        &cloud_config(),
+        &fixtures().join("synthetic/article.fragment"),
+    );
     for sysctl in ["hardened.sysctl", "tainted.sysctl"] {
         let s = fixtures().join("synthetic").join(sysctl);
         record(&json([
-            "audit", "--config", merged.to_str().unwrap(), "--sysctl", s.to_str().unwrap(),
-            "--no-live", "--format", "json",
+            "audit",
+            "--config",
+            merged.to_str().unwrap(),
+            "--sysctl",
+            s.to_str().unwrap(),
+            "--no-live",
+            "--format",
+            "json",
         ]));
     }
     let rules = json(["rules", "--format", "json"]);
@@ -168,7 +264,11 @@ fn every_rule_passes_and_fails_on_some_fixture() {
         assert!(
             got.contains("pass") && got.contains("fail"),
             "rule {id} never {}: saw {got:?}",
-            if got.contains("pass") { "fails" } else { "passes" }
+            if got.contains("pass") {
+                "fails"
+            } else {
+                "passes"
+            }
         );
     }
 }
@@ -176,15 +276,28 @@ fn every_rule_passes_and_fails_on_some_fixture() {
 #[test]
 fn taint_is_decoded_in_the_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    let merged = merged_config(dir.path(), &cloud_config(), &fixtures().join("synthetic/article.fragment"));
+    let merged = merged_config(
+        dir.path(),
+        &cloud_config(),
+        &fixtures().join("synthetic/article.fragment"),
+    );
     let s = fixtures().join("synthetic/tainted.sysctl");
     let r = json([
-        "audit", "--config", merged.to_str().unwrap(), "--sysctl", s.to_str().unwrap(),
-        "--no-live", "--format", "json",
+        "audit",
+        "--config",
+        merged.to_str().unwrap(),
+        "--sysctl",
+        s.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
     ]);
     let f = finding(&r, "no-unsigned-module-loaded");
     assert_eq!(f["status"], "fail");
-    assert_eq!(f["evidence"][0]["actual"], "8192 (E (unsigned module loaded))");
+    assert_eq!(
+        f["evidence"][0]["actual"],
+        "8192 (E (unsigned module loaded))"
+    );
     // kptr_restrict=0 with perf_event_paranoid=1: kallsyms shows addresses to everyone.
     assert_eq!(finding(&r, "kallsyms-hidden")["status"], "fail");
 }

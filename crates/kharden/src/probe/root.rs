@@ -135,7 +135,10 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     file.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
-        return Err(io::Error::other(format!("file is larger than {}", human_size(limit))));
+        return Err(io::Error::other(format!(
+            "file is larger than {}",
+            human_size(limit)
+        )));
     }
     Ok(buf)
 }
