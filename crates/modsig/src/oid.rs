@@ -33,6 +33,19 @@ pub const BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
 const NAMES: &[(&[u8], &str)] = &[
     (SIGNED_DATA, "pkcs7-signedData"),
     (DATA, "pkcs7-data"),
+    (
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03],
+        "contentType",
+    ),
+    (
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04],
+        "messageDigest",
+    ),
+    (
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05],
+        "signingTime",
+    ),
+    (SMIME_CAPABILITIES, "smimeCapabilities"),
     (SHA1, "sha1"),
     (SHA224, "sha224"),
     (SHA256, "sha256"),
