@@ -11,7 +11,8 @@ OUT=${OUT:-$REPO/crates/kharden/tests/fixtures/snapshots}
 JOBS=${JOBS:-2}
 FILTER=${1:-.}
 
-# name | kernel | firmware | extra cmdline | runtime sysctl writes (space separated) | note
+# name | kernel | firmware | extra cmdline | runtime sysctl writes (space separated) | note | db
+# (db: add the test bed's module certificate to the OVMF varstore's UEFI db)
 SCENARIOS=(
 	"deb12-6.1-cloud-default|deb12-6.1-cloud|bios|||Debian defaults"
 	"deb12-6.1-cloud-integrity-sigenforce|deb12-6.1-cloud|bios|lockdown=integrity module.sig_enforce=1||"
@@ -23,17 +24,21 @@ SCENARIOS=(
 	"deb12-6.12-cloud-default|deb12-6.12-cloud|bios|||"
 	"deb12-6.12-cloud-ovmf|deb12-6.12-cloud|ovmf|||UEFI boot, Secure Boot off (OVMF_VARS_4M.fd without keys: SetupMode=1)"
 	"deb12-6.12-cloud-ovmf-sb|deb12-6.12-cloud|ovmf-sb|||Secure Boot on; lockdown and sig_enforce come from the kernel's Secure Boot handling, not the cmdline"
+	"deb12-6.1-cloud-ovmf-db-sigenforce|deb12-6.1-cloud|ovmf|module.sig_enforce=1||the test bed's module key added to the UEFI db (Secure Boot off): Debian's kernel trusts it through the .platform keyring, so the module signed by our key loads|db"
 )
 
 mkdir -p "$OUT"
 python3 "$HERE/testbed.py" fetch >&2   # download/unpack once, before parallel boots
+CACHE=${KHARDEN_TB_CACHE:-$REPO/.cache/testbed}
+python3 -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
 pids=()
 for s in "${SCENARIOS[@]}"; do
-	IFS='|' read -r name kernel fw cmdline sysctls note <<<"$s"
+	IFS='|' read -r name kernel fw cmdline sysctls note db <<<"$s"
 	[[ $name =~ $FILTER ]] || continue
 	args=(capture --ours-signer "${KHARDEN_TB_OURS_SIGNER:-default}" --name "$name" --kernel "$kernel" --firmware "$fw" --cmdline "$cmdline" --note "$note"
 		--out "$OUT/$name")
 	for kv in $sysctls; do args+=(--sysctl "$kv"); done
+	[ "$db" = db ] && args+=(--db-cert "$CACHE/ourkey/cert.pem")
 	python3 "$HERE/testbed.py" "${args[@]}" &
 	pids+=($!)
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done

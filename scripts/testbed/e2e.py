@@ -55,6 +55,7 @@ class Scenario:
     firmware: str = "bios"
     cmdline: str = ""
     sysctl: list[str] = field(default_factory=list)
+    db_cert: bool = False  # our module key in the UEFI db (Debian trusts .platform for modules)
 
 
 SCENARIOS = [
@@ -71,6 +72,9 @@ SCENARIOS = [
     Scenario("6.12-cloud-default", "deb12-6.12-cloud"),
     Scenario("6.12-cloud-nokaslr-sigenforce", "deb12-6.12-cloud", cmdline="nokaslr module.sig_enforce=1"),
     Scenario("6.12-cloud-ovmf", "deb12-6.12-cloud", firmware="ovmf"),
+    # modsign: our key trusted through the UEFI db, enforcement on; our module must load
+    Scenario("6.1-cloud-ovmf-db-sigenforce", "deb12-6.1-cloud", firmware="ovmf",
+             cmdline="module.sig_enforce=1", db_cert=True),
     Scenario("6.12-cloud-ovmf-sb", "deb12-6.12-cloud", firmware="ovmf-sb"),
 ]
 
@@ -185,11 +189,53 @@ def compare(name: str, obs: dict[str, str], root_out: str, nobody_out: str | Non
     return rows
 
 
+def has_modsign(kharden: Path) -> bool:
+    p = subprocess.run([str(kharden), "modsign", "verify", "--help"], capture_output=True)
+    return p.returncode == 0
+
+
+def default_signer(kharden: Path) -> str:
+    """`kharden modsign sign` with the test bed's key when the binary has it, else openssl."""
+    if has_modsign(kharden):
+        key, cert = testbed.our_key()
+        return f"'{kharden}' modsign sign --key '{key}' --cert '{cert}' {{in}} {{out}}"
+    return "default"
+
+
+def modsign_rows(name: str, kharden: Path, res: "testbed.Result", db_certs: list[Path]) -> list[Row]:
+    """`kharden modsign verify` (trusting the image's built-in certificates and the certificates
+    put in the UEFI db) against what finit_module did with the same three files."""
+    obs = res.observed
+    mods = sorted((res.workdir / "mod").glob("*.ko"))
+    cmd = [str(kharden), "modsign", "verify", "--format", "json", "--kernel", str(res.kernel.vmlinuz)]
+    for c in db_certs:
+        cmd += ["--cert", str(c)]
+    p = subprocess.run(cmd + [str(m) for m in mods], capture_output=True, text=True)
+    try:
+        verdicts = {Path(m["path"]).stem: m["status"] for m in json.loads(p.stdout)["modules"]}
+    except (ValueError, KeyError) as e:
+        raise RuntimeError(f"{name}: modsign verify output: {e}: {p.stderr.strip()[:300]}")
+    enforced = obs.get("insmod_unsigned") != "OK"
+    rows = []
+    for stem, key in (("debian-signed", "debian_signed"), ("unsigned", "unsigned"), ("ours", "ours")):
+        if stem not in verdicts:
+            continue
+        did = obs.get(f"insmod_{key}", "?")
+        v = verdicts[stem]
+        # enforced: only a valid signature from a trusted key loads; otherwise only a broken
+        # signature is refused (unsigned and unknown keys load with taint E)
+        would_load = v == "valid" if enforced else v in ("valid", "unsigned", "untrusted")
+        ok = would_load == (did == "OK")
+        rows.append(Row(name, f"modsign-verify {stem}", "load" if did == "OK" else "refuse", f"finit_module: {did}",
+                        v, "-", ok, "" if ok else f"verify says {v}, enforcement {'on' if enforced else 'off'}"))
+    return rows
+
+
 def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int) -> dict:
+    db = [testbed.our_key()[1]] if s.db_cert else []
     job = testbed.Job(s.kernel, s.firmware, s.cmdline, s.sysctl, "run",
                       runs=[(AUDIT_ARGS, 0), (AUDIT_ARGS, 65534), (AUDIT_ARGS, 0, "after")],
-                      kharden=kharden,
-                      ours_signer=signer, timeout=timeout)
+                      kharden=kharden, ours_signer=signer, db_certs=db, timeout=timeout)
     res = testbed.boot(job, testbed.workdir_for("e2e-" + s.name))
     (ro, re_, rrc), (no, ne, nrc), (ao, ae, arc) = res.run(1), res.run(2), res.run(3)
     out = {"scenario": s.name, "package": res.kernel.package, "version": res.kernel.version,
@@ -208,6 +254,8 @@ def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int) -
     for r in compare(s.name, res.observed, ao, None, judge=truth_after):
         r.rule += " (after loads)"
         rows.append(r)
+    if has_modsign(kharden):
+        rows += modsign_rows(s.name, kharden, res, db)
     out["rows"] = [r.__dict__ for r in rows]
     return out
 
@@ -299,8 +347,9 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--only", default=".", help="regex on scenario names")
     ap.add_argument("--timeout", type=int, default=240, help="per boot")
-    ap.add_argument("--ours-signer", default=os.environ.get("KHARDEN_TB_OURS_SIGNER") or "default",
-                    help="see testbed.py --ours-signer; 'none' to skip the module signed by our key")
+    ap.add_argument("--ours-signer", default=os.environ.get("KHARDEN_TB_OURS_SIGNER") or "auto",
+                    help="see testbed.py --ours-signer; 'auto' (kharden modsign sign if the binary "
+                    "has it, else openssl), 'default' (openssl), 'none' (no module signed by our key)")
     ap.add_argument("--report", type=Path, help="write the full results as JSON")
     a = ap.parse_args()
     if a.self_test:
@@ -320,10 +369,12 @@ def main() -> int:
         chosen = [s for s in SCENARIOS if re.search(a.only, s.name)]
         for k in sorted({s.kernel for s in chosen}):  # downloads before the parallel boots
             testbed.fetch(k)
+        auto_signer = default_signer(kharden) if kharden.read_bytes()[:4] == b"\x7fELF" else "default"
+        testbed.our_key()
 
         def one(s: Scenario) -> dict:
             try:
-                signer = None if a.ours_signer == "none" else a.ours_signer
+                signer = {"none": None, "auto": auto_signer}.get(a.ours_signer, a.ours_signer)
                 return run_scenario(s, kharden, signer, a.timeout)
             except (testbed.BootError, RuntimeError, ValueError) as e:
                 return {"scenario": s.name, "error": str(e)[-1500:]}

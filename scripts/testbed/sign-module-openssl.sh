@@ -12,11 +12,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${KHARDEN_TB_CACHE:-$HERE/../../.cache/testbed}
 key=${3:-} cert=${4:-}
 if [ -z "$key" ]; then
-	d=$CACHE/ourkey; mkdir -p "$d"; key=$d/key.pem; cert=$d/cert.pem
-	[ -s "$key" ] || openssl req -new -x509 -nodes -newkey rsa:2048 -sha256 -days 36500 -batch \
-		-subj "/CN=kharden test bed module key" -addext "keyUsage=digitalSignature" \
-		-addext "basicConstraints=critical,CA:FALSE" -keyout "$key" -out "$cert" 2>/dev/null
-	openssl x509 -in "$cert" -outform DER -out "$d/cert.der"
+	d=$CACHE/ourkey; key=$d/key.pem; cert=$d/cert.pem
+	# made once, by the same code path as testbed.py's our_key()
+	[ -s "$key" ] && [ -s "$cert" ] || python3 -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 - "$in" "$tmp/plain.ko" <<'PY'

@@ -320,6 +320,7 @@ class Job:
     kharden: Path | None = None
     ours_ko: Path | None = None  # a module for this kernel signed with our key, or
     ours_signer: str | None = None  # a command "... {in} {out}" that signs the kernel's crc7.ko
+    db_certs: list[Path] = field(default_factory=list)  # added to the OVMF varstore's db
     timeout: int = 240
     mem: str = "512M"
 
@@ -379,13 +380,50 @@ def job_cpio(job: Job, path: Path) -> None:
         write_cpio(Path(tmp), path, compress=False)
 
 
-def firmware_args(fw: str, workdir: Path) -> list[str]:
+SHIM_GUID = "605dab50-e046-4300-abb6-3dd810dd8b23"  # owner GUID of the db entries we add
+
+
+def virt_fw_vars() -> Path:
+    """virt-fw-vars (PyPI virt-firmware; not packaged in Debian 12), installed once into a venv
+    in the cache. Only needed for --db-cert."""
+    env = os.environ.get("KHARDEN_TB_VIRT_FW_VARS")
+    if env:
+        return Path(env)
+    venv = CACHE / "venv"
+    tool = venv / "bin" / "virt-fw-vars"
+    if not tool.exists():
+        log("installing virt-firmware into " + str(venv))
+        sh([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
+        sh([str(venv / "bin" / "pip"), "install", "-q", "virt-firmware"])
+    return tool
+
+
+def der_cert(cert: Path, workdir: Path) -> Path:
+    data = cert.read_bytes()
+    if b"-----BEGIN" not in data:
+        return cert
+    out = workdir / (cert.stem + ".der")
+    sh(["openssl", "x509", "-in", str(cert), "-outform", "DER", "-out", str(out)])
+    return out
+
+
+def firmware_args(fw: str, workdir: Path, db_certs: list[Path] | None = None) -> list[str]:
     if fw == "bios":
+        if db_certs:
+            raise SystemExit("--db-cert needs --firmware ovmf or ovmf-sb")
         return ["-machine", "pc"]
     vars_src = OVMF / ("OVMF_VARS_4M.fd" if fw == "ovmf" else "OVMF_VARS_4M.snakeoil.fd")
     code = OVMF / ("OVMF_CODE_4M.fd" if fw == "ovmf" else "OVMF_CODE_4M.secboot.fd")
     vars_copy = workdir / "OVMF_VARS.fd"
-    shutil.copyfile(vars_src, vars_copy)
+    if db_certs:
+        # Debian's kernel loads UEFI db certificates into the .platform keyring and (Debian
+        # patch) accepts module signatures from it: the way to make it trust our key.
+        args = [str(virt_fw_vars()), "-i", str(vars_src), "-o", str(vars_copy)]
+        for c in db_certs:
+            args += ["--add-db", SHIM_GUID, str(der_cert(c, workdir))]
+        sh(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:
+        shutil.copyfile(vars_src, vars_copy)
     args = ["-machine", "q35" if fw == "ovmf" else "q35,smm=on"]
     if fw == "ovmf-sb":
         args += ["-global", "driver=cfi.pflash01,property=secure,value=on"]
@@ -401,6 +439,12 @@ def boot(job: Job, workdir: Path) -> Result:
     ours = job.ours_ko
     if job.ours_signer:
         ours = sign_ours(k, job.ours_signer, workdir)
+    # the test modules as the guest gets them, for host-side cross-checks (modsign verify)
+    (workdir / "mod").mkdir(exist_ok=True)
+    (workdir / "mod" / "debian-signed.ko").write_bytes(k.module("lib/crc7"))
+    (workdir / "mod" / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))
+    if ours:
+        shutil.copyfile(ours, workdir / "mod" / "ours.ko")
     base = base_initramfs(k, job.kharden, ours)
     job_cpio(job, workdir / "job.cpio")
     initrd = workdir / "initrd.img"
@@ -414,7 +458,7 @@ def boot(job: Job, workdir: Path) -> Result:
         p.unlink(missing_ok=True)
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
            "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
-           *firmware_args(job.firmware, workdir),
+           *firmware_args(job.firmware, workdir, job.db_certs),
            "-serial", f"file:{console}", "-serial", f"file:{results}",
            "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
     (workdir / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
@@ -446,6 +490,23 @@ def boot(job: Job, workdir: Path) -> Result:
 
 
 DEFAULT_SIGNER = f"{HERE / 'sign-module-openssl.sh'} {{in}} {{out}}"
+
+
+def our_key() -> tuple[Path, Path]:
+    """The test bed's throw-away module signing key and certificate (PEM), made once per cache
+    (the same files sign-module-openssl.sh uses)."""
+    d = CACHE / "ourkey"
+    key, cert = d / "key.pem", d / "cert.pem"
+    if not key.exists() or not cert.exists():
+        d.mkdir(parents=True, exist_ok=True)
+        tk, tc = tmp_name(key), tmp_name(cert)
+        sh(["openssl", "req", "-new", "-x509", "-nodes", "-newkey", "rsa:2048", "-sha256", "-days", "36500",
+            "-batch", "-subj", "/CN=kharden test bed module key", "-addext", "keyUsage=digitalSignature",
+            "-addext", "basicConstraints=critical,CA:FALSE", "-keyout", str(tk), "-out", str(tc)],
+           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.replace(tk, key)
+        os.replace(tc, cert)
+    return key, cert
 
 
 def sign_ours(k: Kernel, signer: str, workdir: Path) -> Path:
@@ -539,8 +600,11 @@ def write_capture(res: Result, out: Path, name: str, note: str) -> None:
     if obs.get("insmod_ours", "absent") != "absent":
         signer = res.job.ours_signer or "(given --ours-ko)"
         if signer == "default":
-            signer = "scripts/testbed/sign-module-openssl.sh (openssl cms, sign-file format, a throw-away RSA-2048 key the kernel does not trust)"
+            signer = ("scripts/testbed/sign-module-openssl.sh (openssl cms, sign-file format, the test bed's "
+                      "throw-away RSA-2048 key; trusted only if listed under uefi_db_added)")
         prov.append(f"ours_module: the kernel's crc7.ko, Debian signature removed, re-signed by {signer}")
+    for c in res.job.db_certs:
+        prov.append(f"uefi_db_added: {c.name} (sha256 {sha256(c)}), via virt-fw-vars --add-db")
     if note:
         prov.append(f"note: {note}")
     (tmp / "PROVENANCE").write_text("\n".join(prov) + "\n")
@@ -579,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
                        metavar="CMD", help="sign the kernel's crc7.ko as the 'ours' module: a command with "
                        "{in} and {out} (e.g. 'kharden modsign sign ... {in} {out}'), or 'default' for "
                        "sign-module-openssl.sh")
+        p.add_argument("--db-cert", type=Path, action="append", default=[], metavar="CERT",
+                       help="add CERT (PEM or DER) to the UEFI db of the OVMF varstore, so Debian's "
+                       "kernel trusts it for modules (.platform keyring); repeatable")
         p.add_argument("--timeout", type=int, default=240)
         p.add_argument("--workdir", type=Path, help="keep console/results here (default under the cache)")
 
@@ -604,14 +671,15 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "capture":
         name = a.name or a.out.name
         job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "capture", ours_ko=ours,
-                  ours_signer=a.ours_signer, timeout=a.timeout)
+                  ours_signer=a.ours_signer, db_certs=[c.resolve() for c in a.db_cert], timeout=a.timeout)
         res = boot(job, a.workdir or workdir_for(name))
         write_capture(res, a.out, name, a.note)
         log(f"{name}: boot-to-init {res.observed.get('uptime_at_init')}s, wall {res.wall:.1f}s -> {a.out}")
         return 0
     args = a.args[1:] if a.args[:1] == ["--"] else a.args
     job = Job(a.kernel, a.firmware, a.cmdline, a.sysctl, "run", runs=[(args, a.uid)],
-              kharden=a.kharden.resolve(), ours_ko=ours, ours_signer=a.ours_signer, timeout=a.timeout)
+              kharden=a.kharden.resolve(), ours_ko=ours, ours_signer=a.ours_signer,
+              db_certs=[c.resolve() for c in a.db_cert], timeout=a.timeout)
     res = boot(job, a.workdir or workdir_for("run"))
     out, err, rc = res.run(1)
     sys.stdout.write(out)
