@@ -551,7 +551,10 @@ def safe_extract(tar_bytes: bytes, dest: Path) -> None:
             p = Path(m.name)
             if p.is_absolute() or ".." in p.parts or not (m.isfile() or m.isdir()):
                 raise BootError(f"unexpected member in snapshot tar: {m.name}")
-        t.extractall(dest, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 and Debian's backport
+            t.extractall(dest, filter="data")
+        else:  # members were checked above
+            t.extractall(dest)
 
 
 def write_capture(res: Result, out: Path, name: str, note: str) -> None:
