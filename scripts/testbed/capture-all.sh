@@ -30,7 +30,7 @@ SCENARIOS=(
 mkdir -p "$OUT"
 python3 "$HERE/testbed.py" fetch >&2   # download/unpack once, before parallel boots
 CACHE=${KHARDEN_TB_CACHE:-$REPO/.cache/testbed}
-python3 -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
+python3 -B -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
 pids=()
 for s in "${SCENARIOS[@]}"; do
 	IFS='|' read -r name kernel fw cmdline sysctls note db <<<"$s"
