@@ -14,7 +14,9 @@ key=${3:-} cert=${4:-}
 if [ -z "$key" ]; then
 	d=$CACHE/ourkey; key=$d/key.pem; cert=$d/cert.pem
 	# made once, by the same code path as testbed.py's our_key()
-	[ -s "$key" ] && [ -s "$cert" ] || python3 -B -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
+	if [ ! -s "$key" ] || [ ! -s "$cert" ]; then
+		python3 -B -c "import sys; sys.path.insert(0, '$HERE'); import testbed; testbed.our_key()"
+	fi
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 python3 - "$in" "$tmp/plain.ko" <<'PY'

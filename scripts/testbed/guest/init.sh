@@ -1,4 +1,6 @@
 #!/bin/busybox sh
+# shellcheck shell=sh disable=SC2016,SC2154
+#   (awk programs are single-quoted on purpose; RUN_* variables arrive through eval)
 # /init of the kharden test bed guest (scripts/testbed/testbed.py builds the initramfs).
 #
 # Order matters: optional runtime sysctl writes -> capture (state as booted) -> kharden runs ->
