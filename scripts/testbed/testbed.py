@@ -456,7 +456,8 @@ def boot(job: Job, workdir: Path) -> Result:
     console, results = workdir / "console.log", workdir / "results.txt"
     for p in (console, results):
         p.unlink(missing_ok=True)
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
+    # coreutils timeout around QEMU too: a guest outlives no killed driver
+    cmd = ["timeout", "-k", "5", str(job.timeout + 5), "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
            "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
            *firmware_args(job.firmware, workdir, job.db_certs),
            "-serial", f"file:{console}", "-serial", f"file:{results}",
