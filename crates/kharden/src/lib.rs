@@ -7,4 +7,5 @@ pub mod audit;
 pub mod cli;
 pub mod policy;
 pub mod probe;
+pub mod remedy;
 pub mod report;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod modsign;
+pub mod remedy;
 
 /// What a command concluded; `main` alone turns it into an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,12 @@ pub enum Command {
     Rules(audit::RulesArgs),
     /// Explain one rule in full: why, what it breaks, how to fix.
     Explain(audit::ExplainArgs),
+    /// Produce the changes that fix failing rules: Kconfig fragment, sysctl.d, command line.
+    Fix(remedy::FixArgs),
+    /// Raise the running kernel's protection (dry run unless --yes); never lowers anything.
+    Apply(remedy::ApplyArgs),
+    /// Compare two configs or snapshot roots: rules that flip, settings that differ.
+    Diff(remedy::DiffArgs),
     /// Module signing and kernel-exact signature verification.
     #[command(subcommand)]
     Modsign(modsign::ModsignCommand),
@@ -54,6 +61,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(args) => audit::audit(args),
         Command::Rules(args) => audit::rules(args),
         Command::Explain(args) => audit::explain(args),
+        Command::Fix(args) => remedy::fix(args),
+        Command::Apply(args) => remedy::apply(args),
+        Command::Diff(args) => remedy::diff(args),
         Command::Modsign(cmd) => modsign::run(cmd),
     }
 }

@@ -1,0 +1,241 @@
+//! `kharden fix`, `kharden apply`, `kharden diff`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+
+use super::audit::{write_stdout, Format};
+use super::Outcome;
+use crate::policy::{builtin, Profile};
+use crate::probe::root::Root;
+use crate::probe::{self, Facts, ProbeOptions};
+use crate::remedy::{self, apply, fragments};
+
+/// The audit inputs shared by `fix` (same meaning as in `kharden audit`).
+#[derive(Debug, Args)]
+pub struct Inputs {
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub cmdline: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub sysctl: Option<PathBuf>,
+    #[arg(long)]
+    pub no_live: bool,
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+}
+
+fn audit(inputs: &Inputs) -> anyhow::Result<(Profile, Facts, crate::audit::Report)> {
+    let profile = builtin::load(&inputs.profile)?;
+    let opts = ProbeOptions {
+        root: inputs.root.clone(),
+        config: inputs.config.clone(),
+        cmdline: inputs.cmdline.clone(),
+        sysctl: inputs.sysctl.clone(),
+        live: !inputs.no_live,
+    };
+    let facts = probe::collect(&opts, &profile.sysctl_keys())?;
+    let report = crate::audit::run(&profile, &facts);
+    Ok((profile, facts, report))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Emit {
+    Kconfig,
+    Sysctl,
+    Cmdline,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
+    /// Which remediation to produce.
+    #[arg(long, value_enum, default_value = "all")]
+    pub emit: Emit,
+    /// Write the files into this directory (atomically) instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Every rule of the profile, not only the failing ones.
+    #[arg(long)]
+    pub all_rules: bool,
+}
+
+pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
+    if let Some(out) = &args.out {
+        // Check the destination before reading anything.
+        let meta = std::fs::metadata(out)
+            .with_context(|| format!("{}: cannot use as --out", out.display()))?;
+        anyhow::ensure!(meta.is_dir(), "{}: --out is not a directory", out.display());
+    }
+    let (profile, facts, report) = audit(&args.inputs)?;
+    let mut planned = remedy::collect(&profile, &report, args.all_rules);
+    if !args.all_rules {
+        // A failing rule may list settings that already hold; only the missing ones are news.
+        planned.retain(|p| !remedy::already_holds(&p.change, &facts));
+    }
+    let want = |e: Emit| args.emit == Emit::All || args.emit == e;
+    let mut files: Vec<(&str, &str, String)> = Vec::new();
+    if want(Emit::Kconfig) {
+        if let Some(t) = fragments::kconfig(&planned, &profile.name) {
+            files.push((
+                fragments::KCONFIG_FILE,
+                "a Kconfig fragment for merge_config.sh",
+                t,
+            ));
+        }
+    }
+    if want(Emit::Sysctl) {
+        if let Some(t) = fragments::sysctl(&planned, &profile.name) {
+            files.push((fragments::SYSCTL_FILE, fragments::SYSCTL_TARGET, t));
+        }
+    }
+    if want(Emit::Cmdline) {
+        if let Some(t) = fragments::cmdline(&planned) {
+            files.push((fragments::CMDLINE_FILE, "kernel command line changes", t));
+        }
+        if let Some(t) = fragments::grub(&planned) {
+            files.push((fragments::GRUB_FILE, fragments::GRUB_TARGET, t));
+        }
+    }
+    match &args.out {
+        Some(dir) => {
+            // Render everything first, then write each file atomically.
+            for (name, _, text) in &files {
+                let path = dir.join(name);
+                remedy::atomic::write(&path, text.as_bytes(), 0o644)
+                    .with_context(|| format!("{}: cannot write", path.display()))?;
+            }
+            let names: Vec<&str> = files.iter().map(|(n, _, _)| *n).collect();
+            let msg = if names.is_empty() {
+                "nothing to fix\n".to_string()
+            } else {
+                format!("wrote {} in {}\n", names.join(", "), dir.display())
+            };
+            write_stdout(&msg)?;
+        }
+        None => {
+            let mut text = String::new();
+            for (name, target, body) in &files {
+                text.push_str(&format!("# ==> {name} ({target})\n{body}\n"));
+            }
+            if files.is_empty() {
+                text.push_str("# nothing to fix\n");
+            }
+            write_stdout(&text)?;
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The system to change (a QEMU guest's / or a test tree).
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+    /// Carry out the plan (default: print it).
+    #[arg(long)]
+    pub yes: bool,
+    /// Also take steps that cannot be undone until reboot (lockdown, sig_enforce, ...).
+    #[arg(long)]
+    pub allow_irreversible: bool,
+}
+
+pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
+    let inputs = Inputs {
+        root: args.root.clone(),
+        config: None,
+        cmdline: None,
+        sysctl: None,
+        no_live: false,
+        profile: args.profile.clone(),
+    };
+    let (profile, facts, report) = audit(&inputs)?;
+    let root = Root::new(&args.root);
+    anyhow::ensure!(
+        root.exists("/proc/sys"),
+        "{}: no /proc/sys under this root: nothing can be applied",
+        args.root.display()
+    );
+    let mut steps = apply::plan(&root, &profile, &report, &facts);
+    let how = apply::Execute {
+        yes: args.yes,
+        allow_irreversible: args.allow_irreversible,
+    };
+    apply::execute(&root, &mut steps, how);
+    write_stdout(&apply::render(&steps, how))?;
+    let failed = steps
+        .iter()
+        .filter(|s| matches!(s.state, apply::State::Failed(_)))
+        .count();
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} step(s) failed; the plan above says which were done"
+    );
+    Ok(Outcome::Clean)
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A kernel config file or a snapshot directory.
+    pub a: PathBuf,
+    /// A kernel config file or a snapshot directory.
+    pub b: PathBuf,
+    #[arg(long, default_value = "baseline")]
+    pub profile: String,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, crate::audit::Report)> {
+    let opts = if path.is_dir() {
+        ProbeOptions {
+            root: path.to_path_buf(),
+            config: None,
+            cmdline: None,
+            sysctl: None,
+            live: true,
+        }
+    } else {
+        ProbeOptions {
+            root: "/".into(),
+            config: Some(path.to_path_buf()),
+            cmdline: None,
+            sysctl: None,
+            live: false,
+        }
+    };
+    let facts = probe::collect(&opts, &profile.sysctl_keys())?;
+    let report = crate::audit::run(profile, &facts);
+    Ok((facts, report))
+}
+
+pub fn diff(args: DiffArgs) -> anyhow::Result<Outcome> {
+    let profile = builtin::load(&args.profile)?;
+    let (fa, ra) = side(&args.a, &profile)?;
+    let (fb, rb) = side(&args.b, &profile)?;
+    let an = args.a.display().to_string();
+    let bn = args.b.display().to_string();
+    let d = remedy::diff::diff(&profile, (&an, &fa, &ra), (&bn, &fb, &rb));
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&d).expect("diff serialises");
+            s.push('\n');
+            s
+        }
+        Format::Human => remedy::diff::render_human(&d),
+    };
+    write_stdout(&text)?;
+    Ok(if d.regressions > 0 {
+        Outcome::Failed
+    } else {
+        Outcome::Clean
+    })
+}

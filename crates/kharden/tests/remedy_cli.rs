@@ -1,0 +1,379 @@
+//! `kharden fix`, `apply` and `diff`: generated files, the one-way apply in temporary roots
+//! (never the host), idempotence, refusals, and comparisons.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::*;
+
+fn cloud() -> String {
+    fixtures()
+        .join("configs/debian12-6.1-cloud-amd64.config.xz")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&dst).unwrap();
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), &dst).unwrap();
+        }
+    }
+}
+
+/// A writable copy of a captured snapshot (the fixtures stay untouched).
+fn live_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixtures().join("snapshots").join(name), dir.path());
+    dir
+}
+
+#[test]
+fn fix_emits_only_what_is_missing() {
+    let r = kharden(["fix", "--config", &cloud(), "--no-live"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    assert!(out.contains("# ==> kharden.config"));
+    assert!(out.contains("CONFIG_MODULE_SIG_FORCE=y\n"));
+    assert!(out.contains("# CONFIG_KEXEC is not set\n"));
+    assert!(out.contains("CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n"));
+    // Already set in Debian's config: not repeated.
+    assert!(!out.contains("CONFIG_KEXEC_SIG=y\n"), "{out}");
+    assert!(out.contains("# ==> 99-kharden.conf (/etc/sysctl.d/99-kharden.conf)"));
+    assert!(out.contains("# kharden: kptr-restrict\nkernel.kptr_restrict = 1\n"));
+    assert!(out.contains("+module.sig_enforce=1"));
+    assert!(out.contains(
+        "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX module.sig_enforce=1 lockdown=integrity\""
+    ));
+
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--emit",
+        "sysctl",
+        "--all-rules",
+    ]);
+    assert!(!r.stdout.contains("kharden.config"));
+    assert!(r.stdout.contains("kernel.dmesg_restrict = 1"));
+}
+
+#[test]
+fn fix_out_writes_files_that_parse_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "99-kharden.conf",
+            "kharden-cmdline.txt",
+            "kharden.cfg",
+            "kharden.config"
+        ]
+    );
+    // The sysctl file is accepted by kharden's own `sysctl -a`-style reader...
+    let conf = dir.path().join("99-kharden.conf");
+    let v = json([
+        "audit",
+        "--config",
+        &cloud(),
+        "--sysctl",
+        conf.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(finding(&v, "kptr-restrict")["status"], "pass");
+    assert_eq!(finding(&v, "kexec-load-disabled")["status"], "pass");
+    // ...and the fragment, merged over the config, makes the kconfig rules pass.
+    let merged = merged_config(
+        dir.path(),
+        Path::new(&cloud()),
+        &dir.path().join("kharden.config"),
+    );
+    let v = json([
+        "audit",
+        "--config",
+        merged.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]);
+    for id in [
+        "module-sig-enforced",
+        "kexec-file-sig-enforced",
+        "lockdown-forced",
+        "randstruct",
+        "selinux-develop-off",
+    ] {
+        assert_eq!(finding(&v, id)["status"], "pass", "{id}");
+    }
+}
+
+#[test]
+fn fix_out_refuses_bad_destinations_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--out",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot use as --out"), "{}", r.stderr);
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--out is not a directory"),
+        "{}",
+        r.stderr
+    );
+    // Read-only directory (skipped as root, which ignores permissions).
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), "x").is_err() {
+        let r = kharden([
+            "fix",
+            "--config",
+            &cloud(),
+            "--no-live",
+            "--out",
+            ro.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+        assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn apply_raises_only_and_is_idempotent() {
+    let root = live_copy("deb12-6.1-cloud-default");
+    let r = root.path().to_str().unwrap().to_string();
+    std::fs::create_dir_all(root.path().join("etc/sysctl.d")).unwrap();
+
+    // Dry run: nothing changes.
+    let before =
+        std::fs::read_to_string(root.path().join("proc/sys/kernel/kptr_restrict")).unwrap();
+    let out = kharden(["apply", "--root", &r]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("would do"));
+    assert!(out.stdout.contains("breaks:"));
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("proc/sys/kernel/kptr_restrict")).unwrap(),
+        before
+    );
+    assert!(!root.path().join("etc/sysctl.d/99-kharden.conf").exists());
+
+    // --yes: reversible steps only.
+    let out = kharden(["apply", "--root", &r, "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("proc/sys/kernel/kptr_restrict"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    assert!(
+        out.stdout.contains("needs --allow-irreversible"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("sys/kernel/security/lockdown"))
+            .unwrap()
+            .trim(),
+        "[none] integrity confidentiality"
+    );
+    let conf = std::fs::read_to_string(root.path().join("etc/sysctl.d/99-kharden.conf")).unwrap();
+    assert!(conf.contains("kernel.kptr_restrict = 1\n"), "{conf}");
+    assert!(
+        !conf.contains("kexec_load_disabled"),
+        "irreversible values are not persisted: {conf}"
+    );
+
+    // Second run: nothing left to do.
+    let out = kharden(["apply", "--root", &r, "--yes"]);
+    assert!(out.stdout.contains("0 done"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("kptr_restrict"),
+        "kptr-restrict passes now: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("left alone (up to date)"),
+        "{}",
+        out.stdout
+    );
+
+    // --allow-irreversible: lockdown and sig_enforce are raised and read back.
+    let out = kharden(["apply", "--root", &r, "--yes", "--allow-irreversible"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("sys/kernel/security/lockdown"))
+            .unwrap()
+            .trim(),
+        "integrity"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("sys/module/module/parameters/sig_enforce"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("proc/sys/kernel/kexec_load_disabled"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+}
+
+#[test]
+fn apply_reports_what_it_could_not_do() {
+    // No /etc/sysctl.d: the runtime step happens, the persistent one fails with a clear reason.
+    let root = live_copy("deb12-6.1-cloud-default");
+    let r = root.path().to_str().unwrap().to_string();
+    let out = kharden(["apply", "--root", &r, "--yes"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stdout.contains("FAILED: /etc/sysctl.d does not exist"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("1 done, 1 failed"), "{}", out.stdout);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("proc/sys/kernel/kptr_restrict"))
+            .unwrap()
+            .trim(),
+        "1"
+    );
+
+    // A root without /proc/sys.
+    let empty = tempfile::tempdir().unwrap();
+    let out = kharden(["apply", "--root", empty.path().to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no /proc/sys under this root"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn apply_states_what_enforcement_breaks_on_this_host() {
+    let root = live_copy("deb12-6.1-cloud-default");
+    let rel = "6.1.0-56-cloud-amd64";
+    let mods = root.path().join(format!("lib/modules/{rel}/updates/dkms"));
+    std::fs::create_dir_all(&mods).unwrap();
+    std::fs::write(mods.join("vboxdrv.ko"), b"\x7fELF unsigned module").unwrap();
+    let signed = mods.join("signed.ko");
+    std::fs::write(&signed, b"\x7fELF...~Module signature appended~\n").unwrap();
+    std::fs::create_dir_all(root.path().join("var/lib/dkms")).unwrap();
+    std::fs::create_dir_all(root.path().join("etc/default")).unwrap();
+    std::fs::write(root.path().join("etc/default/kdump-tools"), "USE_KDUMP=1\n").unwrap();
+    let out = kharden(["apply", "--root", root.path().to_str().unwrap()]);
+    assert!(
+        out.stdout.contains(
+            "1 unsigned module(s) in /lib/modules/6.1.0-56-cloud-amd64 will be refused: vboxdrv.ko"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("DKMS is installed"));
+    assert!(out
+        .stdout
+        .contains("kdump-tools loads its crash kernel with kexec_load"));
+    assert!(out
+        .stdout
+        .contains("kdump-tools is installed: loading or reloading the crash kernel will fail"));
+}
+
+#[test]
+fn diff_shows_flips_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let hardened = merged_config(
+        dir.path(),
+        Path::new(&cloud()),
+        &fixtures().join("synthetic/article.fragment"),
+    );
+    let r = kharden(["diff", &cloud(), hardened.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("module-sig-enforced        fail -> pass"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("CONFIG_MODULE_SIG_FORCE: is not set -> y"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("CONFIG_KEXEC: y -> is not set"),
+        "{}",
+        r.stdout
+    );
+    // The other way round is a regression: exit 1.
+    let r = kharden([
+        "diff",
+        hardened.to_str().unwrap(),
+        &cloud(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["schema"], "kharden.diff/1");
+    assert!(v["regressions"].as_u64().unwrap() >= 6);
+    // Two snapshot roots.
+    let a = fixtures().join("snapshots/deb12-6.1-cloud-default");
+    let b = fixtures().join("snapshots/deb12-6.1-cloud-integrity-sigenforce");
+    let r = kharden(["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(
+        r.stdout.contains("lockdown-runtime           fail -> pass"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("cmdline module.sig_enforce: - -> 1"),
+        "{}",
+        r.stdout
+    );
+}
