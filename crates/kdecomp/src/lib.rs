@@ -99,6 +99,7 @@ pub fn detect(data: &[u8]) -> Format {
 /// bzip2 members are all read.
 pub fn decompress(data: &[u8], limit: u64) -> Result<(Format, Vec<u8>), Error> {
     let format = detect(data);
+    let hint = size_hint(data).unwrap_or(0);
     let out = match format {
         Format::Plain => {
             if data.len() as u64 > limit {
@@ -109,15 +110,18 @@ pub fn decompress(data: &[u8], limit: u64) -> Result<(Format, Vec<u8>), Error> {
             }
             data.to_vec()
         }
-        Format::Gzip => read_bounded(flate2::read::MultiGzDecoder::new(data), format, limit)?,
-        Format::Xz => read_bounded(
+        Format::Gzip => {
+            read_bounded_sized(flate2::read::MultiGzDecoder::new(data), format, limit, hint)?
+        }
+        Format::Xz => read_bounded_sized(
             liblzma::read::XzDecoder::new_multi_decoder(data),
             format,
             limit,
+            hint,
         )?,
         Format::Bzip2 => read_bounded(bzip2::read::MultiBzDecoder::new(data), format, limit)?,
         Format::Zstd | Format::Lzma | Format::Lz4 => {
-            read_bounded(stream_decoder(format, data)?, format, limit)?
+            read_bounded_sized(stream_decoder(format, data)?, format, limit, hint)?
         }
     };
     Ok((format, out))
@@ -178,8 +182,70 @@ fn corrupt(format: Format, source: std::io::Error) -> Error {
     }
 }
 
+/// The decompressed size the container itself declares, when it does: the gzip trailer's
+/// ISIZE (single member), the xz index, the zstd frame header. Only a hint for sizing buffers:
+/// a hostile file can lie, and the output limit still applies.
+pub fn size_hint(data: &[u8]) -> Option<u64> {
+    match detect(data) {
+        Format::Plain => Some(data.len() as u64),
+        Format::Gzip => {
+            let t: [u8; 4] = data.get(data.len().checked_sub(4)?..)?.try_into().ok()?;
+            Some(u32::from_le_bytes(t) as u64)
+        }
+        Format::Xz => xz_index_size(data),
+        Format::Zstd => zstd::zstd_safe::get_frame_content_size(data).ok().flatten(),
+        _ => None,
+    }
+}
+
+/// Sum of the uncompressed sizes in the index of the last xz stream (xz file format 1.0.4,
+/// sections 2.1.2 and 4).
+fn xz_index_size(data: &[u8]) -> Option<u64> {
+    let footer = data.get(data.len().checked_sub(12)?..)?;
+    if &footer[10..12] != b"YZ" {
+        return None;
+    }
+    let backward = u32::from_le_bytes(footer[4..8].try_into().ok()?) as usize;
+    let index_len = backward.checked_add(1)?.checked_mul(4)?;
+    let start = data.len().checked_sub(12)?.checked_sub(index_len)?;
+    let index = data.get(start..start + index_len)?;
+    if index.first() != Some(&0) {
+        return None;
+    }
+    let mut pos = 1;
+    let mut vli = || -> Option<u64> {
+        let mut v: u64 = 0;
+        for i in 0..9 {
+            let b = *index.get(pos)?;
+            pos += 1;
+            v |= ((b & 0x7f) as u64) << (7 * i);
+            if b & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let records = vli()?;
+    let mut total: u64 = 0;
+    for _ in 0..records.min(1 << 20) {
+        let _unpadded = vli()?;
+        total = total.checked_add(vli()?)?;
+    }
+    Some(total)
+}
+
 fn read_bounded<R: Read>(reader: R, format: Format, limit: u64) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
+    read_bounded_sized(reader, format, limit, 0)
+}
+
+fn read_bounded_sized<R: Read>(
+    reader: R,
+    format: Format,
+    limit: u64,
+    hint: u64,
+) -> Result<Vec<u8>, Error> {
+    // An exact capacity lets read_to_end finish without doubling the buffer.
+    let mut out = Vec::with_capacity(hint.min(limit) as usize);
     // Read one byte past the limit so that "exactly the limit" and "more" can be told apart.
     reader
         .take(limit.saturating_add(1))

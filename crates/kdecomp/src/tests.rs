@@ -166,3 +166,17 @@ fn garbage_is_plain_and_bad_magic_is_corrupt() {
     assert!(decompress(&[0x1f, 0x8b, 0x08, 0, 0], 100).is_err());
     assert!(decompress(&lz4legacy::LEGACY_MAGIC, 100).is_err());
 }
+
+#[test]
+fn size_hints_match_real_tool_output() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/");
+    let plain = std::fs::read(format!("{dir}config.txt")).unwrap().len() as u64;
+    for ext in ["xz", "gz", "zst"] {
+        let data = std::fs::read(format!("{dir}config.txt.{ext}")).unwrap();
+        assert_eq!(size_hint(&data), Some(plain), "{ext}");
+    }
+    let c = compress(Format::Xz, &vec![7u8; 300_000]).unwrap();
+    assert_eq!(size_hint(&c), Some(300_000));
+    assert_eq!(size_hint(&c[..c.len() - 1]), None);
+    assert_eq!(size_hint(b"\xfd7zXZ\x00 truncated YZ"), None);
+}

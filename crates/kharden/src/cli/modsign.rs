@@ -265,20 +265,51 @@ fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
     Ok(data)
 }
 
+/// Decompress a module read whole; an uncompressed one is passed through without a copy.
+fn decompress_owned(raw: Vec<u8>) -> Result<(kdecomp::Format, Vec<u8>), kdecomp::Error> {
+    match kdecomp::detect(&raw) {
+        kdecomp::Format::Plain => Ok((kdecomp::Format::Plain, raw)),
+        _ => kdecomp::decompress(&raw, MODULE_LIMIT),
+    }
+}
+
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Replace (or create) `path` with `data` so that a reader sees the old or the new file, never
 /// a partial one: write a temporary file in the same directory, copy the permissions and owner
 /// of `like` (the file being replaced), fsync, rename over `path`, fsync the directory.
 fn write_atomically(path: &Path, data: &[u8], like: Option<&fs::Metadata>) -> anyhow::Result<()> {
-    let dir = match path.parent() {
+    let tmp = write_temp(path, data, like, true)?;
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("replacing {}", path.display()));
+    }
+    if let Ok(d) = File::open(parent_dir(path)) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// Write `data` to a new temporary file next to `path` (`.<name>.kharden-tmp.<pid>.<n>`, which
+/// the tree walk never takes for a module and a later sign-tree removes), with the mode and
+/// owner of `like`; fsync it when `sync`. The caller renames it over `path`.
+fn write_temp(
+    path: &Path,
+    data: &[u8],
+    like: Option<&fs::Metadata>,
+    sync: bool,
+) -> anyhow::Result<PathBuf> {
     let name = path
         .file_name()
         .with_context(|| format!("{} has no file name", path.display()))?;
-    let tmp = dir.join(format!(
+    let tmp = parent_dir(path).join(format!(
         ".{}{TMP_MARK}{}.{}",
         name.to_string_lossy(),
         std::process::id(),
@@ -300,18 +331,18 @@ fn write_atomically(path: &Path, data: &[u8], like: Option<&fs::Metadata>) -> an
             }
             None => f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?,
         }
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+        if sync {
+            f.sync_all()?;
         }
         Ok(())
     })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e).with_context(|| format!("writing {}", path.display()))
+        }
     }
-    result.with_context(|| format!("writing {}", path.display()))
 }
 
 /// Run `f` over `items` on `jobs` threads; results in input order.
@@ -384,52 +415,98 @@ enum SignResult {
     Failed(String),
 }
 
-/// Sign one module file in place (or into `dest`): decompress if needed, drop any existing
-/// signature, sign, recompress in the same format, replace atomically.
-fn sign_file(signer: &Signer, path: &Path, dest: Option<&Path>) -> SignResult {
+/// A module signed into a temporary file, waiting for its rename.
+enum Prepared {
+    Ready {
+        tmp: PathBuf,
+        dest: PathBuf,
+        bytes: u64,
+        replaced: bool,
+    },
+    Done(SignResult),
+}
+
+/// Sign one module file: decompress if needed, drop any existing signature, sign, recompress
+/// in the same format, and write the result to a temporary file next to the destination
+/// (fsynced only when `sync`). Nothing is replaced yet.
+fn prepare_signed(signer: &Signer, path: &Path, dest: Option<&Path>, sync: bool) -> Prepared {
+    let fail = |msg: String| Prepared::Done(SignResult::Failed(msg));
     let meta = match fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return SignResult::Failed(format!("{}: {e}", path.display())),
+        Err(e) => return fail(format!("{}: {e}", path.display())),
     };
     let raw = match read_bounded(path, MODULE_LIMIT) {
         Ok(d) => d,
-        Err(e) => return SignResult::Failed(format!("{e:#}")),
+        Err(e) => return fail(format!("{e:#}")),
     };
-    let (format, data) = match kdecomp::decompress(&raw, MODULE_LIMIT) {
+    let (format, data) = match decompress_owned(raw) {
         Ok(x) => x,
-        Err(e) => return SignResult::Failed(format!("{}: {e}", path.display())),
+        Err(e) => return fail(format!("{}: {e}", path.display())),
     };
-    drop(raw);
     let replaced = modsig::trailer::has_magic(&data);
     let body = match modsig::trailer::strip(&data) {
         Ok(b) => b,
         Err(e) => {
-            return SignResult::Failed(format!(
+            return fail(format!(
                 "{}: existing signature is broken ({e}); left unchanged",
                 path.display()
             ))
         }
     };
     if !body.starts_with(b"\x7fELF") {
-        return SignResult::Skipped(format!("{}: not an ELF file", path.display()));
+        return Prepared::Done(SignResult::Skipped(format!(
+            "{}: not an ELF file",
+            path.display()
+        )));
     }
     let signed = match signer.sign_module(body) {
         Ok(s) => s,
-        Err(e) => return SignResult::Failed(format!("{}: {e}", path.display())),
+        Err(e) => return fail(format!("{}: {e}", path.display())),
     };
     drop(data);
-    let out = match kdecomp::compress(format, &signed) {
-        Ok(o) => o,
-        Err(e) => return SignResult::Failed(format!("{}: {e}", path.display())),
+    let out = if format == kdecomp::Format::Plain {
+        signed
+    } else {
+        match kdecomp::compress(format, &signed) {
+            Ok(o) => o,
+            Err(e) => return fail(format!("{}: {e}", path.display())),
+        }
     };
-    match write_atomically(dest.unwrap_or(path), &out, Some(&meta)) {
-        Ok(()) => SignResult::Signed {
+    let dest = dest.unwrap_or(path).to_path_buf();
+    match write_temp(&dest, &out, Some(&meta), sync) {
+        Ok(tmp) => Prepared::Ready {
+            tmp,
+            dest,
             bytes: out.len() as u64,
             replaced,
         },
-        Err(e) => SignResult::Failed(format!("{e:#}")),
+        Err(e) => fail(format!("{e:#}")),
     }
 }
+
+/// Put a prepared module in place.
+fn commit(p: Prepared) -> SignResult {
+    match p {
+        Prepared::Done(r) => r,
+        Prepared::Ready {
+            tmp,
+            dest,
+            bytes,
+            replaced,
+        } => match fs::rename(&tmp, &dest) {
+            Ok(()) => SignResult::Signed { bytes, replaced },
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                SignResult::Failed(format!("replacing {}: {e}", dest.display()))
+            }
+        },
+    }
+}
+
+/// Modules signed per batch: their temporary files are made durable with one syncfs(2) and
+/// then renamed, instead of one fsync per module (which costs more than the signing), while
+/// the extra disk space stays bounded.
+const BATCH: usize = 256;
 
 fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let meta = fs::metadata(&a.dir).with_context(|| format!("reading {}", a.dir.display()))?;
@@ -479,12 +556,26 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let signer = Signer::new(key, cert.clone(), hash, a.keyid)?;
 
     let bar = progress(found.files.len(), "signing");
-    let results = parallel_map(
-        &found.files,
-        jobs(a.jobs),
-        |p| sign_file(&signer, p, None),
-        || bar.inc(1),
-    );
+    let fs_handle = File::open(&a.dir).with_context(|| format!("opening {}", a.dir.display()))?;
+    let mut results = Vec::with_capacity(found.files.len());
+    for batch in found.files.chunks(BATCH) {
+        let prepared = parallel_map(
+            batch,
+            jobs(a.jobs),
+            |p| prepare_signed(&signer, p, None, false),
+            || bar.inc(1),
+        );
+        if let Err(e) = rustix::fs::syncfs(&fs_handle) {
+            for p in prepared {
+                if let Prepared::Ready { tmp, .. } = p {
+                    let _ = fs::remove_file(tmp);
+                }
+            }
+            bail!("syncfs on {}: {e}", a.dir.display());
+        }
+        results.extend(prepared.into_iter().map(commit));
+    }
+    rustix::fs::syncfs(&fs_handle).with_context(|| format!("syncfs on {}", a.dir.display()))?;
     bar.finish_and_clear();
     // Destroy the key now, not at the end of the function.
     drop(signer);
@@ -561,8 +652,14 @@ fn sign(a: SignArgs) -> anyhow::Result<Outcome> {
         .remove(0);
     let hash = a.hash.map_or_else(|| key.default_hash(), HashArg::algo);
     let signer = Signer::new(key, cert, hash, a.keyid)?;
-    match sign_file(&signer, &a.module, a.dest.as_deref()) {
-        SignResult::Signed { .. } => Ok(Outcome::Clean),
+    match commit(prepare_signed(&signer, &a.module, a.dest.as_deref(), true)) {
+        SignResult::Signed { .. } => {
+            let dest = a.dest.as_deref().unwrap_or(&a.module);
+            if let Ok(d) = File::open(parent_dir(dest)) {
+                let _ = d.sync_all();
+            }
+            Ok(Outcome::Clean)
+        }
         SignResult::Skipped(why) | SignResult::Failed(why) => bail!("{why}"),
     }
 }
@@ -629,7 +726,7 @@ fn check_module(path: &Path, ring: &Keyring) -> Checked {
             return c;
         }
     };
-    c.verdict = Some(match kdecomp::decompress(&raw, MODULE_LIMIT) {
+    c.verdict = Some(match decompress_owned(raw) {
         Ok((_, data)) => modsig::verify(&data, ring),
         Err(e @ kdecomp::Error::TooLarge { .. }) => modsig::Verdict {
             status: Status::Unsupported,
