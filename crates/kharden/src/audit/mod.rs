@@ -277,6 +277,23 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
         ok: None,
         origin: None,
     };
+    // A bound that names a config option takes its value from the config being judged.
+    let resolved;
+    let leaf = match resolve_bound(&leaf.cmp, facts) {
+        Bound::Literal => leaf,
+        Bound::Resolved(cmp, shown) => {
+            e.expected = shown;
+            resolved = Leaf {
+                cmp,
+                ..leaf.clone()
+            };
+            &resolved
+        }
+        Bound::Missing(why) => {
+            e.origin = Some(why);
+            return Some(e);
+        }
+    };
     match leaf.source {
         SourceKind::Kconfig => match facts.kconfig() {
             None => e.origin = Some(facts.kconfig_origin.clone()),
@@ -336,6 +353,38 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
         });
     }
     Some(e)
+}
+
+enum Bound {
+    Literal,
+    Resolved(Cmp, String),
+    Missing(String),
+}
+
+fn resolve_bound(cmp: &Cmp, facts: &Facts) -> Bound {
+    let (bound, rebuild): (&str, fn(String) -> Cmp) = match cmp {
+        Cmp::Is(v) => (v, Cmp::Is),
+        Cmp::AtLeast(v) => (v, Cmp::AtLeast),
+        Cmp::AtMost(v) => (v, Cmp::AtMost),
+        _ => return Bound::Literal,
+    };
+    let Some(name) = crate::policy::check::config_ref(bound) else {
+        return Bound::Literal;
+    };
+    match facts.kconfig().and_then(|c| c.get(name)) {
+        Some(v) => {
+            let shown = format!("{} ({bound})", rebuild(v.to_string()).expected());
+            Bound::Resolved(rebuild(v.to_string()), shown)
+        }
+        None => Bound::Missing(format!(
+            "the bound {bound} is not known: {}",
+            if facts.kconfig().is_some() {
+                "the config has no such line"
+            } else {
+                "no kernel config"
+            }
+        )),
+    }
 }
 
 fn absent(leaf: &Leaf, compare: impl FnOnce() -> Option<bool>) -> Option<bool> {
@@ -400,6 +449,10 @@ fn compare_value(cmp: &Cmp, v: &str) -> Option<bool> {
             .any(|w| compare_value(&Cmp::Is(w.clone()), v) == Some(true)),
         Cmp::AtLeast(b) => order(v, b)?.is_ge(),
         Cmp::AtMost(b) => order(v, b)?.is_le(),
+        Cmp::NoneOf(list) => !v.split(',').map(str::trim).chain([v]).any(|x| {
+            list.iter()
+                .any(|w| compare_value(&Cmp::Is(w.clone()), x) == Some(true))
+        }),
         Cmp::Contains(item) => v.split(',').map(str::trim).any(|x| x == item),
         Cmp::TaintClear(letters) => {
             let mask: u64 = v.trim().parse().ok()?;
@@ -412,6 +465,9 @@ fn compare_value(cmp: &Cmp, v: &str) -> Option<bool> {
 }
 
 fn compare_kconfig(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
+    if matches!(cmp, Cmp::Is(w) if w == "present") {
+        return Some(v.is_some());
+    }
     let v = v.unwrap_or("n");
     match cmp {
         Cmp::Is(want) => Some(match want.as_str() {

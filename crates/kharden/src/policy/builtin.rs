@@ -29,22 +29,57 @@ pub const RULE_FILES: &[(&str, &str)] = &[
     ("lsm.toml", include_str!("../../../../policies/lsm.toml")),
 ];
 
-/// (profile, description, rule files).
-pub const PROFILES: &[(&str, &str, &[&str])] = &[(
+/// (profile, description, rule files). `full` also reads every file of `FULL_FILES`.
+pub const PROFILES: &[(&str, &str, &[&str])] = &[
+    (
     "baseline",
     "The hardening of the kernel described in our reference article: Secure Boot, enforced module \
      signatures, no legacy kexec, signed kexec_file_load, KASLR, hidden kernel pointers, lockdown, \
      struct randomisation and SELinux's runtime switches.",
-    &[
-        "boot.toml",
-        "modules.toml",
-        "kexec.toml",
-        "kaslr.toml",
-        "pointers.toml",
-        "lockdown.toml",
-        "lsm.toml",
-    ],
-)];
+    BASELINE_FILES,
+    ),
+    (
+        "full",
+        "The baseline, plus every check of kernel-hardening-checker's checklist (KSPP, CLIP OS, \
+         grsecurity, GrapheneOS, CIS and others) for x86_64, x86_32, arm64, arm and riscv, each \
+         judged as kharden judges it (see docs/khc-differences.md).",
+        BASELINE_FILES,
+    ),
+];
+
+const BASELINE_FILES: &[&str] = &[
+    "boot.toml",
+    "modules.toml",
+    "kexec.toml",
+    "kaslr.toml",
+    "pointers.toml",
+    "lockdown.toml",
+    "lsm.toml",
+];
+
+pub use super::full_files::FULL_FILES;
+
+/// The rule files of a profile, in order.
+pub fn profile_files(name: &str) -> Vec<&'static str> {
+    let mut files: Vec<&'static str> = PROFILES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, _, f)| f.to_vec())
+        .unwrap_or_default();
+    if name == "full" {
+        files.extend(FULL_FILES.iter().map(|(n, _)| *n));
+    }
+    files
+}
+
+/// The text of a built-in rule file by its name (`kexec.toml`, `full/network-sysctl.toml`).
+pub fn file_text(name: &str) -> Option<&'static str> {
+    RULE_FILES
+        .iter()
+        .chain(FULL_FILES.iter())
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+}
 
 pub fn profile_names() -> Vec<&'static str> {
     PROFILES.iter().map(|(n, _, _)| *n).collect()
@@ -53,7 +88,7 @@ pub fn profile_names() -> Vec<&'static str> {
 /// Load a built-in profile. Every built-in file is validated by the test suite, so an error
 /// here means a broken build; it is still reported, not unwrapped.
 pub fn load(name: &str) -> Result<Profile, PolicyError> {
-    let Some((pname, description, files)) = PROFILES.iter().find(|(n, _, _)| *n == name) else {
+    let Some((pname, description, _)) = PROFILES.iter().find(|(n, _, _)| *n == name) else {
         return Err(PolicyError {
             problems: vec![format!(
                 "unknown profile {name:?} (built-in: {})",
@@ -63,12 +98,8 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
     };
     let mut rules = Vec::new();
     let mut problems = Vec::new();
-    for file in *files {
-        let text = RULE_FILES
-            .iter()
-            .find(|(n, _)| n == file)
-            .map(|(_, t)| *t)
-            .unwrap_or("");
+    for file in profile_files(name) {
+        let text = file_text(file).unwrap_or("");
         match parse_rules(&format!("policies/{file}"), text) {
             Ok(r) => rules.extend(r),
             Err(e) => problems.extend(e.problems),

@@ -19,6 +19,7 @@ pub(crate) struct CheckDef {
     runtime: Option<String>,
     is: Option<String>,
     one_of: Option<Vec<String>>,
+    none_of: Option<Vec<String>>,
     at_least: Option<toml::Value>,
     at_most: Option<toml::Value>,
     contains: Option<String>,
@@ -66,7 +67,11 @@ pub enum Cmp {
     /// cmdline: `present`, `absent`, `true`, `false` (kernel boolean spellings) or a literal.
     Is(String),
     OneOf(Vec<String>),
-    /// Numeric, or by lockdown level.
+    /// Present, and neither the value nor any item of a comma-separated value is one of these
+    /// (`mitigations=auto,nosmt` is not `off`; `spectre_v2=off` is).
+    NoneOf(Vec<String>),
+    /// Numeric, or by lockdown level. A bound written `CONFIG_X` is the value of that option in
+    /// the same config (`vm.mmap_rnd_bits >= CONFIG_ARCH_MMAP_RND_BITS_MAX`).
     AtLeast(String),
     AtMost(String),
     /// Membership in a comma-separated list.
@@ -85,6 +90,7 @@ impl Cmp {
                 other => other.into(),
             },
             Cmp::OneOf(vs) => format!("one of {}", vs.join(", ")),
+            Cmp::NoneOf(vs) => format!("set, and not {}", vs.join(" or ")),
             Cmp::AtLeast(v) => format!(">= {v}"),
             Cmp::AtMost(v) => format!("<= {v}"),
             Cmp::Contains(v) => format!("contains {v}"),
@@ -117,6 +123,11 @@ impl Check {
             Check::Leaf(l) => vec![l],
         }
     }
+}
+
+/// The option a bound refers to: `CONFIG_ARCH_MMAP_RND_BITS_MAX` → `ARCH_MMAP_RND_BITS_MAX`.
+pub fn config_ref(bound: &str) -> Option<&str> {
+    bound.strip_prefix("CONFIG_")
 }
 
 fn scalar(v: &toml::Value) -> Option<String> {
@@ -160,6 +171,7 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     let cmps: Vec<Cmp> = [
         def.is.clone().map(Cmp::Is),
         def.one_of.clone().map(Cmp::OneOf),
+        def.none_of.clone().map(Cmp::NoneOf),
         def.at_least
             .as_ref()
             .map(|v| Cmp::AtLeast(scalar(v).unwrap_or_default())),
@@ -177,7 +189,7 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     let at = format!("{} {key:?}", source.as_str());
     if cmps.len() != 1 {
         errs.push(format!(
-            "{at}: needs exactly one of is, one_of, at_least, at_most, contains, taint_clear"
+            "{at}: needs exactly one of is, one_of, none_of, at_least, at_most, contains, taint_clear"
         ));
         return Check::All(vec![]);
     }
@@ -208,11 +220,22 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     }
     match &cmp {
         Cmp::AtLeast(v) | Cmp::AtMost(v)
-            if v.parse::<i64>().is_err() && lockdown_rank(v).is_none() =>
+            if v.parse::<i64>().is_err()
+                && lockdown_rank(v).is_none()
+                && config_ref(v).is_none() =>
         {
             errs.push(format!(
-                "{at}: at_least/at_most needs a number or a lockdown level"
+                "{at}: at_least/at_most needs a number, a lockdown level or CONFIG_NAME"
             ));
+        }
+        Cmp::NoneOf(vs) if vs.is_empty() => {
+            errs.push(format!("{at}: none_of is empty"));
+        }
+        Cmp::Is(v) if source == SourceKind::Kconfig && v == "present" => {}
+        Cmp::Is(v) | Cmp::AtLeast(v) | Cmp::AtMost(v)
+            if config_ref(v).is_some_and(|n| n.is_empty() || n.starts_with("CONFIG_")) =>
+        {
+            errs.push(format!("{at}: {v:?} names no config option"));
         }
         Cmp::TaintClear(_) if key != "kernel.tainted" => {
             errs.push(format!(

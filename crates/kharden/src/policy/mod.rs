@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod check;
+mod full_files;
 
 use std::collections::BTreeSet;
 
