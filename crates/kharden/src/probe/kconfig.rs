@@ -4,24 +4,59 @@
 //! the last of duplicated lines as Kconfig itself does, and reports every line it could not use
 //! as a warning with its number.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-
 /// Largest decompressed config accepted. Real configs are 100-300 KiB.
 pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
 /// Longest single line accepted. Real lines are under 2 KiB (CONFIG_CMDLINE, CONFIG_LSM).
 pub const MAX_LINE_BYTES: usize = 64 << 10;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed config. The file's text is kept once; options are ranges into it, indexed by an
+/// open-addressing hash table, so parsing a 10,000-line config allocates a handful of buffers
+/// rather than two strings per line.
+#[derive(Clone)]
 pub struct KConfig {
-    /// Option name without the `CONFIG_` prefix → value (`y`, `m`, `n` for "is not set",
-    /// strings with their quotes removed, numbers as written).
-    pub options: HashMap<String, String>,
+    text: Box<str>,
+    entries: Vec<Entry>,
+    /// Slots hold `entry index + 1`; 0 is empty. Length is a power of two.
+    slots: Vec<u32>,
     /// `(major, minor, patch)` from the header comment, when present.
     pub version: Option<(u32, u32, u32)>,
     pub arch: Option<String>,
     pub warnings: Vec<String>,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    name: (u32, u32),
+    value: Val,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Val {
+    Y,
+    M,
+    N,
+    /// A range of the text (strings without their quotes, numbers as written).
+    Text(u32, u32),
+}
+
+impl std::fmt::Debug for KConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KConfig")
+            .field("options", &self.len())
+            .field("version", &self.version)
+            .field("arch", &self.arch)
+            .finish()
+    }
+}
+
+impl PartialEq for KConfig {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self.iter().all(|(k, v)| other.get(k) == Some(v))
+            && self.version == other.version
+    }
+}
+impl Eq for KConfig {}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum KConfigError {
@@ -35,110 +70,257 @@ pub enum KConfigError {
     Empty,
 }
 
+/// FNV-1a: tiny, and plenty for a table keyed by short ASCII names.
+fn hash(name: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in name {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
 impl KConfig {
     /// Parse raw file bytes, decompressing them first when needed.
     pub fn from_bytes(raw: &[u8]) -> Result<(KConfig, kdecomp::Format), KConfigError> {
         let (format, data) = kdecomp::decompress(raw, MAX_CONFIG_BYTES)
             .map_err(|e| KConfigError::Decompress(e.to_string()))?;
-        Ok((KConfig::parse(&data)?, format))
+        Ok((KConfig::parse_owned(data)?, format))
     }
 
     pub fn parse(data: &[u8]) -> Result<KConfig, KConfigError> {
-        if let Some(pos) = data.iter().position(|&b| b == 0) {
+        KConfig::parse_owned(data.to_vec())
+    }
+
+    /// Parse a buffer, taking ownership of it (no copy when it is valid UTF-8).
+    pub fn parse_owned(data: Vec<u8>) -> Result<KConfig, KConfigError> {
+        if let Some(pos) = memchr::memchr(0, &data) {
             return Err(KConfigError::Binary(pos));
         }
         // One UTF-8 check for the whole file; strings in a config are ASCII in practice.
-        let text: Cow<str> = String::from_utf8_lossy(data);
-        let mut options = HashMap::with_capacity(text.len() / 24);
-        let mut warnings = Vec::new();
-        let mut version = None;
-        for (idx, line) in text.split('\n').enumerate() {
+        let text: Box<str> = match String::from_utf8(data) {
+            Ok(s) => s.into_boxed_str(),
+            Err(e) => String::from_utf8_lossy(e.as_bytes())
+                .into_owned()
+                .into_boxed_str(),
+        };
+        if text.len() >= u32::MAX as usize {
+            return Err(KConfigError::Decompress("config larger than 4 GiB".into()));
+        }
+        let mut cfg = KConfig {
+            entries: Vec::with_capacity(text.len() / 28),
+            slots: vec![0; ((text.len() / 28 + 16).next_power_of_two() * 2).max(8)],
+            text,
+            version: None,
+            arch: None,
+            warnings: Vec::new(),
+        };
+        // Parse from a shared view of the text while inserting ranges into `cfg`.
+        let text = std::mem::take(&mut cfg.text);
+        let base = text.as_ptr() as usize;
+        let off = |s: &str| (s.as_ptr() as usize - base) as u32;
+        let mut result = Ok(());
+        let mut start = 0;
+        let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+        for (idx, end) in ends.enumerate() {
+            let raw_line = &text[start..end];
+            start = end + 1;
             let lineno = idx + 1;
-            if line.len() > MAX_LINE_BYTES {
-                return Err(KConfigError::LineTooLong {
+            if raw_line.len() > MAX_LINE_BYTES {
+                result = Err(KConfigError::LineTooLong {
                     line: lineno,
                     max: MAX_LINE_BYTES,
                 });
+                break;
             }
-            let line = line.trim_end_matches('\r').trim();
+            let line = raw_line.trim_ascii();
             if line.is_empty() {
                 continue;
             }
             if let Some(comment) = line.strip_prefix('#') {
-                let comment = comment.trim();
+                let comment = comment.trim_ascii();
                 if let Some(name) = comment
                     .strip_prefix("CONFIG_")
                     .and_then(|r| r.strip_suffix(" is not set"))
                 {
                     if valid_name(name) {
-                        insert(&mut options, &mut warnings, lineno, name, "n".into());
+                        cfg.insert(&text, lineno, (off(name), name.len() as u32), Val::N);
                     } else {
-                        warnings.push(format!("line {lineno}: malformed option name {name:?}"));
+                        cfg.warnings.push(format!(
+                            "line {lineno}: malformed option name {:?}",
+                            clip(name)
+                        ));
                     }
-                } else if version.is_none() {
-                    version = header_version(comment);
+                } else if cfg.version.is_none() {
+                    cfg.version = header_version(comment);
                 }
                 continue;
             }
             let Some(rest) = line.strip_prefix("CONFIG_") else {
-                warnings.push(format!("line {lineno}: not a config line: {}", clip(line)));
+                cfg.warnings
+                    .push(format!("line {lineno}: not a config line: {}", clip(line)));
                 continue;
             };
             let Some((name, value)) = rest.split_once('=') else {
-                warnings.push(format!("line {lineno}: missing '=': {}", clip(line)));
+                cfg.warnings
+                    .push(format!("line {lineno}: missing '=': {}", clip(line)));
                 continue;
             };
             if !valid_name(name) {
-                warnings.push(format!(
+                cfg.warnings.push(format!(
                     "line {lineno}: malformed option name {:?}",
                     clip(name)
                 ));
                 continue;
             }
-            let value = unquote(value);
-            insert(&mut options, &mut warnings, lineno, name, value);
+            let v = value.trim_ascii();
+            let val = match v {
+                "y" => Val::Y,
+                "m" => Val::M,
+                "n" => Val::N,
+                _ => {
+                    let inner = v
+                        .strip_prefix('"')
+                        .and_then(|r| r.strip_suffix('"'))
+                        .unwrap_or(v);
+                    Val::Text(off(inner), inner.len() as u32)
+                }
+            };
+            cfg.insert(&text, lineno, (off(name), name.len() as u32), val);
         }
-        if options.is_empty() {
+        cfg.text = text;
+        result?;
+        if cfg.entries.is_empty() {
             return Err(KConfigError::Empty);
         }
-        let arch = arch_of(&options);
-        Ok(KConfig {
-            options,
-            version,
-            arch,
-            warnings,
-        })
+        cfg.arch = cfg.arch_of();
+        Ok(cfg)
     }
 
-    /// The value of `CONFIG_<name>`, `None` when the config has no line for it.
+    fn slice_of(text: &str, (start, len): (u32, u32)) -> &str {
+        &text[start as usize..(start + len) as usize]
+    }
+
+    fn val_of(text: &str, v: Val) -> &str {
+        match v {
+            Val::Y => "y",
+            Val::M => "m",
+            Val::N => "n",
+            Val::Text(s, l) => Self::slice_of(text, (s, l)),
+        }
+    }
+
+    /// Index of the slot holding `name`, or of the empty slot where it belongs.
+    fn find_slot(&self, text: &str, name: &str) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = hash(name.as_bytes()) as usize & mask;
+        loop {
+            match self.slots[i] {
+                0 => return i,
+                e if Self::slice_of(text, self.entries[e as usize - 1].name) == name => return i,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn insert(&mut self, text: &str, lineno: usize, name: (u32, u32), value: Val) {
+        if (self.entries.len() + 1) * 2 > self.slots.len() {
+            self.grow(text);
+        }
+        let key = Self::slice_of(text, name);
+        let slot = self.find_slot(text, key);
+        match self.slots[slot] {
+            0 => {
+                self.entries.push(Entry { name, value });
+                self.slots[slot] = self.entries.len() as u32;
+            }
+            e => {
+                let entry = &mut self.entries[e as usize - 1];
+                let (old, new) = (Self::val_of(text, entry.value), Self::val_of(text, value));
+                self.warnings.push(if old != new {
+                    format!("line {lineno}: CONFIG_{key} set again ({old} then {new}); the last one counts")
+                } else {
+                    format!("line {lineno}: CONFIG_{key} repeated")
+                });
+                entry.value = value;
+            }
+        }
+    }
+
+    fn grow(&mut self, text: &str) {
+        let mut slots = vec![0u32; self.slots.len() * 2];
+        let mask = slots.len() - 1;
+        for (idx, e) in self.entries.iter().enumerate() {
+            let mut i = hash(Self::slice_of(text, e.name).as_bytes()) as usize & mask;
+            while slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            slots[i] = idx as u32 + 1;
+        }
+        self.slots = slots;
+    }
+
+    /// The value of `CONFIG_<name>` (`y`, `m`, `n` for "is not set", strings without quotes),
+    /// `None` when the config has no line for it.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.options.get(name).map(String::as_str)
+        match self.slots[self.find_slot(&self.text, name)] {
+            0 => None,
+            e => Some(Self::val_of(&self.text, self.entries[e as usize - 1].value)),
+        }
     }
 
     /// True when the option is `y` or `m`.
     pub fn enabled(&self, name: &str) -> bool {
         matches!(self.get(name), Some("y") | Some("m"))
     }
-}
 
-fn insert(
-    options: &mut HashMap<String, String>,
-    warnings: &mut Vec<String>,
-    lineno: usize,
-    name: &str,
-    value: String,
-) {
-    if let Some(old) = options.get_mut(name) {
-        if *old != value {
-            warnings.push(format!(
-                "line {lineno}: CONFIG_{name} set again ({old} then {value}); the last one counts"
-            ));
-            *old = value;
+    /// Number of distinct options.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every option in file order (first appearance), with its last value.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.entries.iter().map(|e| {
+            (
+                Self::slice_of(&self.text, e.name),
+                Self::val_of(&self.text, e.value),
+            )
+        })
+    }
+
+    /// The architecture a config was made for, in Kconfig-style names (x86_64, x86_32, arm64,
+    /// arm, riscv, ...).
+    fn arch_of(&self) -> Option<String> {
+        let on = |n: &str| self.get(n) == Some("y");
+        let arch = if on("X86_64") {
+            "x86_64"
+        } else if on("X86_32") || (on("X86") && !on("64BIT")) {
+            "x86_32"
+        } else if on("ARM64") {
+            "arm64"
+        } else if on("ARM") {
+            "arm"
+        } else if on("RISCV") {
+            "riscv"
+        } else if on("PPC64") {
+            "ppc64"
+        } else if on("PPC") {
+            "ppc"
+        } else if on("S390") {
+            "s390"
+        } else if on("LOONGARCH") {
+            "loongarch"
+        } else if on("MIPS") {
+            "mips"
         } else {
-            warnings.push(format!("line {lineno}: CONFIG_{name} repeated"));
-        }
-    } else {
-        options.insert(name.to_string(), value);
+            return None;
+        };
+        Some(arch.to_string())
     }
 }
 
@@ -147,17 +329,6 @@ fn valid_name(name: &str) -> bool {
         && name.bytes().all(|b| {
             b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_' || b.is_ascii_lowercase()
         })
-}
-
-fn unquote(value: &str) -> String {
-    let v = value.trim();
-    if v.len() >= 2 && v.starts_with('"') && v.ends_with('"') {
-        v[1..v.len() - 1]
-            .replace("\\\"", "\"")
-            .replace("\\\\", "\\")
-    } else {
-        v.to_string()
-    }
 }
 
 fn clip(s: &str) -> String {
@@ -187,36 +358,6 @@ pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
     let minor = nums.next()??;
     let patch = nums.next().flatten().unwrap_or(0);
     Some((major, minor, patch))
-}
-
-/// The architecture a config was made for, named as `uname -m` would (x86_64, arm64 as aarch64 is
-/// not used by Kconfig; we keep Kconfig's names: x86_64, x86_32, arm64, arm, riscv, ...).
-fn arch_of(options: &HashMap<String, String>) -> Option<String> {
-    let on = |n: &str| options.get(n).is_some_and(|v| v == "y");
-    let arch = if on("X86_64") {
-        "x86_64"
-    } else if on("X86_32") || (on("X86") && !on("64BIT")) {
-        "x86_32"
-    } else if on("ARM64") {
-        "arm64"
-    } else if on("ARM") {
-        "arm"
-    } else if on("RISCV") {
-        "riscv"
-    } else if on("PPC64") {
-        "ppc64"
-    } else if on("PPC") {
-        "ppc"
-    } else if on("S390") {
-        "s390"
-    } else if on("LOONGARCH") {
-        "loongarch"
-    } else if on("MIPS") {
-        "mips"
-    } else {
-        return None;
-    };
-    Some(arch.to_string())
 }
 
 /// Map `uname -m` / Rust's `std::env::consts::ARCH` to the Kconfig-style names used here.

@@ -226,11 +226,7 @@ fn read_kconfig(
         sources.push(record(
             &origin,
             SourceStatus::Read,
-            Some(format!(
-                "{} format, {} options",
-                format.name(),
-                cfg.options.len()
-            )),
+            Some(format!("{} format, {} options", format.name(), cfg.len())),
         ));
         return Ok((Ok(cfg), origin));
     }
@@ -258,11 +254,7 @@ fn read_kconfig(
                     sources.push(record(
                         &origin,
                         SourceStatus::Read,
-                        Some(format!(
-                            "{} format, {} options",
-                            format.name(),
-                            cfg.options.len()
-                        )),
+                        Some(format!("{} format, {} options", format.name(), cfg.len())),
                     ));
                     return Ok((Ok(cfg), origin));
                 }

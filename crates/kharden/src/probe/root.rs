@@ -132,7 +132,8 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         return Err(io::Error::other("not a regular file"));
     }
     let file = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
+    // Regular files report their size (/proc files report 0): read in one go when known.
+    let mut buf = Vec::with_capacity((meta.len().min(limit) as usize).saturating_add(1));
     file.take(limit + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
         return Err(io::Error::other(format!(
