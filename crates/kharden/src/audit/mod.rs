@@ -470,6 +470,8 @@ fn compare_kconfig(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
     }
     let v = v.unwrap_or("n");
     match cmp {
+        // A number or level that is not set is no value at all: it does not meet a bound.
+        Cmp::AtLeast(_) | Cmp::AtMost(_) if v == "n" => Some(false),
         Cmp::Is(want) => Some(match want.as_str() {
             "off" | "n" => v == "n",
             "on" => v == "y" || v == "m",
