@@ -145,7 +145,9 @@ def fetch(spec: str) -> Kernel:
     found = sorted(debs.glob(f"{pkg}_*.deb"))
     if not found:
         log(f"apt-get download {pkg}")
-        sh(["apt-get", "download", "-q", pkg], cwd=debs, stdout=subprocess.DEVNULL)
+        # as root, apt would hand the download to its _apt user, which cannot write here
+        sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
+        sh(["apt-get", "download", "-q", *sandbox, pkg], cwd=debs, stdout=subprocess.DEVNULL)
         found = sorted(debs.glob(f"{pkg}_*.deb"))
         if not found:
             raise SystemExit(f"apt-get download {pkg} produced no .deb")
