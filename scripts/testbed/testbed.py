@@ -662,7 +662,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--note", default="")
     r = sub.add_parser("run", help="run a kharden command in the guest")
     common(r)
-    r.add_argument("--kharden", type=Path, required=True, default=os.environ.get("KHARDEN_BIN"))
+    r.add_argument("--kharden", type=Path, required=not os.environ.get("KHARDEN_BIN"),
+                   default=os.environ.get("KHARDEN_BIN"), help="the binary (env KHARDEN_BIN)")
     r.add_argument("--uid", type=int, default=0)
     r.add_argument("--observed", type=Path, help="also write the guest's OBSERVED here")
     r.add_argument("args", nargs=argparse.REMAINDER)
