@@ -10,7 +10,8 @@ KERNEL is a key (deb12-6.1-generic, deb12-6.1-cloud, deb12-6.12-cloud), resolved
 Debian meta-package to the current ABI package, or an exact package name (linux-image-...).
 Everything is written under the cache (default <repo>/.cache/testbed, env KHARDEN_TB_CACHE) or
 the output paths given on the command line. Nothing needs KVM; QEMU gets a hard timeout.
-Python 3 stdlib only; host tools: see install-deps.sh.
+Python 3 stdlib only (--db-cert installs PyPI virt-firmware into the cache); host tools: see
+install-deps.sh.
 """
 from __future__ import annotations
 
