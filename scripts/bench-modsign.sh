@@ -3,6 +3,7 @@
 # linux-image-6.1.0-*-amd64 (issue 3, "Speed"). Prints times and ratios.
 #
 #   scripts/bench-modsign.sh [JOBS]          # JOBS defaults to 2 (as `make -j2 modules_install`)
+#   KHARDEN=path/kharden LIMITS=path/limits scripts/bench-modsign.sh    # prebuilt binaries
 #
 # Needs: Debian apt sources (apt-get update), openssl, xz-utils, python3, GNU time, cargo.
 # Downloads linux-image-6.1.0-*-amd64 and linux-kbuild-6.1 into .cache/modsign (about 500 MB
@@ -30,9 +31,12 @@ target=${CARGO_TARGET_DIR:-$root/target}
 pkgdir=$("$root/scripts/modsign/fetch-kernel.sh" '^linux-image-6\.1\.0-[0-9]+-amd64$')
 "$root/scripts/modsign/fetch-sign-file.sh"
 signfile="$cache/sign-file"
-(cd "$root" && cargo build --release -q -p kharden && cargo build --release -q -p modsig --example limits)
-kharden="$target/release/kharden"
-limits="$target/release/examples/limits"
+# KHARDEN / LIMITS: use prebuilt binaries instead of building them here.
+if [ -z "${KHARDEN:-}" ] || [ -z "${LIMITS:-}" ]; then
+	(cd "$root" && cargo build --release -q -p kharden && cargo build --release -q -p modsig --example limits)
+fi
+kharden=${KHARDEN:-$target/release/kharden}
+limits=${LIMITS:-$target/release/examples/limits}
 moddir=$(ls -d "$pkgdir"/lib/modules/*)
 vmlinuz=$(ls "$pkgdir"/boot/vmlinuz-*)
 work="$cache/bench"

@@ -180,3 +180,21 @@ fn size_hints_match_real_tool_output() {
     assert_eq!(size_hint(&c[..c.len() - 1]), None);
     assert_eq!(size_hint(b"\xfd7zXZ\x00 truncated YZ"), None);
 }
+
+#[test]
+fn xz_output_is_bounded_at_the_exact_limit() {
+    let xz = compress(Format::Xz, &vec![b'a'; 10_000]).unwrap();
+    assert!(matches!(
+        decompress(&xz, 9_999),
+        Err(Error::TooLarge { format: "xz", .. })
+    ));
+    assert_eq!(decompress(&xz, 10_000).unwrap().1.len(), 10_000);
+    // Two concatenated streams, and a stream whose index lies about the size.
+    let mut two = xz.clone();
+    two.extend_from_slice(&xz);
+    assert_eq!(decompress(&two, 1 << 20).unwrap().1.len(), 20_000);
+    assert!(matches!(
+        decompress(&two, 15_000),
+        Err(Error::TooLarge { .. })
+    ));
+}

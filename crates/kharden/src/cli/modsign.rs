@@ -484,6 +484,14 @@ fn prepare_signed(signer: &Signer, path: &Path, dest: Option<&Path>, sync: bool)
     }
 }
 
+fn remove_temps(prepared: Vec<Prepared>) {
+    for p in prepared {
+        if let Prepared::Ready { tmp, .. } = p {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+}
+
 /// Put a prepared module in place.
 fn commit(p: Prepared) -> SignResult {
     match p {
@@ -558,6 +566,22 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let bar = progress(found.files.len(), "signing");
     let fs_handle = File::open(&a.dir).with_context(|| format!("opening {}", a.dir.display()))?;
     let mut results = Vec::with_capacity(found.files.len());
+    // While the workers sign batch k+1, a thread makes batch k durable; batch k is renamed into
+    // place only once its syncfs has returned.
+    type Pending = (std::thread::JoinHandle<io::Result<()>>, Vec<Prepared>);
+    let finish = |pending: Pending, results: &mut Vec<SignResult>| -> anyhow::Result<()> {
+        let (handle, prepared) = pending;
+        let synced = handle
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("syncfs thread panicked")));
+        if let Err(e) = synced {
+            remove_temps(prepared);
+            bail!("syncfs on {}: {e}", a.dir.display());
+        }
+        results.extend(prepared.into_iter().map(commit));
+        Ok(())
+    };
+    let mut pending: Option<Pending> = None;
     for batch in found.files.chunks(BATCH) {
         let prepared = parallel_map(
             batch,
@@ -565,15 +589,20 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
             |p| prepare_signed(&signer, p, None, false),
             || bar.inc(1),
         );
-        if let Err(e) = rustix::fs::syncfs(&fs_handle) {
-            for p in prepared {
-                if let Prepared::Ready { tmp, .. } = p {
-                    let _ = fs::remove_file(tmp);
-                }
+        if let Some(p) = pending.take() {
+            if let Err(e) = finish(p, &mut results) {
+                remove_temps(prepared);
+                return Err(e);
             }
-            bail!("syncfs on {}: {e}", a.dir.display());
         }
-        results.extend(prepared.into_iter().map(commit));
+        let fd = fs_handle
+            .try_clone()
+            .with_context(|| format!("opening {}", a.dir.display()))?;
+        let handle = std::thread::spawn(move || rustix::fs::syncfs(&fd).map_err(io::Error::from));
+        pending = Some((handle, prepared));
+    }
+    if let Some(p) = pending.take() {
+        finish(p, &mut results)?;
     }
     rustix::fs::syncfs(&fs_handle).with_context(|| format!("syncfs on {}", a.dir.display()))?;
     bar.finish_and_clear();
