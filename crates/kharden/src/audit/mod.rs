@@ -30,6 +30,15 @@ pub struct Finding {
     pub reason: String,
     pub evidence: Vec<Evidence>,
     pub remedy: Vec<Remedy>,
+    /// Set when a user policy waives this finding: it stays in the output but does not fail.
+    pub waiver: Option<WaiverNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaiverNote {
+    pub reason: String,
+    /// `YYYY-MM-DD`, or null for a waiver without expiry.
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -38,6 +47,8 @@ pub struct Summary {
     pub fail: usize,
     pub unknown: usize,
     pub not_applicable: usize,
+    /// Failing or unknown findings that a policy waives (not counted in `fail`/`unknown`).
+    pub waived: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +70,8 @@ impl Report {
 
 pub fn run(profile: &Profile, facts: &Facts) -> Report {
     let mut findings: Vec<Finding> = profile.rules.iter().map(|r| evaluate(r, facts)).collect();
+    let mut warnings = facts.warnings.clone();
+    apply_waivers(profile, &mut findings, &mut warnings);
     findings.sort_by(|a, b| {
         (
             a.area.as_str(),
@@ -73,6 +86,10 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     });
     let mut summary = Summary::default();
     for f in &findings {
+        if f.waiver.is_some() {
+            summary.waived += 1;
+            continue;
+        }
         match f.status {
             Status::Pass => summary.pass += 1,
             Status::Fail => summary.fail += 1,
@@ -87,8 +104,62 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
         sources: facts.sources.clone(),
         findings,
         summary,
-        warnings: facts.warnings.clone(),
+        warnings,
     }
+}
+
+fn date_text((y, m, d): crate::policy::user::Date) -> String {
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Mark waived findings; an expired waiver becomes a failing finding of its own, a waiver that
+/// matches nothing a warning.
+fn apply_waivers(profile: &Profile, findings: &mut Vec<Finding>, warnings: &mut Vec<String>) {
+    let mut expired = Vec::new();
+    for w in &profile.waivers {
+        let Some(f) = findings.iter_mut().find(|f| f.id == w.rule) else {
+            warnings.push(format!(
+                "{}: the waiver of {:?} matches nothing: profile {} has no such rule",
+                w.at, w.rule, profile.name
+            ));
+            continue;
+        };
+        if let (Some(exp), Some(today)) = (w.expires, profile.today) {
+            if exp < today {
+                expired.push(Finding {
+                    id: format!("waiver-expired-{}", w.rule),
+                    title: format!("The waiver of {} has expired", w.rule),
+                    area: "policy".into(),
+                    severity: f.severity,
+                    status: Status::Fail,
+                    reason: format!(
+                        "waived until {} ({}: {}); renew or remove the waiver, or fix the rule",
+                        date_text(exp),
+                        w.at,
+                        w.reason
+                    ),
+                    evidence: vec![],
+                    remedy: vec![],
+                    waiver: None,
+                });
+                continue;
+            }
+        }
+        if !matches!(f.status, Status::Fail | Status::Unknown) {
+            warnings.push(format!(
+                "{}: the waiver of {:?} matches nothing: the rule is {}",
+                w.at,
+                w.rule,
+                f.status.as_str()
+            ));
+            continue;
+        }
+        f.waiver = Some(WaiverNote {
+            reason: w.reason.clone(),
+            expires: w.expires.map(date_text),
+        });
+    }
+    findings.extend(expired);
 }
 
 /// Result of a check: `Some(ok)` or `None` (unknown); `Skipped` when arch/version rule it out.
@@ -108,6 +179,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
         reason,
         evidence,
         remedy: rule.remedy.clone(),
+        waiver: None,
     };
     if let Some(arch) = facts.kernel.arch.as_deref() {
         if !rule.arch.is_empty() && !rule.arch.iter().any(|a| a == arch) {

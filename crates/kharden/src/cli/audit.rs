@@ -44,6 +44,11 @@ pub struct AuditArgs {
     /// Built-in profile.
     #[arg(long, default_value = "baseline")]
     pub profile: String,
+    /// User policy (TOML): extend the profile, drop rules, change severities, add rules, waive
+    /// rules. Applied after <ROOT>/etc/kharden/policy.toml, which is read when present (except
+    /// with --no-live and the default root).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// List passing and not-applicable rules too.
@@ -61,7 +66,7 @@ pub struct AuditArgs {
 
 pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     // Parse and validate everything before reading the host.
-    let profile = builtin::load(&args.profile)?;
+    let profile = load_profile(&args)?;
     let opts = ProbeOptions {
         root: args.root.clone(),
         config: args.config.clone(),
@@ -90,6 +95,56 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The system policy (when present) and `--policy`, in the order they apply.
+fn policy_files(args: &AuditArgs) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let system = args.root.join("etc/kharden/policy.toml");
+    // --no-live on the default root judges only the files given: the host's policy stays out.
+    let use_system = !args.no_live || args.root != std::path::Path::new("/");
+    if use_system && system.is_file() {
+        files.push(system);
+    }
+    files.extend(args.policy.clone());
+    files
+}
+
+fn load_profile(args: &AuditArgs) -> anyhow::Result<crate::policy::Profile> {
+    use crate::policy::user;
+    let mut texts = Vec::new();
+    for path in policy_files(args) {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading policy {}", path.display()))?;
+        texts.push((path.display().to_string(), text));
+    }
+    let base = texts
+        .iter()
+        .rev()
+        .find_map(|(_, t)| user::extends(t))
+        .unwrap_or_else(|| args.profile.clone());
+    let mut profile = builtin::load(&base)?;
+    let mut problems = Vec::new();
+    for (name, text) in &texts {
+        if let Err(e) = user::apply(name, text, &mut profile) {
+            problems.extend(e.problems);
+        }
+    }
+    if !problems.is_empty() {
+        // Every problem on its own line; main adds the one-line summary.
+        for p in &problems {
+            eprintln!("kharden: error: {p}");
+        }
+        anyhow::bail!(
+            "{} problem{} in the policy",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !texts.is_empty() {
+        profile.today = Some(user::today().map_err(anyhow::Error::msg)?);
+    }
+    Ok(profile)
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -118,5 +118,7 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
         name: pname.to_string(),
         description: description.to_string(),
         rules,
+        waivers: Vec::new(),
+        today: None,
     })
 }

@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod check;
 mod full_files;
+pub mod user;
 
 use std::collections::BTreeSet;
 
@@ -92,6 +93,10 @@ pub struct Profile {
     pub name: String,
     pub description: String,
     pub rules: Vec<Rule>,
+    /// Waivers from user policies (empty for a built-in profile).
+    pub waivers: Vec<user::Waiver>,
+    /// The date waivers expire against (`None`: waivers never expire).
+    pub today: Option<user::Date>,
 }
 
 impl Profile {
@@ -130,7 +135,7 @@ struct RuleFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleDef {
+pub(crate) struct RuleDef {
     id: String,
     title: String,
     area: String,
@@ -191,9 +196,23 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
             problems: vec![format!("{name}{loc}: {}", e.message())],
         }
     })?;
+    let (rules, problems) = compile_rules(name, text, file.rule);
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(PolicyError { problems })
+    }
+}
+
+/// Validate rule definitions of one file, collecting every problem.
+pub(crate) fn compile_rules(
+    name: &str,
+    text: &str,
+    defs: Vec<toml::Spanned<RuleDef>>,
+) -> (Vec<Rule>, Vec<String>) {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
-    for spanned in file.rule {
+    for spanned in defs {
         let (l, c) = line_col(text, spanned.span().start);
         let at = format!("{name}:{l}:{c}");
         let def = spanned.into_inner();
@@ -280,9 +299,5 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
             file: name.to_string(),
         });
     }
-    if problems.is_empty() {
-        Ok(rules)
-    } else {
-        Err(PolicyError { problems })
-    }
+    (rules, problems)
 }

@@ -98,6 +98,19 @@ pub fn render(report: &Report, opts: Options) -> String {
             f.title
         );
         let _ = writeln!(out, "       {}", p.dim(&f.reason));
+        if let Some(w) = &f.waiver {
+            let until = w
+                .expires
+                .as_deref()
+                .map(|d| format!(" (until {d})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "       {} {}{until}",
+                p.wrap("36", "waived:"),
+                w.reason
+            );
+        }
         if opts.verbose {
             for e in &f.evidence {
                 let mark = match e.ok {
@@ -126,9 +139,14 @@ pub fn render(report: &Report, opts: Options) -> String {
     } else {
         " (use --all to list passing rules, -v for evidence and fixes, `kharden explain ID` for the why)".into()
     };
+    let waived = if s.waived > 0 {
+        format!(", {} waived", s.waived)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "\n{} {} fail, {} unknown, {} pass, {} not applicable{hidden}",
+        "\n{} {} fail, {} unknown, {} pass, {} not applicable{waived}{hidden}",
         p.bold("summary:"),
         if s.fail > 0 {
             p.wrap("1;31", &s.fail.to_string())

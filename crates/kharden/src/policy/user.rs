@@ -1,0 +1,382 @@
+//! User policies: a TOML file that shapes a built-in profile without forking it. It may pick
+//! the profile it extends, drop rules, change severities, add rules of the built-in kinds and
+//! waive rules (with a reason and an optional expiry date). Every problem is reported at once,
+//! each with file:line:column; unknown keys are errors.
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::{compile_rules, line_col, PolicyError, Profile, RuleDef, Severity};
+
+/// A calendar date (year, month, day), as written in `expires = 2027-01-31`.
+pub type Date = (i32, u32, u32);
+
+/// A waiver of one rule, as given in a policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiver {
+    pub rule: String,
+    pub reason: String,
+    pub expires: Option<Date>,
+    /// `file:line:column` of the `[[waiver]]`, for messages.
+    pub at: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyFile {
+    #[serde(default)]
+    extends: Option<Spanned<String>>,
+    #[serde(default)]
+    drop: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: std::collections::BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    rule: Vec<Spanned<RuleDef>>,
+    #[serde(default)]
+    waiver: Vec<Spanned<WaiverDef>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverDef {
+    rule: Spanned<String>,
+    reason: String,
+    #[serde(default)]
+    expires: Option<Spanned<toml::value::Datetime>>,
+}
+
+/// The profile a policy file names with `extends`, if any (read before the base is loaded).
+pub fn extends(text: &str) -> Option<String> {
+    let table = DeTable::parse(text).ok()?;
+    match table.get_ref().get("extends").map(|v| v.get_ref()) {
+        Some(DeValue::String(s)) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// Apply a policy file to `profile`. `name` is used in messages (the path as given).
+pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), PolicyError> {
+    let at = |span: std::ops::Range<usize>| {
+        let (l, c) = line_col(text, span.start);
+        format!("{name}:{l}:{c}")
+    };
+    let table = DeTable::parse(text).map_err(|e| PolicyError {
+        problems: vec![format!(
+            "{}: {}",
+            e.span().map(&at).unwrap_or_else(|| name.to_string()),
+            e.message().trim()
+        )],
+    })?;
+    // Unknown keys anywhere, all of them, before serde (which stops at the first).
+    let mut problems = Vec::new();
+    check_keys(table.get_ref(), &TOP, "", &at, &mut problems);
+    if !problems.is_empty() {
+        sort_by_location(&mut problems);
+        return Err(PolicyError { problems });
+    }
+    let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError {
+        problems: vec![format!(
+            "{}: {}",
+            e.span().map(&at).unwrap_or_else(|| name.to_string()),
+            e.message().trim()
+        )],
+    })?;
+    if let Some(ext) = &file.extends {
+        if ext.get_ref() != &profile.name {
+            problems.push(format!(
+                "{}: extends {:?}, but profile {:?} was loaded",
+                at(ext.span()),
+                ext.get_ref(),
+                profile.name
+            ));
+        }
+    }
+    // Rules first, so drop/severity/waiver may name the policy's own rules too.
+    let (rules, errs) = compile_rules(name, text, file.rule);
+    problems.extend(errs);
+    for r in rules {
+        if profile.rule(&r.id).is_some() {
+            problems.push(format!(
+                "{}: rule {:?} already exists in profile {} (drop it first to replace it)",
+                r.file, r.id, profile.name
+            ));
+        } else {
+            profile.rules.push(r);
+        }
+    }
+    for d in &file.drop {
+        let before = profile.rules.len();
+        profile.rules.retain(|r| r.id != *d.get_ref());
+        if profile.rules.len() == before {
+            problems.push(format!(
+                "{}: drop: no rule {:?} in profile {}",
+                at(d.span()),
+                d.get_ref(),
+                profile.name
+            ));
+        }
+    }
+    for (id, sev) in &file.severity {
+        let parsed = match sev.get_ref().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        };
+        let Some(parsed) = parsed else {
+            problems.push(format!(
+                "{}: severity of {id:?}: {:?} is not low, medium, high or critical",
+                at(sev.span()),
+                sev.get_ref()
+            ));
+            continue;
+        };
+        match profile.rules.iter_mut().find(|r| r.id == *id) {
+            Some(r) => r.severity = parsed,
+            None => problems.push(format!(
+                "{}: severity: no rule {id:?} in profile {}",
+                at(sev.span()),
+                profile.name
+            )),
+        }
+    }
+    for w in file.waiver {
+        let wat = at(w.span());
+        let def = w.into_inner();
+        if def.reason.trim().is_empty() {
+            problems.push(format!(
+                "{wat}: waiver of {:?}: reason is empty",
+                def.rule.get_ref()
+            ));
+        }
+        let expires = match &def.expires {
+            None => None,
+            Some(d) => match d.get_ref() {
+                toml::value::Datetime {
+                    date: Some(date),
+                    time: None,
+                    offset: None,
+                } => Some((
+                    i32::from(date.year),
+                    u32::from(date.month),
+                    u32::from(date.day),
+                )),
+                _ => {
+                    problems.push(format!(
+                        "{}: expires must be a date (expires = 2027-01-31)",
+                        at(d.span())
+                    ));
+                    None
+                }
+            },
+        };
+        profile.waivers.push(Waiver {
+            rule: def.rule.into_inner(),
+            reason: def.reason.trim().to_string(),
+            expires,
+            at: wat,
+        });
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        sort_by_location(&mut problems);
+        Err(PolicyError { problems })
+    }
+}
+
+/// Order `file:line:col: ...` messages by line and column.
+fn sort_by_location(problems: &mut [String]) {
+    problems.sort_by_key(|p| {
+        let mut it = p
+            .split(':')
+            .skip(1)
+            .map(|n| n.parse::<usize>().unwrap_or(usize::MAX));
+        (it.next(), it.next())
+    });
+}
+
+/// The shape of a policy file, for the unknown-key check.
+enum Shape {
+    Any,
+    Table(&'static [(&'static str, Shape)]),
+    ArrayOf(&'static Shape),
+    /// A table with free keys (rule ids) whose values are scalars.
+    FreeKeys,
+    /// A check: a table of check keys, `any`/`all` holding more checks.
+    Check,
+}
+
+const CHECK_KEYS: &[&str] = &[
+    "kconfig",
+    "cmdline",
+    "sysctl",
+    "runtime",
+    "is",
+    "one_of",
+    "none_of",
+    "at_least",
+    "at_most",
+    "contains",
+    "taint_clear",
+    "absent",
+    "arch",
+    "min_version",
+    "max_version",
+    "note",
+];
+
+const RULE: Shape = Shape::Table(&[
+    ("id", Shape::Any),
+    ("title", Shape::Any),
+    ("area", Shape::Any),
+    ("severity", Shape::Any),
+    ("rationale", Shape::Any),
+    ("breaks", Shape::Any),
+    ("decision", Shape::Any),
+    ("references", Shape::Any),
+    ("arch", Shape::Any),
+    ("min_version", Shape::Any),
+    (
+        "shortcut",
+        Shape::ArrayOf(&Shape::Table(&[
+            ("when", Shape::Check),
+            ("status", Shape::Any),
+            ("reason", Shape::Any),
+        ])),
+    ),
+    ("check", Shape::Check),
+    (
+        "remedy",
+        Shape::ArrayOf(&Shape::Table(&[
+            ("source", Shape::Any),
+            ("text", Shape::Any),
+        ])),
+    ),
+]);
+
+const TOP: Shape = Shape::Table(&[
+    ("extends", Shape::Any),
+    ("drop", Shape::Any),
+    ("severity", Shape::FreeKeys),
+    ("rule", Shape::ArrayOf(&RULE)),
+    (
+        "waiver",
+        Shape::ArrayOf(&Shape::Table(&[
+            ("rule", Shape::Any),
+            ("reason", Shape::Any),
+            ("expires", Shape::Any),
+        ])),
+    ),
+]);
+
+fn check_keys(
+    table: &DeTable<'_>,
+    shape: &Shape,
+    path: &str,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+    problems: &mut Vec<String>,
+) {
+    let known: Vec<&str> = match shape {
+        Shape::Table(fields) => fields.iter().map(|(k, _)| *k).collect(),
+        Shape::Check => CHECK_KEYS.iter().copied().chain(["any", "all"]).collect(),
+        Shape::FreeKeys | Shape::Any | Shape::ArrayOf(_) => return,
+    };
+    for (key, value) in table.iter() {
+        let k: &str = key.get_ref();
+        let full = if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        };
+        if !known.contains(&k) {
+            problems.push(format!(
+                "{}: unknown key {full:?} (expected one of: {})",
+                at(key.span()),
+                known.join(", ")
+            ));
+            continue;
+        }
+        let sub: &Shape = match shape {
+            Shape::Table(fields) => &fields.iter().find(|(n, _)| *n == k).expect("known").1,
+            Shape::Check if k == "any" || k == "all" => &Shape::ArrayOf(&Shape::Check),
+            _ => &Shape::Any,
+        };
+        check_value(value, sub, &full, at, problems);
+    }
+}
+
+fn check_value(
+    value: &Spanned<DeValue<'_>>,
+    shape: &Shape,
+    path: &str,
+    at: &dyn Fn(std::ops::Range<usize>) -> String,
+    problems: &mut Vec<String>,
+) {
+    match (shape, value.get_ref()) {
+        (Shape::ArrayOf(inner), DeValue::Array(items)) => {
+            for item in items {
+                check_value(item, inner, path, at, problems);
+            }
+        }
+        (Shape::Table(_) | Shape::Check, DeValue::Table(t)) => {
+            check_keys(t, shape, path, at, problems)
+        }
+        (Shape::Any | Shape::FreeKeys, _) => {}
+        (Shape::ArrayOf(_), _) => {
+            problems.push(format!("{}: {path} must be an array", at(value.span())))
+        }
+        (_, _) => problems.push(format!("{}: {path} must be a table", at(value.span()))),
+    }
+}
+
+/// Today's date: `KHARDEN_TODAY=YYYY-MM-DD` when set (tests, reproducible reports), otherwise
+/// the system clock (UTC).
+pub fn today() -> Result<Date, String> {
+    if let Ok(v) = std::env::var("KHARDEN_TODAY") {
+        return parse_date(&v).ok_or_else(|| format!("KHARDEN_TODAY={v:?} is not YYYY-MM-DD"));
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| format!("system clock before 1970: {e}"))?
+        .as_secs();
+    Ok(civil_from_days((secs / 86_400) as i64))
+}
+
+pub fn parse_date(s: &str) -> Option<Date> {
+    let mut it = s.trim().splitn(3, '-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u32 = it.next()?.parse().ok()?;
+    let d: u32 = it.next()?.parse().ok()?;
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> Date {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_786), (2026, 11, 29));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(parse_date("2027-01-31"), Some((2027, 1, 31)));
+        assert_eq!(parse_date("2027-13-01"), None);
+    }
+}

@@ -1,0 +1,319 @@
+//! User policies: `--policy FILE` and `<ROOT>/etc/kharden/policy.toml`.
+
+use std::path::Path;
+use std::process::Command;
+
+mod common;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], today: &str) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("KHARDEN_TODAY", today)
+        .output()
+        .expect("run kharden");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn cloud() -> String {
+    common::fixtures()
+        .join("configs/debian12-6.1-cloud-amd64.config.xz")
+        .display()
+        .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn json(r: &Run) -> serde_json::Value {
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}{}", r.stdout, r.stderr))
+}
+
+/// The ids of the baseline rules that fail on Debian's cloud config.
+fn failing_baseline_rules() -> Vec<String> {
+    let r = run(
+        &[
+            "audit",
+            "--config",
+            &cloud(),
+            "--no-live",
+            "--format",
+            "json",
+        ],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    common::statuses(&json(&r))
+        .into_iter()
+        .filter(|(_, s)| s == "fail")
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[test]
+fn waivers_mark_findings_and_keep_the_exit_code_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = failing_baseline_rules();
+    assert!(failing.len() >= 3, "{failing:?}");
+    let mut policy = String::from("extends = \"baseline\"\n");
+    for id in &failing {
+        policy.push_str(&format!(
+            "\n[[waiver]]\nrule = \"{id}\"\nreason = \"accepted for {id}\"\nexpires = 2027-01-31\n"
+        ));
+    }
+    let p = write(dir.path(), "policy.toml", &policy);
+    let args = [
+        "audit",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--format",
+        "json",
+        "--policy",
+        &p,
+    ];
+    let r = run(&args, "2026-11-29");
+    assert_eq!(r.code, 0, "every failure is waived: {}", r.stderr);
+    let report = json(&r);
+    assert_eq!(report["summary"]["fail"], 0);
+    assert_eq!(report["summary"]["waived"], failing.len());
+    let f = common::finding(&report, &failing[0]);
+    assert_eq!(f["status"], "fail", "a waived finding keeps its verdict");
+    assert_eq!(
+        f["waiver"],
+        serde_json::json!({"reason": format!("accepted for {}", failing[0]), "expires": "2027-01-31"})
+    );
+    let passing = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["status"] == "pass")
+        .unwrap();
+    assert!(passing["waiver"].is_null());
+
+    // The day after expiry: the waivers no longer hold and each becomes a failing finding.
+    let r = run(&args, "2027-02-01");
+    assert_eq!(r.code, 1);
+    let report = json(&r);
+    assert_eq!(report["summary"]["waived"], 0);
+    assert_eq!(report["summary"]["fail"], 2 * failing.len());
+    let expired = common::finding(&report, &format!("waiver-expired-{}", failing[0]));
+    assert_eq!(expired["status"], "fail");
+    assert_eq!(expired["area"], "policy");
+    assert!(expired["reason"]
+        .as_str()
+        .unwrap()
+        .contains("waived until 2027-01-31"));
+    assert!(common::finding(&report, &failing[0])["waiver"].is_null());
+    // On the expiry date itself the waiver still holds.
+    assert_eq!(run(&args, "2027-01-31").code, 0);
+}
+
+#[test]
+fn a_waiver_that_matches_nothing_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.toml",
+        "[[waiver]]\nrule = \"no-such-rule\"\nreason = \"typo\"\n\n[[waiver]]\nrule = \"dmesg-restrict\"\nreason = \"passes anyway\"\n",
+    );
+    let r = run(
+        &[
+            "audit",
+            "--config",
+            &cloud(),
+            "--no-live",
+            "--format",
+            "json",
+            "--policy",
+            &p,
+        ],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let warnings = json(&r)["warnings"].to_string();
+    assert!(
+        warnings.contains("p.toml:1:1: the waiver of \\\"no-such-rule\\\" matches nothing"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains(
+            "p.toml:5:1: the waiver of \\\"dmesg-restrict\\\" matches nothing: the rule is pass"
+        ),
+        "{warnings}"
+    );
+}
+
+#[test]
+fn drop_severity_and_added_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.toml",
+        r##"extends = "full"
+drop = ["kconfig-modules", "cmdline-nosmt"]
+
+[severity]
+"kconfig-io-uring" = "critical"
+
+[[rule]]
+id = "site-no-vt"
+title = "No virtual terminals on our servers"
+area = "site"
+severity = "low"
+rationale = "Our servers have no screens."
+breaks = "Local text consoles."
+[rule.check]
+kconfig = "VT"
+is = "off"
+[[rule.remedy]]
+source = "kconfig"
+text = "# CONFIG_VT is not set"
+"##,
+    );
+    let r = run(
+        &[
+            "audit",
+            "--config",
+            &cloud(),
+            "--no-live",
+            "--format",
+            "json",
+            "--policy",
+            &p,
+        ],
+        "2026-11-29",
+    );
+    let report = json(&r);
+    assert_eq!(report["profile"], "full");
+    let st = common::statuses(&report);
+    assert!(!st.contains_key("kconfig-modules"));
+    assert!(!st.contains_key("cmdline-nosmt"));
+    assert!(st.contains_key("kconfig-io-uring"));
+    assert_eq!(
+        common::finding(&report, "kconfig-io-uring")["severity"],
+        "critical"
+    );
+    assert_eq!(st["site-no-vt"], "fail");
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "bad.toml",
+        "extend = \"full\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpire = 2027-01-01\n[[rule]]\nid = \"x\"\ntitle = \"x\"\narea = \"x\"\nseverity = \"low\"\nrationale = \"x\"\nbreaks = \"x\"\n[rule.check]\nkconfig = \"VT\"\nis = \"off\"\ncolour = 1\n",
+    );
+    let r = run(
+        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", r.stderr);
+    assert!(lines[0].ends_with("bad.toml:1:1: unknown key \"extend\" (expected one of: extends, drop, severity, rule, waiver)"), "{}", lines[0]);
+    assert!(
+        lines[1].contains("bad.toml:5:1: unknown key \"waiver.expire\""),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("bad.toml:16:1: unknown key \"rule.check.colour\""),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(lines[3], "kharden: error: 3 problems in the policy");
+
+    // Without unknown keys, every semantic problem at once.
+    let p = write(
+        dir.path(),
+        "bad2.toml",
+        "drop = [\"nope\"]\n[severity]\n\"kaslr-config\" = \"huge\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \" \"\nexpires = 2027-01-01T10:00:00\n[[rule]]\nid = \"Bad_Id\"\ntitle = \"x\"\narea = \"x\"\nseverity = \"low\"\nrationale = \"x\"\nbreaks = \"x\"\n[rule.check]\nkconfig = \"CONFIG_VT\"\nis = \"off\"\n",
+    );
+    let r = run(
+        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2);
+    for want in [
+        "bad2.toml:1:9: drop: no rule \"nope\" in profile baseline",
+        "bad2.toml:3:18: severity of \"kaslr-config\": \"huge\" is not low, medium, high or critical",
+        "bad2.toml:4:1: waiver of \"kaslr-config\": reason is empty",
+        "bad2.toml:7:11: expires must be a date",
+        "bad2.toml:8:1: rule \"Bad_Id\": id must be lowercase",
+        "bad2.toml:8:1: rule \"Bad_Id\": kconfig \"CONFIG_VT\": write the option without the CONFIG_ prefix",
+        "kharden: error: 6 problems in the policy",
+    ] {
+        assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn the_system_policy_under_root_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "etc/kharden/policy.toml",
+        "[severity]\n\"dmesg-restrict\" = \"critical\"\n",
+    );
+    let root = dir.path().display().to_string();
+    let args = [
+        "audit",
+        "--root",
+        &root,
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--format",
+        "json",
+    ];
+    let report = json(&run(&args, "2026-11-29"));
+    assert_eq!(
+        common::finding(&report, "dmesg-restrict")["severity"],
+        "critical"
+    );
+    // A bad system policy is an input error too, named by its path.
+    write(
+        dir.path(),
+        "etc/kharden/policy.toml",
+        "[severity]\n\"nope\" = \"low\"\n",
+    );
+    let r = run(&args, "2026-11-29");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("etc/kharden/policy.toml:2:10: severity: no rule \"nope\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_bad_today_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "p.toml", "drop = []\n");
+    let r = run(
+        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        "tomorrow",
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("KHARDEN_TODAY"), "{}", r.stderr);
+}
