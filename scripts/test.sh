@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Run every test of the project: the Rust test suite, then the real-kernel checks under QEMU.
-# Installs what the tests need (Debian packages) when run as root; otherwise says what is missing.
+# Run every test of the project: the Rust test suite (including the comparison with the
+# kernel's own sign-file), then the checks against real peers in scripts/test.d/ (QEMU test bed,
+# merge_config.sh, fuzz smoke run, Debian kernel package verification).
+# Installs what the tests need (Debian packages) when run as root or with sudo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -x scripts/install-test-deps.sh ]; then
-  scripts/install-test-deps.sh
-fi
+scripts/install-test-deps.sh
+# The kernel's own sign-file (Debian linux-kbuild-6.1), for the byte-for-byte comparison.
+scripts/modsign/fetch-sign-file.sh
+export KHARDEN_REQUIRE_SIGN_FILE=1
 
 cargo test --workspace --locked
 
@@ -15,3 +18,4 @@ for extra in scripts/test.d/*.sh; do
   echo "== $extra"
   bash "$extra"
 done
+echo "all tests passed"
