@@ -193,7 +193,8 @@ fn public_key(spki: Tlv<'_>) -> Result<PublicKey, DerError> {
         let rsa = der::parse_one(key)?.expect(der::SEQUENCE, "RSAPublicKey is not a SEQUENCE")?;
         let modulus = rsa.reader().read(der::INTEGER, "RSA modulus")?.content;
         let m = strip_sign_byte(modulus);
-        let bits = m.len() * 8 - m.first().map_or(8, |b| b.leading_zeros() as usize);
+        let bits =
+            (m.len() * 8).saturating_sub(m.first().map_or(8, |b| b.leading_zeros() as usize));
         return Ok(PublicKey::Rsa {
             der: key.to_vec(),
             bits,

@@ -246,3 +246,18 @@ fn hostile_trailers_never_panic() {
     let fake = trailer::append(b"MZ not elf at all", b"junk");
     assert_eq!(verify(&fake, &ring).status, Status::Malformed);
 }
+
+#[test]
+fn hostile_certificates_never_panic() {
+    let der = fixture("debian-6.1.0-56-build-key.x509");
+    for n in 0..der.len() {
+        assert!(Certificate::from_der(&der[..n]).is_err());
+    }
+    for i in 0..der.len() {
+        for x in [0x00u8, 0x80, 0xff] {
+            let mut m = der.clone();
+            m[i] = x;
+            let _ = Certificate::from_der(&m);
+        }
+    }
+}
