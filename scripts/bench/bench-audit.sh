@@ -15,6 +15,8 @@
 #        KHC_SRC   kernel-hardening-checker work tree (default: scripts/bench/fetch-khc.sh)
 #        JSON_OUT  also write the raw numbers to this file
 #        ENGINE    hyperfine | loop (default: hyperfine when installed)
+#        PROFILE   kharden profile to time (default: kharden's default, baseline; PROFILE=full
+#                  times the profile that covers khc's whole checklist)
 # Either half is skipped, with a note, when its tool is missing.
 # Packages: hyperfine, time (/usr/bin/time for peak RSS), xz-utils; zstd for .zst configs.
 set -euo pipefail
@@ -84,7 +86,8 @@ if not have_kharden and not have_khc:
     sys.exit(1)
 
 def kharden_cmd(path):
-    return [kharden, "audit", "--config", path, "--no-live", "--exit-zero", "--format", "json"]
+    profile = ["--profile", env["PROFILE"]] if env.get("PROFILE") else []
+    return [kharden, "audit", "--config", path, "--no-live", "--exit-zero", "--format", "json"] + profile
 
 def khc_cmd(path):
     return [python, khc_bin, "-c", path]

@@ -344,7 +344,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     let mut e = Evidence {
         source: leaf.source,
         key: leaf.key.clone(),
-        expected: leaf.cmp.expected(),
+        expected: leaf.cmp.expected_for(leaf.source),
         actual: None,
         ok: None,
         origin: None,

@@ -167,19 +167,28 @@ pub fn write_stdout(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Human,
+    Json,
+    // The rule reference in full (docs/rules/<profile>.md).
+    Markdown,
+}
+
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     #[arg(long, default_value = "baseline")]
     pub profile: String,
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: RulesFormat,
 }
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<Outcome> {
     let profile = builtin::load(&args.profile)?;
     let text = match args.format {
-        Format::Json => report::rules::list_json(&profile),
-        Format::Human => report::rules::list_human(&profile),
+        RulesFormat::Json => report::rules::list_json(&profile),
+        RulesFormat::Human => report::rules::list_human(&profile),
+        RulesFormat::Markdown => report::rules::list_markdown(&profile),
     };
     write_stdout(&text)?;
     Ok(Outcome::Clean)

@@ -81,6 +81,14 @@ pub enum Cmp {
 }
 
 impl Cmp {
+    /// What the rule expects of a fact from `source` (`off` means "not set" only in a config).
+    pub fn expected_for(&self, source: SourceKind) -> String {
+        match self {
+            Cmp::Is(v) if source != SourceKind::Kconfig => v.clone(),
+            other => other.expected(),
+        }
+    }
+
     /// What the rule expects, for the report.
     pub fn expected(&self) -> String {
         match self {
