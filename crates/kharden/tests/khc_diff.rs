@@ -65,18 +65,17 @@ fn khc_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Every disagreement: (option, expected, rule) -> cases.
-fn disagreements() -> (
-    BTreeMap<(String, String, String), BTreeSet<String>>,
-    usize,
-    usize,
-) {
+/// (khc option, expected, rule) -> the configs where they differ.
+type Cases = BTreeMap<(String, String, String), BTreeSet<String>>;
+
+fn disagreements() -> (Cases, usize, usize) {
     let fixtures = common::fixtures();
     let profile = builtin::load("full").expect("full profile");
     let cov = coverage();
     let mut files = Vec::new();
     khc_files(&fixtures.join("khc"), &mut files);
     files.sort();
-    let mut out: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    let mut out: Cases = BTreeMap::new();
     let mut compared = 0;
     for file in &files {
         let rel = file
