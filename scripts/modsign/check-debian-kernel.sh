@@ -7,13 +7,14 @@
 #   scripts/modsign/check-debian-kernel.sh '^linux-image-6\.1\.0-[0-9]+-amd64$'
 #   KHARDEN=target/release/kharden scripts/modsign/check-debian-kernel.sh
 # Needs: Debian apt sources (apt-get update), xz-utils, zstd, gzip; cargo unless $KHARDEN.
+# Takes about a minute on 2 CPUs (most of it xz-compressing the 1121 modules).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${KHARDEN_CACHE:-$root/.cache/modsign}
 pkgdir=$("$root/scripts/modsign/fetch-kernel.sh" "${1:-}")
 if [ -z "${KHARDEN:-}" ]; then
-	(cd "$root" && cargo build --release -q -p kharden)
-	KHARDEN="${CARGO_TARGET_DIR:-$root/target}/release/kharden"
+	(cd "$root" && cargo build -q -p kharden)
+	KHARDEN="${CARGO_TARGET_DIR:-$root/target}/debug/kharden"
 fi
 vmlinuz=$(ls "$pkgdir"/boot/vmlinuz-*)
 moddir=$(ls -d "$pkgdir"/lib/modules/*)
@@ -30,14 +31,10 @@ ls "$work/certs"/*.der >/dev/null || fail "no certificate extracted"
 echo "== verify the package's modules against its own kernel"
 "$KHARDEN" modsign verify --format json --kernel "$vmlinuz" "$moddir" >"$work/verify.json" ||
 	fail "verify refused modules (see $work/verify.json)"
-python3 - "$work/verify.json" "$n" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-n = int(sys.argv[2])
-assert doc["schema"] == "kharden.modsign.verify/1"
-assert doc["summary"] == {"valid": n}, doc["summary"]
-print(f"all {n} modules valid")
-PY
+grep -q '"schema": "kharden.modsign.verify/1"' "$work/verify.json" || fail "JSON schema"
+[ "$(grep -c '"status": "valid"' "$work/verify.json")" -eq "$n" ] || fail "not all $n modules valid"
+grep -q "\"valid\": $n\$" "$work/verify.json" || fail "summary is not {valid: $n}"
+echo "all $n modules valid"
 # The same with the extracted DER certificates.
 "$KHARDEN" modsign verify --cert "$work"/certs/*.der "$moddir" | tail -n1
 
