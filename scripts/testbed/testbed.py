@@ -265,11 +265,14 @@ def write_cpio(stage: Path, out: Path, compress: bool) -> None:
     os.replace(tmp, out)
 
 
-def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Path:
+def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
+                   extra_kos: list[tuple[str, Path]] | None = None) -> Path:
     h = hashlib.sha256()
+    extras = [part for key, ko in (extra_kos or []) for part in (key, ko.read_bytes())]
     for part in (k.package, k.version, (HERE / "guest" / "init.sh").read_bytes(),
                  (HERE / "guest" / "tbhelper.c").read_bytes(),
-                 kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-"):
+                 kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-",
+                 *extras):
         h.update(part if isinstance(part, bytes) else part.encode())
         h.update(b"\0")
     out = CACHE / "initramfs" / f"{k.release}-{h.hexdigest()[:16]}.cpio.gz"
@@ -301,6 +304,8 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None) -> Pat
             pass  # built in
         if ours_ko:
             shutil.copyfile(ours_ko, mod / "ours.ko")
+        for key, ko in extra_kos or []:  # init.sh loads each as insmod_x_<key>
+            shutil.copyfile(ko, mod / f"x-{key}.ko")
         if kharden:
             bundle_binary(kharden, stage)
         write_cpio(stage, out, compress=True)
@@ -324,6 +329,9 @@ class Job:
     ours_ko: Path | None = None  # a module for this kernel signed with our key, or
     ours_signer: str | None = None  # a command "... {in} {out}" that signs the kernel's crc7.ko
     db_certs: list[Path] = field(default_factory=list)  # added to the OVMF varstore's db
+    # more modules to load after "ours": (key, file); OBSERVED insmod_x_<key>[_errno|_module|_taint],
+    # tainted_after_x_<key>. key: [a-z0-9_]
+    extra_kos: list[tuple[str, Path]] = field(default_factory=list)
     timeout: int = 240
     mem: str = "512M"
 
@@ -448,7 +456,10 @@ def boot(job: Job, workdir: Path) -> Result:
     (workdir / "mod" / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))
     if ours:
         shutil.copyfile(ours, workdir / "mod" / "ours.ko")
-    base = base_initramfs(k, job.kharden, ours)
+    for key, _ in job.extra_kos:
+        if not re.fullmatch(r"[a-z0-9_]+", key):
+            raise SystemExit(f"extra module key must match [a-z0-9_]+: {key!r}")
+    base = base_initramfs(k, job.kharden, ours, job.extra_kos)
     job_cpio(job, workdir / "job.cpio")
     initrd = workdir / "initrd.img"
     with open(initrd, "wb") as f:  # the kernel unpacks concatenated archives in turn

@@ -161,6 +161,11 @@ if [ -e /tb/mod/ours.ko ]; then
 else
 	obs insmod_ours absent
 fi
+for f in /tb/mod/x-*.ko; do # extra modules of the job (testbed.Job.extra_kos)
+	[ -e "$f" ] || continue
+	k=${f##*/x-}
+	try_load "x_${k%.ko}" "$f"
+done
 obs tainted_after "$(cat /proc/sys/kernel/tainted)"
 run_phase after
 obs kexec_load_root "$(res $H kexec)"
