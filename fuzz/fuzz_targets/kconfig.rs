@@ -1,0 +1,19 @@
+//! `KConfig::from_bytes`: sniffing, bounded decompression (every format kdecomp knows), then
+//! the line parser, then every accessor the audit uses on a parsed config.
+#![no_main]
+use kharden::probe::kconfig::KConfig;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok((cfg, _format)) = KConfig::from_bytes(data) {
+        let _ = cfg.len();
+        for (name, value) in cfg.iter() {
+            assert_eq!(cfg.get(name).is_some(), true);
+            let _ = cfg.enabled(name);
+            let _ = kharden::policy::check::config_ref(value);
+        }
+        let _ = cfg.get("MODULE_SIG");
+    }
+    // The plain parser on the raw bytes too, so the fuzzer needn't learn compression to reach it.
+    let _ = KConfig::parse(data);
+});
