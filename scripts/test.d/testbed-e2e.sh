@@ -9,7 +9,8 @@ scripts/testbed/install-deps.sh
 python3 scripts/testbed/e2e.py --self-test
 
 # The test suite already built the debug binary; stripped, it is small enough for an initramfs.
+T=${CARGO_TARGET_DIR:-target}
 cargo build -p kharden --locked
-strip -o target/kharden-e2e target/debug/kharden
-timeout 900 python3 scripts/testbed/e2e.py --kharden target/kharden-e2e --budget 840 \
-  --report target/testbed-e2e.json
+strip -o "$T/kharden-e2e" "$T/debug/kharden"
+timeout 900 python3 scripts/testbed/e2e.py --kharden "$T/kharden-e2e" --budget 840 \
+  --report "$T/testbed-e2e.json"
