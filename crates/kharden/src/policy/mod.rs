@@ -213,10 +213,14 @@ pub(crate) fn compile_rules(
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     for spanned in defs {
-        let (l, c) = line_col(text, spanned.span().start);
-        let at = format!("{name}:{l}:{c}");
+        // The location is computed only for a problem: line_col scans the text from its start,
+        // which for every rule of a large file would cost more than parsing it.
+        let start = spanned.span().start;
         let def = spanned.into_inner();
-        let mut p = |msg: String| problems.push(format!("{at}: rule {:?}: {msg}", def.id));
+        let mut p = |msg: String| {
+            let (l, c) = line_col(text, start);
+            problems.push(format!("{name}:{l}:{c}: rule {:?}: {msg}", def.id))
+        };
         if def.id.is_empty()
             || !def
                 .id
