@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 
 fn base() -> &'static Profile {
     static BASE: OnceLock<Profile> = OnceLock::new();
-    BASE.get_or_init(|| policy::builtin::load("default").expect("built-in profile"))
+    BASE.get_or_init(|| policy::builtin::load("baseline").expect("built-in profile"))
 }
 
 fuzz_target!(|data: &[u8]| {
