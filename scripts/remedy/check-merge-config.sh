@@ -9,7 +9,8 @@
 #
 # CONFIG_NAME is a fixture under crates/kharden/tests/fixtures/configs/ without .config.xz
 # (default: debian12-6.1-cloud-amd64 debian12-6.1-amd64). Environment: KHARDEN_BIN (default
-# $CARGO_TARGET_DIR/debug/kharden), KHARDEN_PROFILE (baseline), KHARDEN_CACHE (.cache).
+# $CARGO_TARGET_DIR/debug/kharden), KHARDEN_PROFILE (baseline), KHARDEN_CACHE (.cache),
+# KHARDEN_EXPECTED_OVERRIDES (scripts/remedy/expected-overrides.txt).
 # Needs scripts/remedy/install-deps.sh and apt sources for the first download (~140 MB);
 # later runs reuse .cache/linux-source. Writes nothing outside the cache and a temp dir.
 set -euo pipefail
@@ -19,7 +20,7 @@ cache=${KHARDEN_CACHE:-$root/.cache}/linux-source
 fixtures=$root/crates/kharden/tests/fixtures/configs
 kharden=${KHARDEN_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/kharden}
 profile=${KHARDEN_PROFILE:-baseline}
-expected=$here/expected-overrides.txt
+expected=${KHARDEN_EXPECTED_OVERRIDES:-$here/expected-overrides.txt}
 pkg=linux-source-6.1
 export ARCH=x86_64 LC_ALL=C
 

@@ -36,13 +36,15 @@ for name in "$@"; do
 		grep -v "^$key = " "$work/$name.want" >"$work/$name.want2" || true
 		mv "$work/$name.want2" "$work/$name.want"
 	done
-	if [ -n "$other" ] || ! diff -u "$work/$name.want" "$work/$name.got" >"$work/$name.diff"; then
+	same=yes
+	diff -u "$work/$name.want" "$work/$name.got" >"$work/$name.diff" || same=no
+	if [ -n "$other" ] || [ $same = no ]; then
 		echo "check-sysctl-file: $name: sysctl --dry-run does not accept $file as written:" >&2
 		cat "$file" "$work/$name.err" "$work/$name.diff" >&2
 		status=1
 	else
 		note=
-		[ -z "$absent" ] || note=" (not on this host kernel, left to the QEMU guest: $(echo $absent))"
+		[ -z "$absent" ] || note=" (not on this host kernel, left to the QEMU guest: $(echo "$absent" | paste -sd " "))"
 		echo "check-sysctl-file: $name: $(wc -l <"$work/$name.got") keys parsed by $(sysctl --version) --dry-run$note"
 	fi
 done
