@@ -12,5 +12,5 @@ scripts/testbed/install-deps.sh
 # The test suite already built the debug binary; the stripped copy is what the test bed uses.
 cargo build -p kharden --locked
 strip -o "$T/kharden-modsign" "$T/debug/kharden"
-timeout -k 5 175 python3 scripts/testbed/modsign-kernel.py --kharden "$T/kharden-modsign" \
-  --timeout 150 --report "$T/modsign-kernel.json"
+timeout -k 5 420 python3 scripts/testbed/modsign-kernel.py --kharden "$T/kharden-modsign" \
+  --timeout 360 --report "$T/modsign-kernel.json"

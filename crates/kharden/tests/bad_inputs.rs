@@ -799,7 +799,6 @@ fn every_bad_input_is_refused_with_one_line_naming_it() {
 /// grows without bound. Run with `--ignored` once they are fixed; then fold these cases into
 /// the table above.
 #[test]
-#[ignore = "known gap: FIFO/device inputs hang modsign readers and audit --policy"]
 fn fifo_and_device_inputs_of_modsign_and_policy_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -114,8 +114,12 @@ fn load_profile(args: &AuditArgs) -> anyhow::Result<crate::policy::Profile> {
     use crate::policy::user;
     let mut texts = Vec::new();
     for path in policy_files(args) {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading policy {}", path.display()))?;
+        // Policies are small: a FIFO, a device or a huge file is refused, not read forever.
+        let raw = crate::probe::root::read_regular(&path, 1 << 20).map_err(|e| {
+            anyhow::anyhow!("{}: {}", path.display(), crate::probe::root::io_reason(&e))
+        })?;
+        let text = String::from_utf8(raw)
+            .map_err(|_| anyhow::anyhow!("{}: policy is not UTF-8 text", path.display()))?;
         texts.push((path.display().to_string(), text));
     }
     let base = texts

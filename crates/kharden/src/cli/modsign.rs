@@ -242,6 +242,14 @@ fn walk(root: &Path, found: &mut Found, remove_stale_tmp: bool) {
 }
 
 fn read_bounded(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
+    // Check the type before opening: opening a FIFO would block, a device could be endless.
+    let meta = std::fs::metadata(path).with_context(|| format!("opening {}", path.display()))?;
+    if meta.is_dir() {
+        bail!("{}: is a directory", path.display());
+    }
+    if !meta.is_file() {
+        bail!("{}: not a regular file", path.display());
+    }
     let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let len = f
         .metadata()
