@@ -11,6 +11,7 @@ PKGS=(
 	bc              # Kbuild helpers
 	xz-utils        # linux-source-6.1.tar.xz
 	python3         # scripts/remedy/merge_check.py
+	procps          # sysctl --dry-run (check-sysctl-file.sh)
 )
 missing=()
 for p in "${PKGS[@]}"; do
