@@ -284,6 +284,20 @@ fn apply_reports_what_it_could_not_do() {
         "1"
     );
 
+    // Once the directory exists, a re-run writes the file although the runtime value already
+    // holds: the persistent setting is not forgotten after a failed write.
+    std::fs::create_dir_all(root.path().join("etc/sysctl.d")).unwrap();
+    let out = kharden(["apply", "--root", &r, "--yes"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let conf = std::fs::read_to_string(root.path().join("etc/sysctl.d/99-kharden.conf")).unwrap();
+    assert!(conf.contains("kernel.kptr_restrict = 1\n"), "{conf}");
+    // A stricter value set by someone else is persisted as it is, never lowered.
+    std::fs::write(root.path().join("proc/sys/kernel/kptr_restrict"), "2\n").unwrap();
+    std::fs::remove_file(root.path().join("etc/sysctl.d/99-kharden.conf")).unwrap();
+    kharden(["apply", "--root", &r, "--yes"]);
+    let conf = std::fs::read_to_string(root.path().join("etc/sysctl.d/99-kharden.conf")).unwrap();
+    assert!(conf.contains("kernel.kptr_restrict = 2\n"), "{conf}");
+
     // A root without /proc/sys.
     let empty = tempfile::tempdir().unwrap();
     let out = kharden(["apply", "--root", empty.path().to_str().unwrap()]);

@@ -77,12 +77,6 @@ fn sysctl_irreversible(key: &str, value: &str) -> bool {
 /// Build the plan. Nothing is written here.
 pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> Vec<Step> {
     let mut steps = Vec::new();
-    let failing = |id: &str| {
-        report
-            .findings
-            .iter()
-            .any(|f| f.id == id && f.status == Status::Fail)
-    };
 
     // Sysctls asked for by failing rules.
     let mut persist: Vec<(String, String)> = Vec::new();
@@ -152,7 +146,6 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             }
         }
     }
-    let _ = failing;
     for (path, rules) in runtime_rules {
         let fact = if path == LOCKDOWN {
             "lockdown"
@@ -206,6 +199,25 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             rules,
             state,
         });
+    }
+
+    // Persist every sysctl the profile asks for (also those that already hold at run time,
+    // so a later reboot keeps them), never below the value running now: a stricter value set
+    // by someone else must not be lowered by this file, which is applied last (99-).
+    for p in collect(profile, report, true) {
+        let Change::Sysctl { key, value } = &p.change else {
+            continue;
+        };
+        if persist.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        match facts.sysctl.get(key) {
+            Some(Value::Known { value: cur, .. }) if stricter(cur, value) => {
+                persist.push((key.clone(), cur.clone()))
+            }
+            Some(Value::Known { .. }) => persist.push((key.clone(), value.clone())),
+            _ => {}
+        }
     }
 
     // The persistent file: only reversible values, merged with what kharden wrote before.
