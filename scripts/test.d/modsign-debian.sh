@@ -4,5 +4,6 @@
 # real tree (scripts/modsign/check-debian-kernel.sh). About 1-2 minutes; download cached.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+T=${CARGO_TARGET_DIR:-target}
 cargo build -q -p kharden --locked
-KHARDEN=target/debug/kharden scripts/modsign/check-debian-kernel.sh
+KHARDEN="$(cd "$T" && pwd)/debug/kharden" scripts/modsign/check-debian-kernel.sh
