@@ -7,13 +7,12 @@
 mod common;
 
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fixtures;
+use common::{fixtures, pipe};
 
 /// No case may take longer: a FIFO or a device read without a check would block or run forever.
 const HANG: Duration = Duration::from_secs(60);
@@ -104,21 +103,6 @@ fn xz(data: &[u8]) -> Vec<u8> {
 
 fn zstd(data: &[u8]) -> Vec<u8> {
     pipe("zstd", &["-q", "-c"], data)
-}
-
-fn pipe(prog: &str, args: &[&str], data: &[u8]) -> Vec<u8> {
-    let mut c = Command::new(prog)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{prog}: {e}"));
-    let mut stdin = c.stdin.take().unwrap();
-    let data = data.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = c.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    out.stdout
 }
 
 struct Env {

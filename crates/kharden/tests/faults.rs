@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::fixtures;
+use common::{fixtures, pipe as compress};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kharden");
 
@@ -86,22 +86,6 @@ where
         peak_kib: peak,
         elapsed: start.elapsed(),
     }
-}
-
-fn compress(prog: &str, args: &[&str], data: &[u8]) -> Vec<u8> {
-    let mut c = Command::new(prog)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{prog}: {e}"));
-    let mut stdin = c.stdin.take().unwrap();
-    let data = data.to_vec();
-    let w = std::thread::spawn(move || stdin.write_all(&data));
-    let out = c.wait_with_output().unwrap();
-    w.join().unwrap().unwrap();
-    assert!(out.status.success(), "{prog} failed");
-    out.stdout
 }
 
 /// `count` concatenated members/streams/frames, each the compression of `chunk`: gzip, xz and

@@ -135,3 +135,23 @@ pub fn merged_config(dir: &Path, base: &Path, fragment: &Path) -> PathBuf {
     std::fs::write(&path, out).unwrap();
     path
 }
+
+/// Run `prog args` with `data` on stdin and return its stdout (the real gzip/xz/zstd tools make
+/// test inputs); the tool must succeed.
+pub fn pipe(prog: &str, args: &[&str], data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut c = Command::new(prog)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{prog}: {e}"));
+    let mut stdin = c.stdin.take().unwrap();
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = c.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{prog} failed");
+    out.stdout
+}
