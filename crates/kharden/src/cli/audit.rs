@@ -24,8 +24,9 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, Args)]
-pub struct AuditArgs {
+/// What to audit: shared by `audit` and `fix`.
+#[derive(Debug, Clone, Args)]
+pub struct Inputs {
     /// Read everything under this directory instead of / (a snapshot of another host).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
@@ -49,6 +50,12 @@ pub struct AuditArgs {
     /// with --no-live and the default root).
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     /// List passing and not-applicable rules too.
@@ -64,18 +71,30 @@ pub struct AuditArgs {
     pub color: ColorChoice,
 }
 
-pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
+/// Load the profile (with user policies), read the facts, evaluate: everything before output.
+pub fn collect(
+    inputs: &Inputs,
+) -> anyhow::Result<(
+    crate::policy::Profile,
+    crate::probe::Facts,
+    crate::audit::Report,
+)> {
     // Parse and validate everything before reading the host.
-    let profile = load_profile(&args)?;
+    let profile = load_profile(inputs)?;
     let opts = ProbeOptions {
-        root: args.root.clone(),
-        config: args.config.clone(),
-        cmdline: args.cmdline.clone(),
-        sysctl: args.sysctl.clone(),
-        live: !args.no_live,
+        root: inputs.root.clone(),
+        config: inputs.config.clone(),
+        cmdline: inputs.cmdline.clone(),
+        sysctl: inputs.sysctl.clone(),
+        live: !inputs.no_live,
     };
     let facts = probe::collect(&opts, &profile.sysctl_keys())?;
     let report = crate::audit::run(&profile, &facts);
+    Ok((profile, facts, report))
+}
+
+pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
+    let (_profile, facts, report) = collect(&args.inputs)?;
     let text = match args.format {
         Format::Json => report::json::render(&report),
         Format::Human => report::human::render(
@@ -98,7 +117,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The system policy (when present) and `--policy`, in the order they apply.
-fn policy_files(args: &AuditArgs) -> Vec<PathBuf> {
+fn policy_files(args: &Inputs) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let system = args.root.join("etc/kharden/policy.toml");
     // --no-live on the default root judges only the files given: the host's policy stays out.
@@ -110,7 +129,7 @@ fn policy_files(args: &AuditArgs) -> Vec<PathBuf> {
     files
 }
 
-fn load_profile(args: &AuditArgs) -> anyhow::Result<crate::policy::Profile> {
+fn load_profile(args: &Inputs) -> anyhow::Result<crate::policy::Profile> {
     use crate::policy::user;
     let mut texts = Vec::new();
     for path in policy_files(args) {

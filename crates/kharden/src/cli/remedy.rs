@@ -5,43 +5,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::audit::{write_stdout, Format};
+use super::audit::{collect, write_stdout, Format, Inputs};
 use super::Outcome;
 use crate::policy::{builtin, Profile};
 use crate::probe::root::Root;
 use crate::probe::{self, Facts, ProbeOptions};
 use crate::remedy::{self, apply, fragments};
-
-/// The audit inputs shared by `fix` (same meaning as in `kharden audit`).
-#[derive(Debug, Args)]
-pub struct Inputs {
-    #[arg(long, value_name = "DIR", default_value = "/")]
-    pub root: PathBuf,
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub cmdline: Option<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub sysctl: Option<PathBuf>,
-    #[arg(long)]
-    pub no_live: bool,
-    #[arg(long, default_value = "baseline")]
-    pub profile: String,
-}
-
-fn audit(inputs: &Inputs) -> anyhow::Result<(Profile, Facts, crate::audit::Report)> {
-    let profile = builtin::load(&inputs.profile)?;
-    let opts = ProbeOptions {
-        root: inputs.root.clone(),
-        config: inputs.config.clone(),
-        cmdline: inputs.cmdline.clone(),
-        sysctl: inputs.sysctl.clone(),
-        live: !inputs.no_live,
-    };
-    let facts = probe::collect(&opts, &profile.sysctl_keys())?;
-    let report = crate::audit::run(&profile, &facts);
-    Ok((profile, facts, report))
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
@@ -73,7 +42,7 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
             .with_context(|| format!("{}: cannot use as --out", out.display()))?;
         anyhow::ensure!(meta.is_dir(), "{}: --out is not a directory", out.display());
     }
-    let (profile, facts, report) = audit(&args.inputs)?;
+    let (profile, facts, report) = collect(&args.inputs)?;
     let mut planned = remedy::collect(&profile, &report, args.all_rules);
     if !args.all_rules {
         // A failing rule may list settings that already hold; only the missing ones are news.
@@ -156,8 +125,9 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
         sysctl: None,
         no_live: false,
         profile: args.profile.clone(),
+        policy: None,
     };
-    let (profile, facts, report) = audit(&inputs)?;
+    let (profile, facts, report) = collect(&inputs)?;
     let root = Root::new(&args.root);
     anyhow::ensure!(
         root.exists("/proc/sys"),
