@@ -387,7 +387,7 @@ pub fn unsigned_modules(root: &Root, release: &str) -> Vec<String> {
                 out.push(format!("{name} (unreadable)"));
                 continue;
             };
-            if !data.ends_with(b"~Module signature appended~\n") {
+            if !modsig::trailer::has_magic(&data) {
                 out.push(name);
             }
         }
