@@ -1,7 +1,12 @@
 //! The built-in rule files and profiles, embedded in the binary. `policies/` in the repository
 //! is their single home.
 
-use super::{parse_rules, PolicyError, Profile};
+use super::{compile_rules, parse_rules, PolicyError, Profile};
+
+// `precompiled(name)`: the definitions of a built-in rule file as build.rs parsed them (with
+// def.rs, the same serde definitions as at run time), or `None` for a file it could not parse,
+// which is then parsed here so that the problem is reported as usual.
+include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// (file name, contents) of every built-in rule file.
 pub const RULE_FILES: &[(&str, &str)] = &[
@@ -100,9 +105,17 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
     let mut problems = Vec::new();
     for file in profile_files(name) {
         let text = file_text(file).unwrap_or("");
-        match parse_rules(&format!("policies/{file}"), text) {
-            Ok(r) => rules.extend(r),
-            Err(e) => problems.extend(e.problems),
+        let name = format!("policies/{file}");
+        match precompiled(file) {
+            Some(defs) => {
+                let (r, p) = compile_rules(&name, text, defs);
+                rules.extend(r);
+                problems.extend(p);
+            }
+            None => match parse_rules(&name, text) {
+                Ok(r) => rules.extend(r),
+                Err(e) => problems.extend(e.problems),
+            },
         }
     }
     let mut seen = std::collections::BTreeSet::new();
@@ -121,4 +134,31 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
         waivers: Vec::new(),
         today: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What build.rs compiled is what the TOML says: for every built-in rule file, the rules
+    /// from the precompiled definitions equal the rules parsed from the text at run time.
+    #[test]
+    fn precompiled_rules_equal_the_parsed_files() {
+        let names: Vec<&str> = RULE_FILES
+            .iter()
+            .chain(FULL_FILES.iter())
+            .map(|(n, _)| *n)
+            .collect();
+        assert!(names.len() > 15, "{names:?}");
+        for name in names {
+            let text = file_text(name).unwrap();
+            let defs = precompiled(name).unwrap_or_else(|| panic!("{name} was not precompiled"));
+            let (fast, problems) = compile_rules(name, text, defs);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            let slow = parse_rules(name, text).unwrap();
+            assert!(!slow.is_empty(), "{name} has no rules");
+            assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{name}");
+        }
+        assert!(precompiled("no-such.toml").is_none());
+    }
 }

@@ -2,51 +2,16 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
-
+use super::def::CheckDef;
+pub use super::def::OnAbsent;
 use crate::probe::runtime::{lockdown_rank, RUNTIME_FACTS};
 use crate::probe::SourceKind;
-
-/// A check as written in a rule file: either a combinator or a leaf (validated by `compile`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct CheckDef {
-    any: Option<Vec<CheckDef>>,
-    all: Option<Vec<CheckDef>>,
-    kconfig: Option<String>,
-    cmdline: Option<String>,
-    sysctl: Option<String>,
-    runtime: Option<String>,
-    is: Option<String>,
-    one_of: Option<Vec<String>>,
-    none_of: Option<Vec<String>>,
-    at_least: Option<toml::Value>,
-    at_most: Option<toml::Value>,
-    contains: Option<String>,
-    taint_clear: Option<Vec<String>>,
-    absent: Option<OnAbsent>,
-    arch: Option<Vec<String>>,
-    min_version: Option<String>,
-    max_version: Option<String>,
-    note: Option<String>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
     Any(Vec<Check>),
     All(Vec<Check>),
     Leaf(Leaf),
-}
-
-/// How a leaf judges a fact that does not exist (a config line, sysctl or file that is missing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnAbsent {
-    /// Compare as usual (a missing config option counts as "not set").
-    Compare,
-    Pass,
-    Fail,
-    Unknown,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +111,15 @@ fn scalar(v: &toml::Value) -> Option<String> {
     }
 }
 
+/// `sysctl "kernel.kptr_restrict"`: where a problem in a leaf is.
+struct Located<'a>(SourceKind, &'a str);
+
+impl std::fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.0.as_str(), self.1)
+    }
+}
+
 /// Validate a check definition; problems are pushed to `errs` and a placeholder returned.
 pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     let combinators = def.any.is_some() as u8 + def.all.is_some() as u8;
@@ -194,7 +168,8 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     .into_iter()
     .flatten()
     .collect();
-    let at = format!("{} {key:?}", source.as_str());
+    // Formatted only into a problem: a rule file of hundreds of leaves has none.
+    let at = Located(source, key);
     if cmps.len() != 1 {
         errs.push(format!(
             "{at}: needs exactly one of is, one_of, none_of, at_least, at_most, contains, taint_clear"

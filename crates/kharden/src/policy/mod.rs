@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod check;
+mod def;
 mod full_files;
 pub mod user;
 
@@ -10,18 +11,12 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use def::RuleDef;
+pub use def::{Severity, Status};
+
 pub use check::{Check, Cmp, Leaf, OnAbsent};
 
 use crate::probe::SourceKind;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
 
 impl Severity {
     pub fn as_str(self) -> &'static str {
@@ -32,15 +27,6 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Pass,
-    Fail,
-    Unknown,
-    NotApplicable,
 }
 
 impl Status {
@@ -124,52 +110,13 @@ pub struct PolicyError {
     pub problems: Vec<String>,
 }
 
-// ---- file format -------------------------------------------------------------------------
+// ---- file format: see def.rs; built-in files are also compiled into Rust by build.rs ----
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     #[serde(default)]
     rule: Vec<toml::Spanned<RuleDef>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RuleDef {
-    id: String,
-    title: String,
-    area: String,
-    severity: Severity,
-    rationale: String,
-    breaks: String,
-    #[serde(default)]
-    decision: Option<String>,
-    #[serde(default)]
-    references: Vec<String>,
-    #[serde(default)]
-    arch: Vec<String>,
-    #[serde(default)]
-    min_version: Option<String>,
-    #[serde(default)]
-    shortcut: Vec<ShortcutDef>,
-    check: check::CheckDef,
-    #[serde(default)]
-    remedy: Vec<RemedyDef>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ShortcutDef {
-    when: check::CheckDef,
-    status: Status,
-    reason: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RemedyDef {
-    source: String,
-    text: String,
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -196,7 +143,11 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
             problems: vec![format!("{name}{loc}: {}", e.message())],
         }
     })?;
-    let (rules, problems) = compile_rules(name, text, file.rule);
+    let defs = file
+        .rule
+        .into_iter()
+        .map(|s| (s.span().start, s.into_inner()));
+    let (rules, problems) = compile_rules(name, text, defs);
     if problems.is_empty() {
         Ok(rules)
     } else {
@@ -204,19 +155,18 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
     }
 }
 
-/// Validate rule definitions of one file, collecting every problem.
+/// Validate rule definitions of one file, collecting every problem. Each definition comes with
+/// the byte offset in `text` where it starts, for messages.
 pub(crate) fn compile_rules(
     name: &str,
     text: &str,
-    defs: Vec<toml::Spanned<RuleDef>>,
+    defs: impl IntoIterator<Item = (usize, RuleDef)>,
 ) -> (Vec<Rule>, Vec<String>) {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
-    for spanned in defs {
+    for (start, def) in defs {
         // The location is computed only for a problem: line_col scans the text from its start,
         // which for every rule of a large file would cost more than parsing it.
-        let start = spanned.span().start;
-        let def = spanned.into_inner();
         let mut p = |msg: String| {
             let (l, c) = line_col(text, start);
             problems.push(format!("{name}:{l}:{c}: rule {:?}: {msg}", def.id))

@@ -93,7 +93,11 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
         }
     }
     // Rules first, so drop/severity/waiver may name the policy's own rules too.
-    let (rules, errs) = compile_rules(name, text, file.rule);
+    let defs = file
+        .rule
+        .into_iter()
+        .map(|s| (s.span().start, s.into_inner()));
+    let (rules, errs) = compile_rules(name, text, defs);
     problems.extend(errs);
     for r in rules {
         if profile.rule(&r.id).is_some() {

@@ -1,0 +1,100 @@
+//! The rule file format as serde reads it: plain data, validated later by `compile_rules`.
+//!
+//! This file depends on nothing but serde and toml because the build script includes it too
+//! (`build.rs`): it parses the built-in rule files at build time with these very definitions
+//! and emits them as Rust values, so that a run does not parse ~300 KB of TOML.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Pass,
+    Fail,
+    Unknown,
+    NotApplicable,
+}
+
+/// How a leaf judges a fact that does not exist (a config line, sysctl or file that is missing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnAbsent {
+    /// Compare as usual (a missing config option counts as "not set").
+    Compare,
+    Pass,
+    Fail,
+    Unknown,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub severity: Severity,
+    pub rationale: String,
+    pub breaks: String,
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+    #[serde(default)]
+    pub arch: Vec<String>,
+    #[serde(default)]
+    pub min_version: Option<String>,
+    #[serde(default)]
+    pub shortcut: Vec<ShortcutDef>,
+    pub check: CheckDef,
+    #[serde(default)]
+    pub remedy: Vec<RemedyDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShortcutDef {
+    pub when: CheckDef,
+    pub status: Status,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemedyDef {
+    pub source: String,
+    pub text: String,
+}
+
+/// A check as written in a rule file: either a combinator or a leaf (validated by
+/// `check::compile`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDef {
+    pub any: Option<Vec<CheckDef>>,
+    pub all: Option<Vec<CheckDef>>,
+    pub kconfig: Option<String>,
+    pub cmdline: Option<String>,
+    pub sysctl: Option<String>,
+    pub runtime: Option<String>,
+    pub is: Option<String>,
+    pub one_of: Option<Vec<String>>,
+    pub none_of: Option<Vec<String>>,
+    pub at_least: Option<toml::Value>,
+    pub at_most: Option<toml::Value>,
+    pub contains: Option<String>,
+    pub taint_clear: Option<Vec<String>>,
+    pub absent: Option<OnAbsent>,
+    pub arch: Option<Vec<String>>,
+    pub min_version: Option<String>,
+    pub max_version: Option<String>,
+    pub note: Option<String>,
+}
