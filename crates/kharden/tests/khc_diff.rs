@@ -1,5 +1,6 @@
 //! Differential test: kharden's `full` profile against kernel-hardening-checker's committed
-//! verdicts (tests/fixtures/khc, one JSON per committed config). Every khc check maps to the
+//! verdicts (tests/fixtures/khc, one JSON per committed config, kconfig checks; and one per QEMU
+//! snapshot of a Debian kernel, kconfig, cmdline and sysctl checks). Every khc check maps to the
 //! kharden rule that judges it (policies/full/khc-coverage.tsv); where the verdicts differ, the
 //! difference must be listed in policies/full/khc-differences.toml with its reason, and every
 //! listed difference must still occur.
@@ -83,19 +84,33 @@ fn disagreements() -> (Cases, usize, usize) {
             .unwrap()
             .with_extension("");
         let name = rel.to_string_lossy().replace('\\', "/");
-        let config = fixtures.join("configs").join(format!("{name}.config.xz"));
-        assert!(config.exists(), "{} has no config", file.display());
-        let facts = probe::collect(
-            &ProbeOptions {
-                root: PathBuf::from("/nonexistent"),
-                config: Some(config),
-                cmdline: None,
-                sysctl: None,
-                live: false,
-            },
-            &profile.sysctl_keys(),
-        )
-        .unwrap();
+        // A QEMU snapshot is audited as a live host rooted there (its config, command line
+        // and sysctls, as khc got them with -c -l -s); a config fixture offline.
+        let opts = match name.strip_prefix("snapshots/") {
+            Some(snap) => {
+                let root = fixtures.join("snapshots").join(snap);
+                assert!(root.is_dir(), "{} has no snapshot", file.display());
+                ProbeOptions {
+                    root,
+                    config: None,
+                    cmdline: None,
+                    sysctl: None,
+                    live: true,
+                }
+            }
+            None => {
+                let config = fixtures.join("configs").join(format!("{name}.config.xz"));
+                assert!(config.exists(), "{} has no config", file.display());
+                ProbeOptions {
+                    root: PathBuf::from("/nonexistent"),
+                    config: Some(config),
+                    cmdline: None,
+                    sysctl: None,
+                    live: false,
+                }
+            }
+        };
+        let facts = probe::collect(&opts, &profile.sysctl_keys()).unwrap();
         let arch = facts.kernel.arch.clone().expect("arch from the config");
         let report = kharden::audit::run(&profile, &facts);
         let status: BTreeMap<&str, Status> = report
@@ -112,7 +127,10 @@ fn disagreements() -> (Cases, usize, usize) {
             );
             // khc rewrites "MAX" to the value of CONFIG_..._MAX before checking.
             let listed_exp = match opt {
-                "CONFIG_ARCH_MMAP_RND_BITS" | "CONFIG_ARCH_MMAP_RND_COMPAT_BITS" => "MAX",
+                "CONFIG_ARCH_MMAP_RND_BITS"
+                | "CONFIG_ARCH_MMAP_RND_COMPAT_BITS"
+                | "vm.mmap_rnd_bits"
+                | "vm.mmap_rnd_compat_bits" => "MAX",
                 _ => exp,
             };
             let key = (
@@ -162,7 +180,8 @@ fn full_profile_agrees_with_khc_except_where_documented() {
         .filter_map(|l| l.split('`').next())
         .collect();
     let mut problems = Vec::new();
-    let mut seen = BTreeSet::new();
+    // One key may have several entries (one per reason); each case is listed once.
+    let mut listed_cases: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
     for d in &listed.difference {
         assert!(!d.why.trim().is_empty(), "{}: empty why", d.option);
         assert!(
@@ -172,21 +191,26 @@ fn full_profile_agrees_with_khc_except_where_documented() {
             d.category
         );
         let key = (d.option.clone(), d.expected.clone(), d.rule.clone());
-        if !seen.insert(key.clone()) {
-            problems.push(format!("{key:?} is listed twice"));
+        let cases = listed_cases.entry(key.clone()).or_default();
+        for c in &d.cases {
+            if !cases.insert(c.clone()) {
+                problems.push(format!("{key:?}: case {c:?} is listed twice"));
+            }
         }
-        let want: BTreeSet<String> = d.cases.iter().cloned().collect();
-        let got = actual.get(&key).cloned().unwrap_or_default();
+    }
+    let seen: BTreeSet<_> = listed_cases.keys().cloned().collect();
+    for (key, want) in &listed_cases {
+        let got = actual.get(key).cloned().unwrap_or_default();
         for gone in want.difference(&got) {
             problems.push(format!(
                 "{} {} ({}): listed difference no longer occurs: {gone}",
-                d.option, d.expected, d.rule
+                key.0, key.1, key.2
             ));
         }
-        for new in got.difference(&want) {
+        for new in got.difference(want) {
             problems.push(format!(
                 "{} {} ({}): unlisted difference: {new}",
-                d.option, d.expected, d.rule
+                key.0, key.1, key.2
             ));
         }
     }
