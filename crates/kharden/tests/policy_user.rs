@@ -264,6 +264,47 @@ fn every_problem_is_reported_at_once_with_its_location() {
     ] {
         assert!(r.stderr.contains(want), "missing {want:?} in\n{}", r.stderr);
     }
+
+    // Unknown keys and semantic problems together: one run reports both, in file order.
+    let p = write(
+        dir.path(),
+        "bad3.toml",
+        "drop = [\"nope\"]\nfrobnicate = { a = 1,\n  b = 2 }\n[severity]\n\"kaslr-config\" = \"huge\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpire = 2027-01-01\n",
+    );
+    let r = run(
+        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    let want = [
+        "bad3.toml:1:9: drop: no rule \"nope\" in profile baseline",
+        "bad3.toml:2:1: unknown key \"frobnicate\"",
+        "bad3.toml:5:18: severity of \"kaslr-config\": \"huge\" is not",
+        "bad3.toml:9:1: unknown key \"waiver.expire\"",
+        "kharden: error: 4 problems in the policy",
+    ];
+    assert_eq!(lines.len(), want.len(), "{}", r.stderr);
+    for (line, want) in lines.iter().zip(want) {
+        assert!(line.contains(want), "{line:?} lacks {want:?}\n{}", r.stderr);
+    }
+
+    // An unknown [table] cannot be blanked out: its keys are reported, then nothing else.
+    let p = write(
+        dir.path(),
+        "bad4.toml",
+        "drop = [\"nope\"]\n[extras]\nx = 1\n",
+    );
+    let r = run(
+        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("bad4.toml:2:2: unknown key \"extras\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -316,4 +357,50 @@ fn a_bad_today_is_an_input_error() {
     );
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("KHARDEN_TODAY"), "{}", r.stderr);
+}
+
+#[test]
+fn rules_and_explain_show_the_profile_as_the_policy_shapes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "p.toml",
+        "drop = [\"selinux-disable-off\"]\n[severity]\n\"module-sig-all\" = \"low\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \"lab machines boot nokaslr for crash analysis\"\nexpires = 2026-06-30\n",
+    );
+    let r = run(&["rules", "--format", "json", "--policy", &p], "2026-11-29");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rules: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules = rules["rules"].as_array().expect("rules array");
+    let by_id = |id: &str| rules.iter().find(|r| r["id"] == id).cloned();
+    assert!(by_id("selinux-disable-off").is_none());
+    assert_eq!(by_id("module-sig-all").unwrap()["severity"], "low");
+    let plain = run(&["rules", "--format", "json"], "2026-11-29");
+    let plain: serde_json::Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(plain["rules"].as_array().unwrap().len(), rules.len() + 1);
+
+    // explain names the waiver, and says when it has expired.
+    let r = run(&["explain", "kaslr-config", "--policy", &p], "2026-11-29");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("p.toml:4:1; EXPIRED on 2026-06-30")
+            && r.stdout.contains("lab machines boot nokaslr"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&["explain", "kaslr-config", "--policy", &p], "2026-06-01");
+    assert!(r.stdout.contains("until 2026-06-30"), "{}", r.stdout);
+    // A dropped rule is not there to explain; a broken policy is an input error.
+    let r = run(
+        &["explain", "selinux-disable-off", "--policy", &p],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let bad = write(dir.path(), "bad.toml", "dorp = []\n");
+    let r = run(&["rules", "--policy", &bad], "2026-11-29");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("bad.toml:1:1: unknown key \"dorp\""),
+        "{}",
+        r.stderr
+    );
 }

@@ -108,7 +108,7 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     }
 }
 
-fn date_text((y, m, d): crate::policy::user::Date) -> String {
+pub(crate) fn date_text((y, m, d): crate::policy::user::Date) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 

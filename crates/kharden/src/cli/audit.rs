@@ -80,7 +80,7 @@ pub fn collect(
     crate::audit::Report,
 )> {
     // Parse and validate everything before reading the host.
-    let profile = load_profile(inputs)?;
+    let profile = load_profile(&inputs.profile, &policy_files(inputs))?;
     let opts = ProbeOptions {
         root: inputs.root.clone(),
         config: inputs.config.clone(),
@@ -107,13 +107,14 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         ),
     };
     write_stdout(&text)?;
-    // The process ends here: freeing thousands of small allocations would only cost time.
-    std::mem::forget(facts);
-    Ok(if report.failed() && !args.exit_zero {
+    let outcome = if report.failed() && !args.exit_zero {
         Outcome::Failed
     } else {
         Outcome::Clean
-    })
+    };
+    // The process ends here: freeing thousands of small allocations would only cost time.
+    std::mem::forget((_profile, facts, report));
+    Ok(outcome)
 }
 
 /// The system policy (when present) and `--policy`, in the order they apply.
@@ -129,12 +130,14 @@ fn policy_files(args: &Inputs) -> Vec<PathBuf> {
     files
 }
 
-fn load_profile(args: &Inputs) -> anyhow::Result<crate::policy::Profile> {
+/// A built-in profile shaped by user policy files (applied in order): every problem of every
+/// file is printed, then one summary error.
+fn load_profile(profile: &str, files: &[PathBuf]) -> anyhow::Result<crate::policy::Profile> {
     use crate::policy::user;
     let mut texts = Vec::new();
-    for path in policy_files(args) {
+    for path in files {
         // Policies are small: a FIFO, a device or a huge file is refused, not read forever.
-        let raw = crate::probe::root::read_regular(&path, 1 << 20).map_err(|e| {
+        let raw = crate::probe::root::read_regular(path, 1 << 20).map_err(|e| {
             anyhow::anyhow!("{}: {}", path.display(), crate::probe::root::io_reason(&e))
         })?;
         let text = String::from_utf8(raw)
@@ -145,7 +148,7 @@ fn load_profile(args: &Inputs) -> anyhow::Result<crate::policy::Profile> {
         .iter()
         .rev()
         .find_map(|(_, t)| user::extends(t))
-        .unwrap_or_else(|| args.profile.clone());
+        .unwrap_or_else(|| profile.to_string());
     let mut profile = builtin::load(&base)?;
     let mut problems = Vec::new();
     for (name, text) in &texts {
@@ -198,16 +201,33 @@ pub enum RulesFormat {
     Markdown,
 }
 
+/// The rules `rules` and `explain` show: a built-in profile, shaped by user policies.
 #[derive(Debug, Args)]
-pub struct RulesArgs {
+pub struct ProfileArgs {
     #[arg(long, default_value = "baseline")]
     pub profile: String,
+    /// User policy (TOML) to apply, as `audit --policy` does; may be given more than once.
+    /// The host's /etc/kharden/policy.toml is not read: name it to include it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Vec<PathBuf>,
+}
+
+impl ProfileArgs {
+    fn load(&self) -> anyhow::Result<crate::policy::Profile> {
+        load_profile(&self.profile, &self.policy)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     #[arg(long, value_enum, default_value = "human")]
     pub format: RulesFormat,
 }
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<Outcome> {
-    let profile = builtin::load(&args.profile)?;
+    let profile = args.profile.load()?;
     let text = match args.format {
         RulesFormat::Json => report::rules::list_json(&profile),
         RulesFormat::Human => report::rules::list_human(&profile),
@@ -221,18 +241,22 @@ pub fn rules(args: RulesArgs) -> anyhow::Result<Outcome> {
 pub struct ExplainArgs {
     /// Rule id, as listed by `kharden rules`.
     pub id: String,
-    #[arg(long, default_value = "baseline")]
-    pub profile: String,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
-    let profile = builtin::load(&args.profile)?;
+    let profile = args.profile.load()?;
     let rule = profile.rule(&args.id).with_context(|| {
         format!(
             "no rule {:?} in profile {} (see `kharden rules`)",
             args.id, profile.name
         )
     })?;
-    write_stdout(&report::rules::explain(rule))?;
+    let mut text = report::rules::explain(rule);
+    for w in profile.waivers.iter().filter(|w| w.rule == rule.id) {
+        text.push_str(&report::rules::waiver_text(w, profile.today));
+    }
+    write_stdout(&text)?;
     Ok(Outcome::Clean)
 }

@@ -70,17 +70,30 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
     })?;
     // Unknown keys anywhere, all of them, before serde (which stops at the first).
     let mut problems = Vec::new();
-    check_keys(table.get_ref(), &TOP, "", &at, &mut problems);
-    if !problems.is_empty() {
-        sort_by_location(&mut problems);
-        return Err(PolicyError { problems });
-    }
-    let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError {
-        problems: vec![format!(
+    let mut unknown = Vec::new();
+    check_keys(table.get_ref(), &TOP, "", &at, &mut problems, &mut unknown);
+    // Then the rest of the file is checked with the unknown keys blanked out (same lines and
+    // columns), so that one run reports every problem. Where blanking does not leave a file
+    // serde can read (an unknown [table] header), the unknown keys are all we report.
+    let cleaned = without(text, &unknown);
+    let text: &str = match &cleaned {
+        _ if unknown.is_empty() => text,
+        Some(c) if still_valid(c) => c,
+        _ => {
+            sort_by_location(&mut problems);
+            return Err(PolicyError { problems });
+        }
+    };
+    let file: PolicyFile = toml::from_str(text).map_err(|e| {
+        problems.push(format!(
             "{}: {}",
             e.span().map(&at).unwrap_or_else(|| name.to_string()),
             e.message().trim()
-        )],
+        ));
+        sort_by_location(&mut problems);
+        PolicyError {
+            problems: std::mem::take(&mut problems),
+        }
     })?;
     if let Some(ext) = &file.extends {
         if ext.get_ref() != &profile.name {
@@ -191,6 +204,43 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
     }
 }
 
+/// `text` with the byte ranges replaced by spaces (newlines kept, so lines and columns stay
+/// the same); `None` when there is nothing to blank.
+fn without(text: &str, ranges: &[std::ops::Range<usize>]) -> Option<String> {
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for r in ranges {
+        let r = r.start.min(bytes.len())..r.end.min(bytes.len());
+        for b in &mut bytes[r] {
+            if *b != b'\n' {
+                *b = b' ';
+            }
+        }
+    }
+    // Blanking whole characters into ASCII spaces keeps UTF-8; a span that split a character
+    // would not, and then the caller reports the unknown keys alone.
+    String::from_utf8(bytes).ok()
+}
+
+/// The blanked file parses and has no unknown key left.
+fn still_valid(text: &str) -> bool {
+    let Ok(table) = DeTable::parse(text) else {
+        return false;
+    };
+    let (mut problems, mut unknown) = (Vec::new(), Vec::new());
+    check_keys(
+        table.get_ref(),
+        &TOP,
+        "",
+        &|_| String::new(),
+        &mut problems,
+        &mut unknown,
+    );
+    problems.is_empty()
+}
+
 /// Order `file:line:col: ...` messages by line and column.
 fn sort_by_location(problems: &mut [String]) {
     problems.sort_by_key(|p| {
@@ -276,12 +326,14 @@ const TOP: Shape = Shape::Table(&[
     ),
 ]);
 
+/// Report unknown keys; the span of each (key through value) goes to `unknown`.
 fn check_keys(
     table: &DeTable<'_>,
     shape: &Shape,
     path: &str,
     at: &dyn Fn(std::ops::Range<usize>) -> String,
     problems: &mut Vec<String>,
+    unknown: &mut Vec<std::ops::Range<usize>>,
 ) {
     let known: Vec<&str> = match shape {
         Shape::Table(fields) => fields.iter().map(|(k, _)| *k).collect(),
@@ -301,6 +353,7 @@ fn check_keys(
                 at(key.span()),
                 known.join(", ")
             ));
+            unknown.push(key.span().start..value.span().end.max(key.span().end));
             continue;
         }
         let sub: &Shape = match shape {
@@ -308,7 +361,7 @@ fn check_keys(
             Shape::Check if k == "any" || k == "all" => &Shape::ArrayOf(&Shape::Check),
             _ => &Shape::Any,
         };
-        check_value(value, sub, &full, at, problems);
+        check_value(value, sub, &full, at, problems, unknown);
     }
 }
 
@@ -318,15 +371,16 @@ fn check_value(
     path: &str,
     at: &dyn Fn(std::ops::Range<usize>) -> String,
     problems: &mut Vec<String>,
+    unknown: &mut Vec<std::ops::Range<usize>>,
 ) {
     match (shape, value.get_ref()) {
         (Shape::ArrayOf(inner), DeValue::Array(items)) => {
             for item in items {
-                check_value(item, inner, path, at, problems);
+                check_value(item, inner, path, at, problems, unknown);
             }
         }
         (Shape::Table(_) | Shape::Check, DeValue::Table(t)) => {
-            check_keys(t, shape, path, at, problems)
+            check_keys(t, shape, path, at, problems, unknown)
         }
         (Shape::Any | Shape::FreeKeys, _) => {}
         (Shape::ArrayOf(_), _) => {

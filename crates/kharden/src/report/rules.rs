@@ -4,6 +4,8 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::audit::date_text;
+use crate::policy::user::{Date, Waiver};
 use crate::policy::{Check, Profile, Rule};
 
 #[derive(Serialize)]
@@ -96,6 +98,21 @@ pub fn list_human(profile: &Profile) -> String {
         );
     }
     out
+}
+
+/// The waiver section of `explain`: who waived the rule, why, and whether it still holds.
+pub fn waiver_text(w: &Waiver, today: Option<Date>) -> String {
+    let until = match w.expires {
+        None => "no expiry".to_string(),
+        Some(exp) if today.is_some_and(|t| exp < t) => {
+            format!(
+                "EXPIRED on {}: audit reports it as a failure",
+                date_text(exp)
+            )
+        }
+        Some(exp) => format!("until {}", date_text(exp)),
+    };
+    format!("\nWaived ({}; {until})\n{}\n", w.at, indent(&w.reason))
 }
 
 pub fn explain(r: &Rule) -> String {
