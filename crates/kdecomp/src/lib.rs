@@ -80,6 +80,13 @@ pub enum Error {
     },
 }
 
+/// The most memory an xz or lzma decoder may take for its dictionary and state. The header of
+/// the data sets the dictionary size (up to 4 GiB for lzma), and liblzma allocates it before
+/// reading anything; kernels and modules use at most 64 MiB (`lzma -9`; `xz_wrap.sh` uses
+/// 32 MiB, module compression 1 MiB). Data that needs more is refused as corrupt ("memory usage
+/// limit reached").
+pub const DECODER_MEMORY: u64 = 128 << 20;
+
 /// Sniff the format from the first bytes of `data`.
 pub fn detect(data: &[u8]) -> Format {
     for format in Format::COMPRESSED {
@@ -131,7 +138,11 @@ pub fn reader(data: &[u8]) -> Result<(Format, Box<dyn Read + Send + '_>), Error>
     let r: Box<dyn Read + Send + '_> = match format {
         Format::Plain => Box::new(data),
         Format::Gzip => Box::new(flate2::read::GzDecoder::new(data)),
-        Format::Xz => Box::new(liblzma::read::XzDecoder::new(data)),
+        Format::Xz => Box::new(liblzma::read::XzDecoder::new_stream(
+            data,
+            liblzma::stream::Stream::new_stream_decoder(DECODER_MEMORY, 0)
+                .map_err(|e| corrupt(format, e.into()))?,
+        )),
         Format::Bzip2 => Box::new(bzip2::read::BzDecoder::new(data)),
         Format::Zstd => Box::new(
             zstd::stream::read::Decoder::with_buffer(data)
@@ -150,7 +161,7 @@ fn stream_decoder(format: Format, data: &[u8]) -> Result<Box<dyn Read + Send + '
                 .map_err(|source| corrupt(format, source))?,
         ),
         Format::Lzma => {
-            let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX)
+            let stream = liblzma::stream::Stream::new_lzma_decoder(DECODER_MEMORY)
                 .map_err(|e| corrupt(format, e.into()))?;
             Box::new(liblzma::read::XzDecoder::new_stream(data, stream))
         }
@@ -234,7 +245,7 @@ fn xz_index_size(data: &[u8]) -> Option<u64> {
 fn xz_whole(data: &[u8], limit: u64, hint: u64) -> Result<Vec<u8>, Error> {
     use liblzma::stream::{Action, Status, Stream, CONCATENATED};
     let fail = |e: liblzma::stream::Error| corrupt(Format::Xz, e.into());
-    let mut stream = Stream::new_stream_decoder(u64::MAX, CONCATENATED).map_err(fail)?;
+    let mut stream = Stream::new_stream_decoder(DECODER_MEMORY, CONCATENATED).map_err(fail)?;
     let mut out: Vec<u8> = Vec::with_capacity(hint.min(limit).max(4096) as usize);
     loop {
         let consumed = stream.total_in() as usize;
@@ -262,7 +273,8 @@ fn xz_whole(data: &[u8], limit: u64, hint: u64) -> Result<Vec<u8>, Error> {
             _ => {
                 if out.len() == out.capacity() {
                     let grow = out.capacity().max(1 << 16);
-                    out.reserve(
+                    // reserve_exact: reserve() may double past the limit.
+                    out.reserve_exact(
                         grow.min((limit + 1).saturating_sub(out.len() as u64) as usize)
                             .max(1),
                     );
@@ -282,13 +294,34 @@ fn read_bounded_sized<R: Read>(
     limit: u64,
     hint: u64,
 ) -> Result<Vec<u8>, Error> {
-    // An exact capacity lets read_to_end finish without doubling the buffer.
-    let mut out = Vec::with_capacity(hint.min(limit) as usize);
-    // Read one byte past the limit so that "exactly the limit" and "more" can be told apart.
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|source| corrupt(format, source))?;
+    // At most limit + 1 bytes are ever allocated: `read_to_end` would double the buffer past
+    // the limit (a 512 MiB limit could cost 1 GiB), so the buffer grows here, exactly. One
+    // byte past the limit tells "exactly the limit" from "more".
+    let max = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::with_capacity(usize::try_from(hint).unwrap_or(max).min(max));
+    let mut reader = reader.take(max as u64);
+    loop {
+        if out.len() == out.capacity() {
+            let grow = out.capacity().max(1 << 16).min(max - out.len());
+            if grow == 0 {
+                break;
+            }
+            out.reserve_exact(grow);
+        }
+        // Zero at most 1 MiB ahead: zeroing all the spare room for every small read would
+        // make the whole loop quadratic.
+        let len = out.len();
+        out.resize((len + (1 << 20)).min(out.capacity()), 0);
+        match reader.read(&mut out[len..]) {
+            Ok(0) => {
+                out.truncate(len);
+                break;
+            }
+            Ok(n) => out.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => out.truncate(len),
+            Err(source) => return Err(corrupt(format, source)),
+        }
+    }
     if out.len() as u64 > limit {
         return Err(Error::TooLarge {
             format: format.name(),

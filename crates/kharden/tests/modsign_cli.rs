@@ -520,8 +520,14 @@ fn certs_and_verify_with_a_kernel_image() {
         "--kernel",
         s(&fixtures().join("crc7.unsigned.ko")),
     ]);
-    assert_eq!(o.status.code(), Some(0));
+    // Exit 1, like grep finding nothing, with the listing and one line saying so.
+    assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("0 certificate(s)"));
+    assert!(
+        text(&o.stderr).contains("crc7.unsigned.ko: no built-in certificates found"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = kharden(&[
         "modsign",
         "certs",

@@ -37,7 +37,7 @@ pub enum ModsignCommand {
     Verify(VerifyArgs),
     /// Show the signature fields of modules (what modinfo shows, and more).
     Inspect(InspectArgs),
-    /// List or extract the certificates built into a kernel image.
+    /// List or extract the certificates built into a kernel image (exit 1 when it has none).
     Certs(CertsArgs),
 }
 
@@ -1119,5 +1119,17 @@ fn certs(a: CertsArgs) -> anyhow::Result<Outcome> {
         }
     }
     out.flush()?;
+    if k.certs.is_empty() {
+        // Nothing to trust: say so, and let scripts tell it from a list (exit 1, like grep).
+        writeln!(
+            io::stderr().lock(),
+            "kharden: {}: no built-in certificates found ({} payload, {} decompressed): a kernel \
+             built without module signing or trusted keys",
+            a.kernel.display(),
+            k.compression.name(),
+            mib(k.decompressed_len)
+        )?;
+        return Ok(Outcome::Failed);
+    }
     Ok(Outcome::Clean)
 }

@@ -60,7 +60,11 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
         }
     }
     if want(Emit::Sysctl) {
-        if let Some(t) = fragments::sysctl(&planned, &profile.name) {
+        let absent = |key: &str| match facts.sysctl.get(key) {
+            Some(crate::probe::Value::Absent { origin }) => Some(origin.clone()),
+            _ => None,
+        };
+        if let Some(t) = fragments::sysctl(&planned, &profile.name, &absent) {
             files.push((fragments::SYSCTL_FILE, fragments::SYSCTL_TARGET, t));
         }
     }

@@ -14,7 +14,7 @@ use crate::probe::root::{io_reason, Root};
 use crate::probe::runtime::{lockdown_rank, parse_lockdown, LOCKDOWN, SIG_ENFORCE};
 use crate::probe::{sysctl, Facts, SourceKind, Value};
 
-use super::{collect, fragments, stricter, Change};
+use super::{collect, fragments, stricter, sysctl_irreversible, Change};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -61,16 +61,6 @@ impl Step {
             Action::Persist { path, .. } => format!("write {path}"),
             Action::Runtime { path, from, to } => format!("{path}: {from} -> {to}"),
         }
-    }
-}
-
-/// Sysctls whose raised value cannot be lowered again until reboot.
-fn sysctl_irreversible(key: &str, value: &str) -> bool {
-    match key {
-        "kernel.kexec_load_disabled" | "kernel.modules_disabled" => true,
-        "kernel.yama.ptrace_scope" => value == "3",
-        "kernel.unprivileged_bpf_disabled" => value == "1",
-        _ => false,
     }
 }
 

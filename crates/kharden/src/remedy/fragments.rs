@@ -42,11 +42,31 @@ pub fn kconfig(planned: &[Planned], profile: &str) -> Option<String> {
 }
 
 /// A sysctl.d file that `sysctl -p FILE` and systemd-sysctl accept; each line names its rules.
-pub fn sysctl(planned: &[Planned], profile: &str) -> Option<String> {
+///
+/// `absent(key)` says why the target kernel has no such key (`None`: it has it, or nobody
+/// knows): such a line is written commented out, since `sysctl -p` fails on a missing key.
+/// A value that cannot be lowered again until reboot gets a warning comment: from a sysctl.d
+/// file it takes effect early at every boot.
+pub fn sysctl(
+    planned: &[Planned],
+    profile: &str,
+    absent: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
     let mut body = String::new();
     for p in planned {
         if let Change::Sysctl { key, value } = &p.change {
             let _ = writeln!(body, "# kharden: {}", rule_tags(p));
+            if let Some(why) = absent(key) {
+                let _ = writeln!(body, "# not on this kernel ({why}):");
+                let _ = writeln!(body, "# {key} = {value}");
+                continue;
+            }
+            if super::sysctl_irreversible(key, value) {
+                let _ = writeln!(
+                    body,
+                    "# one-way: cannot be lowered again until reboot (see `kharden explain`)"
+                );
+            }
             let _ = writeln!(body, "{key} = {value}");
         }
     }
@@ -158,8 +178,21 @@ mod tests {
             key: "kernel.kptr_restrict".into(),
             value: "1".into(),
         })];
-        let text = sysctl(&p, "baseline").unwrap();
+        let text = sysctl(&p, "baseline", &|_| None).unwrap();
         assert!(text.contains("# kharden: r\nkernel.kptr_restrict = 1\n"));
+        let text = sysctl(&p, "baseline", &|_| {
+            Some("no /proc/sys/kernel/kptr_restrict".into())
+        })
+        .unwrap();
+        assert!(text.contains(
+            "# kharden: r\n# not on this kernel (no /proc/sys/kernel/kptr_restrict):\n# kernel.kptr_restrict = 1\n"
+        ));
+        let one_way = vec![planned(Change::Sysctl {
+            key: "kernel.modules_disabled".into(),
+            value: "1".into(),
+        })];
+        let text = sysctl(&one_way, "full", &|_| None).unwrap();
+        assert!(text.contains("# one-way: cannot be lowered again until reboot"));
         assert!(kconfig(&p, "baseline").is_none());
     }
 }

@@ -171,6 +171,16 @@ pub fn already_holds(change: &Change, facts: &crate::probe::Facts) -> bool {
     }
 }
 
+/// Sysctls whose raised value cannot be lowered again until reboot.
+pub fn sysctl_irreversible(key: &str, value: &str) -> bool {
+    match key {
+        "kernel.kexec_load_disabled" | "kernel.modules_disabled" => true,
+        "kernel.yama.ptrace_scope" => value == "3",
+        "kernel.unprivileged_bpf_disabled" => value == "1",
+        _ => false,
+    }
+}
+
 /// Whether sysctl value `a` is stricter than `b` (numerically higher; equal strings are not).
 pub fn stricter(a: &str, b: &str) -> bool {
     match (a.trim().parse::<i64>(), b.trim().parse::<i64>()) {
