@@ -11,6 +11,7 @@ PKGS=(
 	gcc libc6-dev     # static helper (tbhelper.c); static glibc lives in libc6-dev
 	xz-utils zstd     # module decompression, config-*.xz in snapshot trees
 	python3           # the driver scripts
+	procps systemd    # /usr/sbin/sysctl and systemd-sysctl, copied into the guest (remedy-guest.py)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -232,10 +232,11 @@ def busybox_binary() -> Path:
     raise SystemExit("static busybox not found (apt-get install busybox-static)")
 
 
-def bundle_binary(binary: Path, stage: Path) -> None:
-    """Copy BINARY to /tb/kharden plus, for a dynamic ELF, the libraries ldd lists (at the
-    same absolute paths, symlinks resolved)."""
-    dst = stage / "tb" / "kharden"
+def bundle_binary(binary: Path, stage: Path, dst_rel: str = "tb/kharden") -> None:
+    """Copy BINARY to /DST_REL (default /tb/kharden) plus, for a dynamic ELF, the libraries
+    ldd lists (at the same absolute paths, symlinks resolved)."""
+    dst = stage / dst_rel
+    dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(binary, dst)
     dst.chmod(0o755)
     if binary.read_bytes()[:4] != b"\x7fELF":
@@ -266,9 +267,11 @@ def write_cpio(stage: Path, out: Path, compress: bool) -> None:
 
 
 def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
-                   extra_kos: list[tuple[str, Path]] | None = None) -> Path:
+                   extra_kos: list[tuple[str, Path]] | None = None,
+                   tools: list[str] | None = None) -> Path:
     h = hashlib.sha256()
     extras = [part for key, ko in (extra_kos or []) for part in (key, ko.read_bytes())]
+    extras += [part for t in (tools or []) for part in (t, Path(t).resolve().read_bytes())]
     for part in (k.package, k.version, (HERE / "guest" / "init.sh").read_bytes(),
                  (HERE / "guest" / "tbhelper.c").read_bytes(),
                  kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-",
@@ -308,6 +311,8 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
             shutil.copyfile(ko, mod / f"x-{key}.ko")
         if kharden:
             bundle_binary(kharden, stage)
+        for t in tools or []:  # the host's own binaries at their own paths (Job.tools)
+            bundle_binary(Path(t).resolve(), stage, t.lstrip("/"))
         write_cpio(stage, out, compress=True)
     return out
 
@@ -334,6 +339,13 @@ class Job:
     extra_kos: list[tuple[str, Path]] = field(default_factory=list)
     timeout: int = 240
     mem: str = "512M"
+    # a shell script (busybox sh) run as root after the "before" kharden runs and before the
+    # experiments; its output comes back as blocks script.out, script.err, script.rc, and
+    # every file it leaves under /tmp/script-out as script-out.tar
+    script: str = ""
+    # host binaries copied into the guest at their own absolute paths, with their libraries
+    # (e.g. /usr/sbin/sysctl from procps, /lib/systemd/systemd-sysctl)
+    tools: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -388,6 +400,8 @@ def job_cpio(job: Job, path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=CACHE, prefix="job.") as tmp:
         (Path(tmp) / "tb").mkdir()
         (Path(tmp) / "tb" / "job").write_text("\n".join(lines) + "\n")
+        if job.script:
+            (Path(tmp) / "tb" / "script").write_text(job.script)
         write_cpio(Path(tmp), path, compress=False)
 
 
@@ -459,7 +473,7 @@ def boot(job: Job, workdir: Path) -> Result:
     for key, _ in job.extra_kos:
         if not re.fullmatch(r"[a-z0-9_]+", key):
             raise SystemExit(f"extra module key must match [a-z0-9_]+: {key!r}")
-    base = base_initramfs(k, job.kharden, ours, job.extra_kos)
+    base = base_initramfs(k, job.kharden, ours, job.extra_kos, job.tools)
     job_cpio(job, workdir / "job.cpio")
     initrd = workdir / "initrd.img"
     with open(initrd, "wb") as f:  # the kernel unpacks concatenated archives in turn

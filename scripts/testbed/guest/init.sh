@@ -116,6 +116,12 @@ run_phase() {
 	set +f
 }
 run_phase before
+# 3b. the job's script (testbed.Job.script), as root, before the experiments see the kernel
+if [ -r /tb/script ]; then
+	mkdir -p /tmp/script-out
+	sh /tb/script > /tmp/script.out 2> /tmp/script.err
+	echo $? > /tmp/script.rc
+fi
 T2=$(cut -d' ' -f1 /proc/uptime)
 
 # 4. ground truth: what the kernel does (after capture and runs: some of this changes state)
@@ -186,6 +192,12 @@ while [ "$i" -le "${RUN_COUNT:-0}" ]; do
 	emit "run$i.rc" "/tmp/run$i.rc"
 	i=$((i + 1))
 done
+if [ -r /tmp/script.rc ]; then
+	emit script.out /tmp/script.out
+	emit script.err /tmp/script.err
+	emit script.rc /tmp/script.rc
+	(cd /tmp/script-out && tar -cf /tmp/script-out.tar .) && emit script-out.tar /tmp/script-out.tar
+fi
 touch "$LOG"
 emit OBSERVED "$OBS"
 emit guest.log "$LOG"
