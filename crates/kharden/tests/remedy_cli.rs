@@ -348,11 +348,22 @@ fn diff_shows_flips_and_settings() {
     );
     let r = kharden(["diff", &cloud(), hardened.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    let flips: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    ") && l.contains(" -> "))
+        .collect();
     assert!(
-        r.stdout.contains("module-sig-enforced        fail -> pass"),
+        flips
+            .iter()
+            .any(|l| l.contains("module-sig-enforced") && l.contains(" fail -> pass ")),
         "{}",
         r.stdout
     );
+    // One column for every flip: "unknown -> pass" lines up with "fail -> pass".
+    let arrows: std::collections::BTreeSet<usize> =
+        flips.iter().map(|l| l.find(" -> ").unwrap()).collect();
+    assert_eq!(arrows.len(), 1, "{}", r.stdout);
     assert!(
         r.stdout
             .contains("CONFIG_MODULE_SIG_FORCE: is not set -> y"),

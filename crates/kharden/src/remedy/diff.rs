@@ -158,11 +158,16 @@ pub fn render_human(d: &Diff) -> String {
         (_, Some("")) => "(present)".to_string(),
         (_, Some(v)) => v.to_string(),
     };
+    // Columns as wide as their widest entry in the whole diff, so titles line up.
+    let flips = || d.areas.values().flat_map(|a| a.flips.iter());
+    let id_w = flips().map(|f| f.id.len()).max().unwrap_or(0).max(26);
+    let from_w = flips().map(|f| f.a.as_str().len()).max().unwrap_or(0);
+    let to_w = flips().map(|f| f.b.as_str().len()).max().unwrap_or(0);
     for (area, a) in &d.areas {
         out.push_str(&format!("\n{area}\n"));
         for f in &a.flips {
             out.push_str(&format!(
-                "  {:<26} {} -> {}   {}\n",
+                "  {:<id_w$} {:>from_w$} -> {:<to_w$}   {}\n",
                 f.id,
                 f.a.as_str(),
                 f.b.as_str(),
