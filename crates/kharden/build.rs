@@ -32,6 +32,12 @@ impl Emit for String {
     }
 }
 
+impl Emit for def::Text {
+    fn emit(&self, o: &mut String) -> Result<(), String> {
+        write!(o, "std::borrow::Cow::Borrowed({:?})", self.as_ref()).map_err(|e| e.to_string())
+    }
+}
+
 impl<T: Emit> Emit for Option<T> {
     fn emit(&self, o: &mut String) -> Result<(), String> {
         match self {

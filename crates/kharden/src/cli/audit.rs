@@ -95,18 +95,22 @@ pub fn collect(
 
 pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     let (_profile, facts, report) = collect(&args.inputs)?;
-    let text = match args.format {
-        Format::Json => report::json::render(&report),
-        Format::Human => report::human::render(
+    match args.format {
+        Format::Json => {
+            let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+            report::json::write(&report, &mut out)
+                .and_then(|()| out.flush())
+                .context("writing to stdout")?;
+        }
+        Format::Human => write_stdout(&report::human::render(
             &report,
             report::human::Options {
                 color: use_color(args.color),
                 all: args.all,
                 verbose: args.verbose,
             },
-        ),
-    };
-    write_stdout(&text)?;
+        ))?,
+    }
     let outcome = if report.failed() && !args.exit_zero {
         Outcome::Failed
     } else {

@@ -6,6 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Prose of a rule: borrowed from the binary for built-in rules (build.rs emits
+/// `Cow::Borrowed`, so an audit copies none of the ~300 KB), owned when read from a file.
+pub type Text = std::borrow::Cow<'static, str>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -42,12 +46,12 @@ pub struct RuleDef {
     pub title: String,
     pub area: String,
     pub severity: Severity,
-    pub rationale: String,
-    pub breaks: String,
+    pub rationale: Text,
+    pub breaks: Text,
     #[serde(default)]
-    pub decision: Option<String>,
+    pub decision: Option<Text>,
     #[serde(default)]
-    pub references: Vec<String>,
+    pub references: Vec<Text>,
     #[serde(default)]
     pub arch: Vec<String>,
     #[serde(default)]
@@ -71,7 +75,7 @@ pub struct ShortcutDef {
 #[serde(deny_unknown_fields)]
 pub struct RemedyDef {
     pub source: String,
-    pub text: String,
+    pub text: Text,
 }
 
 /// A check as written in a rule file: either a combinator or a leaf (validated by

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use def::RuleDef;
-pub use def::{Severity, Status};
+pub use def::{Severity, Status, Text};
 
 pub use check::{Check, Cmp, Leaf, OnAbsent};
 
@@ -43,7 +43,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remedy {
     pub source: String,
-    pub text: String,
+    pub text: Text,
 }
 
 /// A condition that settles a rule before its main check (e.g. "no module support: pass").
@@ -60,11 +60,11 @@ pub struct Rule {
     pub title: String,
     pub area: String,
     pub severity: Severity,
-    pub rationale: String,
-    pub breaks: String,
+    pub rationale: Text,
+    pub breaks: Text,
     /// Where sources of advice disagree, what this rule follows and why.
-    pub decision: Option<String>,
-    pub references: Vec<String>,
+    pub decision: Option<Text>,
+    pub references: Vec<Text>,
     pub arch: Vec<String>,
     pub min_version: Option<(u32, u32, u32)>,
     pub shortcuts: Vec<Shortcut>,
@@ -117,6 +117,15 @@ pub struct PolicyError {
 struct RuleFile {
     #[serde(default)]
     rule: Vec<toml::Spanned<RuleDef>>,
+}
+
+/// `t` without surrounding whitespace, still borrowed when it was.
+fn trimmed(t: Text) -> Text {
+    match t {
+        Text::Borrowed(b) => Text::Borrowed(b.trim()),
+        Text::Owned(o) if o.trim().len() == o.len() => Text::Owned(o),
+        Text::Owned(o) => Text::Owned(o.trim().to_string()),
+    }
 }
 
 /// Line and column (1-based) of a byte offset.
@@ -180,10 +189,10 @@ pub(crate) fn compile_rules(
             p("id must be lowercase letters, digits and '-'".into());
         }
         for (field, v) in [
-            ("title", &def.title),
+            ("title", def.title.as_str()),
             ("rationale", &def.rationale),
             ("breaks", &def.breaks),
-            ("area", &def.area),
+            ("area", def.area.as_str()),
         ] {
             if v.trim().is_empty() {
                 p(format!("{field} is empty"));
@@ -234,9 +243,9 @@ pub(crate) fn compile_rules(
             title: def.title,
             area: def.area,
             severity: def.severity,
-            rationale: def.rationale.trim().to_string(),
-            breaks: def.breaks.trim().to_string(),
-            decision: def.decision.map(|d| d.trim().to_string()),
+            rationale: trimmed(def.rationale),
+            breaks: trimmed(def.breaks),
+            decision: def.decision.map(trimmed),
             references: def.references,
             arch: def.arch,
             min_version,

@@ -17,7 +17,7 @@ struct RuleDoc<'a> {
     rationale: &'a str,
     breaks: &'a str,
     decision: Option<&'a str>,
-    references: &'a [String],
+    references: &'a [crate::policy::Text],
     arch: &'a [String],
     check: String,
     remedy: &'a [crate::policy::Remedy],
