@@ -701,8 +701,16 @@ fn fix_out_killed_at_random_points_leaves_whole_files_and_reruns() {
                 "round {round}: {name}"
             );
         }
+        // The re-run also removed what the killed run left half-written.
+        let left: Vec<PathBuf> = walk(&out)
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(".kharden-tmp."))
+            .collect();
+        assert!(left.is_empty(), "round {round}: stale {left:?}");
     }
-    eprintln!("fix --out: 25 kills, {stale} stale temporary files seen");
+    eprintln!(
+        "fix --out: 25 kills, {stale} stale temporary files seen (and removed by the re-run)"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

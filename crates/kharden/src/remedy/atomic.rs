@@ -22,6 +22,7 @@ pub fn write(path: &Path, data: &[u8], default_mode: u32) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => default_mode,
         Err(e) => return Err(e),
     };
+    clean_stale(dir, name);
     let tmp = temp_path(dir, name);
     let result = (|| {
         let mut f = OpenOptions::new()
@@ -43,6 +44,33 @@ pub fn write(path: &Path, data: &[u8], default_mode: u32) -> io::Result<()> {
     result
 }
 
+/// Remove what an earlier run killed between writing and renaming left behind: temporaries of
+/// this target (`.<name>.kharden-tmp.<pid>`) whose process is gone. A live process's file is
+/// left alone (another kharden may be writing the same target right now).
+fn clean_stale(dir: &Path, name: &std::ffi::OsStr) {
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".kharden-tmp.");
+    let prefix = prefix.to_string_lossy().into_owned();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+        if !alive && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 fn temp_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
     let mut n = std::ffi::OsString::from(".");
     n.push(name);
@@ -53,6 +81,27 @@ fn temp_path(dir: &Path, name: &std::ffi::OsStr) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("99-kharden.conf");
+        // pid 0 is never a process; our own pid is alive; another target's file is not ours.
+        let dead = d.path().join(".99-kharden.conf.kharden-tmp.0");
+        let live = d.path().join(format!(
+            ".99-kharden.conf.kharden-tmp.{}",
+            std::process::id()
+        ));
+        let other = d.path().join(".kharden.cfg.kharden-tmp.0");
+        for f in [&dead, &other] {
+            std::fs::write(f, b"half").unwrap();
+        }
+        write(&p, b"kernel.kptr_restrict = 1\n", 0o644).unwrap();
+        assert!(!dead.exists(), "a dead process's temporary stays");
+        assert!(other.exists(), "another target's temporary was removed");
+        assert!(!live.exists(), "our own temporary was not renamed");
+        assert_eq!(std::fs::read(&p).unwrap(), b"kernel.kptr_restrict = 1\n");
+    }
 
     #[test]
     fn replaces_and_keeps_mode() {
