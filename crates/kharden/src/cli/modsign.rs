@@ -524,6 +524,14 @@ fn commit(p: Prepared) -> SignResult {
 /// the extra disk space stays bounded.
 const BATCH: usize = 256;
 
+/// Before a private key enters memory: make the process non-dumpable (PR_SET_DUMPABLE 0), so no
+/// core dump can write the key to disk and no other process of the same user can ptrace it or
+/// read /proc/<pid>/mem. The key's own memory is zeroed when it is dropped (modsig). Failure
+/// is not fatal: the kernel refuses this only in exotic setups, and signing still works.
+fn guard_secrets() {
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+}
+
 fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let meta = fs::metadata(&a.dir).with_context(|| format!("reading {}", a.dir.display()))?;
     if !meta.is_dir() {
@@ -556,6 +564,7 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
         }
     )?;
     drop(err);
+    guard_secrets();
     let key = SigningKey::generate(key_type)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -674,6 +683,7 @@ fn read_secret(path: &Path) -> anyhow::Result<Zeroizing<Vec<u8>>> {
 }
 
 fn sign(a: SignArgs) -> anyhow::Result<Outcome> {
+    guard_secrets();
     let key_bytes = read_secret(&a.key)?;
     let key = SigningKey::from_pem_or_der(&key_bytes)
         .with_context(|| format!("reading the key in {}", a.key.display()))?;
