@@ -19,11 +19,13 @@ nice -n 15 cargo fuzz build --release >/dev/null
 ./seed.sh >/dev/null
 
 targets=$(cargo fuzz list)
+# The binaries just built, run directly: `cargo fuzz run` may rebuild with other settings.
+bin=${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release
 start=$(date +%s)
 for t in $targets; do
-  mkdir -p "corpus/$t"
+  mkdir -p "corpus/$t" "artifacts/$t"
   log=$(mktemp)
-  if ! nice -n 15 cargo fuzz run "$t" "corpus/$t" -- \
+  if ! nice -n 15 "$bin/$t" "corpus/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
     -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log" >&2
