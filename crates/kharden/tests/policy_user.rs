@@ -404,3 +404,29 @@ fn rules_and_explain_show_the_profile_as_the_policy_shapes_it() {
         r.stderr
     );
 }
+
+#[test]
+fn a_broken_policy_is_reported_before_a_missing_input() {
+    // The rules load while the config is read; the policy's problems still come first.
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "p.toml", "dorp = 1\n");
+    let missing = dir.path().join("no-such.config");
+    let r = run(
+        &[
+            "audit",
+            "--no-live",
+            "--config",
+            missing.to_str().unwrap(),
+            "--policy",
+            &p,
+        ],
+        "2026-11-29",
+    );
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("p.toml:1:1: unknown key \"dorp\""),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("no-such.config"), "{}", r.stderr);
+}

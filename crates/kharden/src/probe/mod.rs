@@ -56,6 +56,15 @@ pub fn collect(
     opts: &ProbeOptions,
     wanted_sysctls: &BTreeSet<String>,
 ) -> Result<Facts, InputError> {
+    collect_then(opts, || wanted_sysctls.clone())
+}
+
+/// `collect`, asking for the sysctl keys only once the config and command line are read (the
+/// caller may still be loading the rules that name them, on another thread).
+pub fn collect_then(
+    opts: &ProbeOptions,
+    wanted_sysctls: impl FnOnce() -> BTreeSet<String>,
+) -> Result<Facts, InputError> {
     let root = Root::new(&opts.root);
     if opts.live && !root.dir().is_dir() {
         return Err(input_err(&opts.root, "not a directory"));
@@ -131,7 +140,7 @@ pub fn collect(
     let cmdline = read_cmdline(opts, &root, &mut sources)?;
 
     // Sysctls.
-    let mut keys: BTreeSet<String> = wanted_sysctls.clone();
+    let mut keys: BTreeSet<String> = wanted_sysctls();
     keys.extend(BASE_SYSCTLS.iter().map(|s| s.to_string()));
     let sysctl = read_sysctls(
         opts,
