@@ -6,11 +6,7 @@
 # cached in .cache/testbed. Budget: 3 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-T=${CARGO_TARGET_DIR:-target}
 
-scripts/testbed/install-deps.sh
-# The test suite already built the debug binary; the stripped copy is what the test bed uses.
-cargo build -p kharden --locked
-strip -o "$T/kharden-modsign" "$T/debug/kharden"
-timeout -k 5 420 python3 scripts/testbed/modsign-kernel.py --kharden "$T/kharden-modsign" \
-  --timeout 360 --report "$T/modsign-kernel.json"
+K=$(scripts/testbed/guest-kharden.sh modsign)
+timeout -k 5 420 python3 scripts/testbed/modsign-kernel.py --kharden "$K" \
+  --timeout 360 --report "${CARGO_TARGET_DIR:-target}/modsign-kernel.json"

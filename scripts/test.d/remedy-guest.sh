@@ -7,11 +7,7 @@
 # (TCG); downloads cached in .cache/testbed. Budget: 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-T=${CARGO_TARGET_DIR:-target}
 
-scripts/testbed/install-deps.sh
-# The test suite already built the debug binary; the stripped copy is what the guest gets.
-cargo build -p kharden --locked
-strip -o "$T/kharden-remedy" "$T/debug/kharden"
-timeout -k 5 600 python3 scripts/testbed/remedy-guest.py --kharden "$T/kharden-remedy" \
-  --timeout 300 --report "$T/remedy-guest.json"
+K=$(scripts/testbed/guest-kharden.sh remedy)
+timeout -k 5 600 python3 scripts/testbed/remedy-guest.py --kharden "$K" \
+  --timeout 300 --report "${CARGO_TARGET_DIR:-target}/remedy-guest.json"

@@ -5,12 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-scripts/testbed/install-deps.sh
 python3 scripts/testbed/e2e.py --self-test
 
-# The test suite already built the debug binary; stripped, it is small enough for an initramfs.
-T=${CARGO_TARGET_DIR:-target}
-cargo build -p kharden --locked
-strip -o "$T/kharden-e2e" "$T/debug/kharden"
-timeout 900 python3 scripts/testbed/e2e.py --kharden "$T/kharden-e2e" --budget 840 \
-  --report "$T/testbed-e2e.json"
+K=$(scripts/testbed/guest-kharden.sh e2e)
+timeout 900 python3 scripts/testbed/e2e.py --kharden "$K" --budget 840 \
+  --report "${CARGO_TARGET_DIR:-target}/testbed-e2e.json"

@@ -229,12 +229,10 @@ fn kernel_image_whose_payload_never_ends_is_refused_in_bounded_memory() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../modsig/tests/fixtures/rsa4096_cert.pem");
     let signed = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../modsig/tests/fixtures/crc7.rsa4096.sha256.ko");
-    let zeros = vec![0u8; 16 * MIB as usize];
     // A bzImage whose setup header points at a zstd payload of 4 GiB of zeros: setup_sects 1,
     // "HdrS" version 2.15, payload_offset 0 (so the payload starts at 2 * 512), payload_length.
     // One frame (not `bomb`'s concatenated ones: the kernel's payload reader stops at the end
     // of the first), so it really decompresses without end, as far as any limit goes.
-    let _ = &zeros;
     let payload = Command::new("sh")
         .args(["-c", "head -c 4294967296 /dev/zero | zstd -q -c"])
         .output()
