@@ -113,11 +113,8 @@ fn disagreements() -> (Cases, usize, usize) {
         let facts = probe::collect(&opts, &profile.sysctl_keys()).unwrap();
         let arch = facts.kernel.arch.clone().expect("arch from the config");
         let report = kharden::audit::run(&profile, &facts);
-        let status: BTreeMap<&str, Status> = report
-            .findings
-            .iter()
-            .map(|f| (f.id.as_str(), f.status))
-            .collect();
+        let status: BTreeMap<&str, Status> =
+            report.findings.iter().map(|f| (&*f.id, f.status)).collect();
         let verdicts: Vec<serde_json::Value> =
             serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
         for v in verdicts {
@@ -244,7 +241,7 @@ fn full_profile_agrees_with_khc_except_where_documented() {
 fn every_khc_check_of_every_arch_is_covered() {
     let cov = coverage();
     let profile = builtin::load("full").unwrap();
-    let ids: BTreeSet<&str> = profile.rules.iter().map(|r| r.id.as_str()).collect();
+    let ids: BTreeSet<&str> = profile.rules.iter().map(|r| &*r.id).collect();
     let mut per_arch: BTreeMap<&str, usize> = BTreeMap::new();
     for ((arch, _, _, _), rule) in &cov {
         assert!(

@@ -73,7 +73,7 @@ fn generated_rule_files_are_fresh() {
 fn full_includes_baseline_and_documents_every_rule() {
     let base = builtin::load("baseline").unwrap();
     let full = builtin::load("full").unwrap();
-    for r in &base.rules {
+    for r in base.rules.iter() {
         assert!(
             full.rule(&r.id).is_some(),
             "full lacks baseline rule {}",
@@ -81,7 +81,7 @@ fn full_includes_baseline_and_documents_every_rule() {
         );
     }
     assert!(full.rules.len() > 350, "{} rules", full.rules.len());
-    for r in &full.rules {
+    for r in full.rules.iter() {
         assert!(!r.rationale.trim().is_empty(), "{}: no rationale", r.id);
         assert!(!r.breaks.trim().is_empty(), "{}: no breaks", r.id);
         assert!(!r.remedy.is_empty(), "{}: no remedy", r.id);
@@ -94,9 +94,9 @@ fn full_includes_baseline_and_documents_every_rule() {
         }
     }
     let list = common::kharden(["rules", "--profile", "full"]);
-    for r in &full.rules {
+    for r in full.rules.iter() {
         assert!(
-            list.stdout.contains(&r.id),
+            list.stdout.contains(&*r.id),
             "rules --profile full lacks {}",
             r.id
         );

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::policy::{Check, Cmp, Leaf, OnAbsent, Profile, Remedy, Rule, Severity, Status};
+use crate::policy::{
+    Check, Cmp, Leaf, List, OnAbsent, Profile, Remedy, Rule, Severity, Status, Text,
+};
 use crate::probe::cmdline::kstrtobool;
 use crate::probe::runtime::{boot_lockdown, lockdown_rank};
 use crate::probe::{taint, Facts, KernelInfo, SourceKind, SourceRecord, Value};
@@ -12,8 +14,8 @@ pub const SCHEMA: &str = "kharden.audit/1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     pub source: SourceKind,
-    pub key: String,
-    pub expected: String,
+    pub key: Text,
+    pub expected: Text,
     pub actual: Option<String>,
     pub ok: Option<bool>,
     /// Where the actual value came from (a path, a build-time default, or why it is unknown).
@@ -22,14 +24,14 @@ pub struct Evidence {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub id: String,
-    pub title: String,
-    pub area: String,
+    pub id: Text,
+    pub title: Text,
+    pub area: Text,
     pub severity: Severity,
     pub status: Status,
     pub reason: String,
     pub evidence: Vec<Evidence>,
-    pub remedy: Vec<Remedy>,
+    pub remedy: List<Remedy>,
     /// Set when a user policy waives this finding: it stays in the output but does not fail.
     pub waiver: Option<WaiverNote>,
 }
@@ -73,16 +75,11 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     let mut warnings = facts.warnings.clone();
     apply_waivers(profile, &mut findings, &mut warnings);
     findings.sort_by(|a, b| {
-        (
-            a.area.as_str(),
-            std::cmp::Reverse(a.severity),
-            a.id.as_str(),
-        )
-            .cmp(&(
-                b.area.as_str(),
-                std::cmp::Reverse(b.severity),
-                b.id.as_str(),
-            ))
+        (&*a.area, std::cmp::Reverse(a.severity), &*a.id).cmp(&(
+            &*b.area,
+            std::cmp::Reverse(b.severity),
+            &*b.id,
+        ))
     });
     let mut summary = Summary::default();
     for f in &findings {
@@ -127,8 +124,8 @@ fn apply_waivers(profile: &Profile, findings: &mut Vec<Finding>, warnings: &mut 
         if let (Some(exp), Some(today)) = (w.expires, profile.today) {
             if exp < today {
                 expired.push(Finding {
-                    id: format!("waiver-expired-{}", w.rule),
-                    title: format!("The waiver of {} has expired", w.rule),
+                    id: format!("waiver-expired-{}", w.rule).into(),
+                    title: format!("The waiver of {} has expired", w.rule).into(),
                     area: "policy".into(),
                     severity: f.severity,
                     status: Status::Fail,
@@ -139,7 +136,7 @@ fn apply_waivers(profile: &Profile, findings: &mut Vec<Finding>, warnings: &mut 
                         w.reason
                     ),
                     evidence: vec![],
-                    remedy: vec![],
+                    remedy: List::Borrowed(&[]),
                     waiver: None,
                 });
                 continue;
@@ -202,7 +199,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
             );
         }
     }
-    for sc in &rule.shortcuts {
+    for sc in rule.shortcuts.iter() {
         let mut ev = Vec::new();
         if eval(&sc.when, facts, &mut ev) == Outcome::Decided(Some(true)) {
             let why: Vec<String> = ev
@@ -284,7 +281,7 @@ pub fn describe(e: &Evidence) -> String {
 fn display_key(e: &Evidence) -> String {
     match e.source {
         SourceKind::Kconfig => format!("CONFIG_{}", e.key),
-        _ => e.key.clone(),
+        _ => e.key.to_string(),
     }
 }
 
@@ -354,7 +351,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     let leaf = match resolve_bound(&leaf.cmp, facts) {
         Bound::Literal => leaf,
         Bound::Resolved(cmp, shown) => {
-            e.expected = shown;
+            e.expected = shown.into();
             resolved = Leaf {
                 cmp,
                 ..leaf.clone()
@@ -405,14 +402,14 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
         SourceKind::Sysctl => {
             let v = facts
                 .sysctl
-                .get(&leaf.key)
+                .get(&*leaf.key)
                 .cloned()
                 .unwrap_or(Value::unknown("not read"));
             value_leaf(leaf, &v, &mut e);
         }
-        SourceKind::Runtime => match facts.runtime.get(&leaf.key) {
+        SourceKind::Runtime => match facts.runtime.get(&*leaf.key) {
             Some(f) => {
-                e.key = f.path.clone();
+                e.key = f.path.clone().into();
                 value_leaf(leaf, &f.value, &mut e);
             }
             None => e.origin = Some("not read".into()),
@@ -421,7 +418,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     if let Some(note) = &leaf.note {
         e.origin = Some(match e.origin.take() {
             Some(o) => format!("{o}; {note}"),
-            None => note.clone(),
+            None => note.to_string(),
         });
     }
     Some(e)
@@ -434,7 +431,7 @@ enum Bound {
 }
 
 fn resolve_bound(cmp: &Cmp, facts: &Facts) -> Bound {
-    let (bound, rebuild): (&str, fn(String) -> Cmp) = match cmp {
+    let (bound, rebuild): (&str, fn(Text) -> Cmp) = match cmp {
         Cmp::Is(v) => (v, Cmp::Is),
         Cmp::AtLeast(v) => (v, Cmp::AtLeast),
         Cmp::AtMost(v) => (v, Cmp::AtMost),
@@ -445,8 +442,8 @@ fn resolve_bound(cmp: &Cmp, facts: &Facts) -> Bound {
     };
     match facts.kconfig().and_then(|c| c.get(name)) {
         Some(v) => {
-            let shown = format!("{} ({bound})", rebuild(v.to_string()).expected());
-            Bound::Resolved(rebuild(v.to_string()), shown)
+            let shown = format!("{} ({bound})", rebuild(v.to_string().into()).expected());
+            Bound::Resolved(rebuild(v.to_string().into()), shown)
         }
         None => Bound::Missing(format!(
             "the bound {bound} is not known: {}",
@@ -544,7 +541,7 @@ fn compare_kconfig(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
     match cmp {
         // A number or level that is not set is no value at all: it does not meet a bound.
         Cmp::AtLeast(_) | Cmp::AtMost(_) if v == "n" => Some(false),
-        Cmp::Is(want) => Some(match want.as_str() {
+        Cmp::Is(want) => Some(match &**want {
             "off" | "n" => v == "n",
             "on" => v == "y" || v == "m",
             other => v == other,

@@ -86,30 +86,10 @@ pub fn collect(
         sysctl: inputs.sysctl.clone(),
         live: !inputs.no_live,
     };
-    // The rules load on one thread while this one reads and parses the config (each is a few
-    // milliseconds for the full profile); the probe waits for the rules only to learn which
-    // sysctls they read. A policy error still wins over an input error, as if the policy had
-    // been checked first.
-    let files = policy_files(inputs);
-    let (profile, facts) = std::thread::scope(|s| {
-        let mut loader = Some(s.spawn(|| load_profile(&inputs.profile, &files)));
-        let mut join = move || {
-            loader
-                .take()
-                .map(|h| h.join().expect("the rule loader does not panic"))
-        };
-        let mut loaded = None;
-        let facts = probe::collect_then(&opts, || {
-            let p = join().expect("joined once");
-            let keys = p.as_ref().map(|p| p.sysctl_keys()).unwrap_or_default();
-            loaded = Some(p);
-            keys
-        });
-        let profile = loaded.or_else(join).expect("joined once");
-        (profile, facts)
-    });
-    let profile = profile?;
-    let facts = facts?;
+    // The policy first: a policy error wins over an input error. Built-in rules are static
+    // data, so this costs next to nothing unless user policies are read.
+    let profile = load_profile(&inputs.profile, &policy_files(inputs))?;
+    let facts = probe::collect_then(&opts, || profile.sysctl_keys())?;
     let report = crate::audit::run(&profile, &facts);
     Ok((profile, facts, report))
 }

@@ -2,52 +2,52 @@
 
 use std::collections::BTreeSet;
 
-use super::def::CheckDef;
 pub use super::def::OnAbsent;
+use super::def::{CheckDef, List, Text};
 use crate::probe::runtime::{lockdown_rank, RUNTIME_FACTS};
 use crate::probe::SourceKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
-    Any(Vec<Check>),
-    All(Vec<Check>),
+    Any(List<Check>),
+    All(List<Check>),
     Leaf(Leaf),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leaf {
     pub source: SourceKind,
-    pub key: String,
+    pub key: Text,
     pub cmp: Cmp,
     pub on_absent: OnAbsent,
-    pub arch: Vec<String>,
+    pub arch: List<Text>,
     pub min_version: Option<(u32, u32, u32)>,
     pub max_version: Option<(u32, u32, u32)>,
-    pub note: Option<String>,
+    pub note: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmp {
     /// kconfig: `y`, `m`, `n`/`off` (not set or missing), `on` (y or m), or a literal value.
     /// cmdline: `present`, `absent`, `true`, `false` (kernel boolean spellings) or a literal.
-    Is(String),
-    OneOf(Vec<String>),
+    Is(Text),
+    OneOf(List<Text>),
     /// Present, and neither the value nor any item of a comma-separated value is one of these
     /// (`mitigations=auto,nosmt` is not `off`; `spectre_v2=off` is).
-    NoneOf(Vec<String>),
+    NoneOf(List<Text>),
     /// Numeric, or by lockdown level. A bound written `CONFIG_X` is the value of that option in
     /// the same config (`vm.mmap_rnd_bits >= CONFIG_ARCH_MMAP_RND_BITS_MAX`).
-    AtLeast(String),
-    AtMost(String),
+    AtLeast(Text),
+    AtMost(Text),
     /// Membership in a comma-separated list.
-    Contains(String),
+    Contains(Text),
     /// Taint letters that must be clear in kernel.tainted.
-    TaintClear(Vec<char>),
+    TaintClear(List<char>),
 }
 
 impl Cmp {
     /// What the rule expects of a fact from `source` (`off` means "not set" only in a config).
-    pub fn expected_for(&self, source: SourceKind) -> String {
+    pub fn expected_for(&self, source: SourceKind) -> Text {
         match self {
             Cmp::Is(v) if source != SourceKind::Kconfig => v.clone(),
             other => other.expected(),
@@ -55,18 +55,18 @@ impl Cmp {
     }
 
     /// What the rule expects, for the report.
-    pub fn expected(&self) -> String {
+    pub fn expected(&self) -> Text {
         match self {
-            Cmp::Is(v) => match v.as_str() {
+            Cmp::Is(v) => match &**v {
                 "off" => "not set".into(),
                 "on" => "y or m".into(),
-                other => other.into(),
+                _ => v.clone(),
             },
-            Cmp::OneOf(vs) => format!("one of {}", vs.join(", ")),
-            Cmp::NoneOf(vs) => format!("set, and not {}", vs.join(" or ")),
-            Cmp::AtLeast(v) => format!(">= {v}"),
-            Cmp::AtMost(v) => format!("<= {v}"),
-            Cmp::Contains(v) => format!("contains {v}"),
+            Cmp::OneOf(vs) => format!("one of {}", vs.join(", ")).into(),
+            Cmp::NoneOf(vs) => format!("set, and not {}", vs.join(" or ")).into(),
+            Cmp::AtLeast(v) => format!(">= {v}").into(),
+            Cmp::AtMost(v) => format!("<= {v}").into(),
+            Cmp::Contains(v) => format!("contains {v}").into(),
             Cmp::TaintClear(letters) => format!(
                 "taint {} clear",
                 letters
@@ -74,7 +74,8 @@ impl Cmp {
                     .map(|c| c.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ),
+            )
+            .into(),
         }
     }
 }
@@ -84,7 +85,7 @@ impl Check {
         match self {
             Check::Any(cs) | Check::All(cs) => cs.iter().for_each(|c| c.collect_keys(source, out)),
             Check::Leaf(l) if l.source == source => {
-                out.insert(l.key.clone());
+                out.insert(l.key.to_string());
             }
             Check::Leaf(_) => {}
         }
@@ -136,13 +137,17 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
         errs.push(
             "a check needs exactly one of any, all, kconfig, cmdline, sysctl, runtime".into(),
         );
-        return Check::All(vec![]);
+        return Check::All(List::Borrowed(&[]));
     }
     if let Some(list) = def.any.as_ref().or(def.all.as_ref()) {
         if list.is_empty() {
             errs.push("an any/all list is empty".into());
         }
-        let compiled: Vec<Check> = list.iter().map(|c| compile(c, errs)).collect();
+        let compiled: List<Check> = list
+            .iter()
+            .map(|c| compile(c, errs))
+            .collect::<Vec<_>>()
+            .into();
         return if def.any.is_some() {
             Check::Any(compiled)
         } else {
@@ -150,20 +155,31 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
         };
     }
     let (source, key) = sources[0];
+    let texts = |vs: &Vec<String>| -> List<Text> {
+        vs.iter()
+            .map(|v| Text::from(v.clone()))
+            .collect::<Vec<_>>()
+            .into()
+    };
     let cmps: Vec<Cmp> = [
-        def.is.clone().map(Cmp::Is),
-        def.one_of.clone().map(Cmp::OneOf),
-        def.none_of.clone().map(Cmp::NoneOf),
+        def.is.clone().map(|v| Cmp::Is(v.into())),
+        def.one_of.as_ref().map(|vs| Cmp::OneOf(texts(vs))),
+        def.none_of.as_ref().map(|vs| Cmp::NoneOf(texts(vs))),
         def.at_least
             .as_ref()
-            .map(|v| Cmp::AtLeast(scalar(v).unwrap_or_default())),
+            .map(|v| Cmp::AtLeast(scalar(v).unwrap_or_default().into())),
         def.at_most
             .as_ref()
-            .map(|v| Cmp::AtMost(scalar(v).unwrap_or_default())),
-        def.contains.clone().map(Cmp::Contains),
-        def.taint_clear
-            .as_ref()
-            .map(|ls| Cmp::TaintClear(ls.iter().filter_map(|l| l.chars().next()).collect())),
+            .map(|v| Cmp::AtMost(scalar(v).unwrap_or_default().into())),
+        def.contains.clone().map(|v| Cmp::Contains(v.into())),
+        def.taint_clear.as_ref().map(|ls| {
+            Cmp::TaintClear(
+                ls.iter()
+                    .filter_map(|l| l.chars().next())
+                    .collect::<Vec<_>>()
+                    .into(),
+            )
+        }),
     ]
     .into_iter()
     .flatten()
@@ -174,7 +190,7 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
         errs.push(format!(
             "{at}: needs exactly one of is, one_of, none_of, at_least, at_most, contains, taint_clear"
         ));
-        return Check::All(vec![]);
+        return Check::All(List::Borrowed(&[]));
     }
     let cmp = cmps.into_iter().next().expect("one comparison");
     match source {
@@ -226,7 +242,7 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
             ));
         }
         Cmp::TaintClear(ls) => {
-            for l in ls {
+            for l in ls.iter() {
                 if crate::probe::taint::bit_of(*l).is_none() {
                     errs.push(format!("{at}: unknown taint letter {l:?}"));
                 }
@@ -236,7 +252,7 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     }
     let version = |v: &Option<String>, errs: &mut Vec<String>| {
         v.as_ref().and_then(|s| {
-            let parsed = crate::probe::kconfig::parse_version(s);
+            let parsed = super::parse_version(s);
             if parsed.is_none() {
                 errs.push(format!("{at}: {s:?} is not a version"));
             }
@@ -247,12 +263,12 @@ pub(crate) fn compile(def: &CheckDef, errs: &mut Vec<String>) -> Check {
     let max_version = version(&def.max_version, errs);
     Check::Leaf(Leaf {
         source,
-        key: key.clone(),
+        key: key.clone().into(),
         cmp,
         on_absent: def.absent.unwrap_or(OnAbsent::Compare),
-        arch: def.arch.clone().unwrap_or_default(),
+        arch: def.arch.as_ref().map(texts).unwrap_or_default(),
         min_version,
         max_version,
-        note: def.note.clone(),
+        note: def.note.clone().map(Text::from),
     })
 }

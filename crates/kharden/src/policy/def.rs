@@ -10,6 +10,23 @@ use serde::{Deserialize, Serialize};
 /// `Cow::Borrowed`, so an audit copies none of the ~300 KB), owned when read from a file.
 pub type Text = std::borrow::Cow<'static, str>;
 
+/// A list in a compiled rule: borrowed from the binary's static data for built-in rules (build.rs
+/// emits the compiled profiles as `static` values), owned for rules read from a file.
+pub type List<T> = std::borrow::Cow<'static, [T]>;
+
+/// Parse the leading `X.Y[.Z]` of a release string such as `6.1.0-18-cloud-amd64`. (Here
+/// because build.rs compiles `min_version` too.)
+pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
+    let mut nums = s
+        .split(|c: char| !c.is_ascii_digit())
+        .take(3)
+        .map(|n| n.parse::<u32>().ok());
+    let major = nums.next()??;
+    let minor = nums.next()??;
+    let patch = nums.next().flatten().unwrap_or(0);
+    Some((major, minor, patch))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod check;
 mod def;
 mod full_files;
+mod profiles;
 pub mod user;
 
 use std::collections::BTreeSet;
@@ -12,7 +13,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use def::RuleDef;
-pub use def::{Severity, Status, Text};
+pub use def::{parse_version, List, Severity, Status, Text};
 
 pub use check::{Check, Cmp, Leaf, OnAbsent};
 
@@ -42,7 +43,7 @@ impl Status {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remedy {
-    pub source: String,
+    pub source: Text,
     pub text: Text,
 }
 
@@ -51,34 +52,36 @@ pub struct Remedy {
 pub struct Shortcut {
     pub when: Check,
     pub status: Status,
-    pub reason: String,
+    pub reason: Text,
 }
 
+/// A compiled rule. Built-in rules are `static` data (build.rs): every text and list borrows
+/// from the binary, so loading a profile allocates nothing and an audit copies no prose.
 #[derive(Debug, Clone)]
 pub struct Rule {
-    pub id: String,
-    pub title: String,
-    pub area: String,
+    pub id: Text,
+    pub title: Text,
+    pub area: Text,
     pub severity: Severity,
     pub rationale: Text,
     pub breaks: Text,
     /// Where sources of advice disagree, what this rule follows and why.
     pub decision: Option<Text>,
-    pub references: Vec<Text>,
-    pub arch: Vec<String>,
+    pub references: List<Text>,
+    pub arch: List<Text>,
     pub min_version: Option<(u32, u32, u32)>,
-    pub shortcuts: Vec<Shortcut>,
+    pub shortcuts: List<Shortcut>,
     pub check: Check,
-    pub remedy: Vec<Remedy>,
+    pub remedy: List<Remedy>,
     /// The file the rule came from (`policies/modules.toml`).
-    pub file: String,
+    pub file: Text,
 }
 
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
     pub description: String,
-    pub rules: Vec<Rule>,
+    pub rules: List<Rule>,
     /// Waivers from user policies (empty for a built-in profile).
     pub waivers: Vec<user::Waiver>,
     /// The date waivers expire against (`None`: waivers never expire).
@@ -89,8 +92,8 @@ impl Profile {
     /// Sysctl keys the rules read (so the probe reads exactly those).
     pub fn sysctl_keys(&self) -> BTreeSet<String> {
         let mut keys = BTreeSet::new();
-        for rule in &self.rules {
-            for sc in &rule.shortcuts {
+        for rule in self.rules.iter() {
+            for sc in rule.shortcuts.iter() {
                 sc.when.collect_keys(SourceKind::Sysctl, &mut keys);
             }
             rule.check.collect_keys(SourceKind::Sysctl, &mut keys);
@@ -173,6 +176,7 @@ pub(crate) fn compile_rules(
 ) -> (Vec<Rule>, Vec<String>) {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
+    let file: Text = name.to_string().into();
     for (start, def) in defs {
         // The location is computed only for a problem: line_col scans the text from its start,
         // which for every rule of a large file would cost more than parsing it.
@@ -198,7 +202,7 @@ pub(crate) fn compile_rules(
                 p(format!("{field} is empty"));
             }
         }
-        for a in &def.arch {
+        for a in def.arch.iter() {
             if !KNOWN_ARCHES.contains(&a.as_str()) {
                 p(format!(
                     "unknown arch {a:?} (known: {})",
@@ -207,7 +211,7 @@ pub(crate) fn compile_rules(
             }
         }
         let min_version = match &def.min_version {
-            Some(v) => match crate::probe::kconfig::parse_version(v) {
+            Some(v) => match parse_version(v) {
                 Some(v) => Some(v),
                 None => {
                     p(format!("min_version {v:?} is not a version"));
@@ -224,13 +228,13 @@ pub(crate) fn compile_rules(
             .map(|s| Shortcut {
                 when: check::compile(&s.when, &mut errs),
                 status: s.status,
-                reason: s.reason.clone(),
+                reason: s.reason.clone().into(),
             })
             .collect();
         for e in errs {
             p(e);
         }
-        for r in &def.remedy {
+        for r in def.remedy.iter() {
             if !["kconfig", "cmdline", "sysctl", "runtime"].contains(&r.source.as_str()) {
                 p(format!(
                     "remedy source {:?} is not kconfig, cmdline, sysctl or runtime",
@@ -239,27 +243,33 @@ pub(crate) fn compile_rules(
             }
         }
         rules.push(Rule {
-            id: def.id,
-            title: def.title,
-            area: def.area,
+            id: def.id.into(),
+            title: def.title.into(),
+            area: def.area.into(),
             severity: def.severity,
             rationale: trimmed(def.rationale),
             breaks: trimmed(def.breaks),
             decision: def.decision.map(trimmed),
-            references: def.references,
-            arch: def.arch,
+            references: def.references.into(),
+            arch: def
+                .arch
+                .into_iter()
+                .map(Text::from)
+                .collect::<Vec<_>>()
+                .into(),
             min_version,
-            shortcuts,
+            shortcuts: shortcuts.into(),
             check,
             remedy: def
                 .remedy
                 .into_iter()
                 .map(|r| Remedy {
-                    source: r.source,
+                    source: r.source.into(),
                     text: r.text,
                 })
-                .collect(),
-            file: name.to_string(),
+                .collect::<Vec<_>>()
+                .into(),
+            file: file.clone(),
         });
     }
     (rules, problems)

@@ -119,12 +119,12 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
                 r.file, r.id, profile.name
             ));
         } else {
-            profile.rules.push(r);
+            profile.rules.to_mut().push(r);
         }
     }
     for d in &file.drop {
         let before = profile.rules.len();
-        profile.rules.retain(|r| r.id != *d.get_ref());
+        profile.rules.to_mut().retain(|r| r.id != *d.get_ref());
         if profile.rules.len() == before {
             problems.push(format!(
                 "{}: drop: no rule {:?} in profile {}",
@@ -150,7 +150,7 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             ));
             continue;
         };
-        match profile.rules.iter_mut().find(|r| r.id == *id) {
+        match profile.rules.to_mut().iter_mut().find(|r| r.id == *id) {
             Some(r) => r.severity = parsed,
             None => problems.push(format!(
                 "{}: severity: no rule {id:?} in profile {}",

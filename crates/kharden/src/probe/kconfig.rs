@@ -70,14 +70,24 @@ pub enum KConfigError {
     Empty,
 }
 
-/// FNV-1a: tiny, and plenty for a table keyed by short ASCII names.
+/// A word-at-a-time multiplicative hash: option names are 10-40 bytes of ASCII, and hashing
+/// them a byte at a time (FNV) was a third of the time spent parsing a 10,000-line config.
 fn hash(name: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in name {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = name.len() as u64;
+    let mut chunks = name.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8-byte chunk"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
-    h
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    // The slot index takes the low bits: fold the well-mixed high half into them.
+    h ^ (h >> 32)
 }
 
 impl KConfig {
@@ -86,6 +96,19 @@ impl KConfig {
         let (format, data) = kdecomp::decompress(raw, MAX_CONFIG_BYTES)
             .map_err(|e| KConfigError::Decompress(e.to_string()))?;
         Ok((KConfig::parse_owned(data)?, format))
+    }
+
+    /// [`KConfig::from_bytes`] taking the file's buffer: plain text is parsed in place, not
+    /// copied.
+    pub fn from_vec(raw: Vec<u8>) -> Result<(KConfig, kdecomp::Format), KConfigError> {
+        if kdecomp::detect(&raw) != kdecomp::Format::Plain {
+            return KConfig::from_bytes(&raw);
+        }
+        if raw.len() as u64 > MAX_CONFIG_BYTES {
+            // The same message as for any other input over the limit.
+            return KConfig::from_bytes(&raw);
+        }
+        Ok((KConfig::parse_owned(raw)?, kdecomp::Format::Plain))
     }
 
     pub fn parse(data: &[u8]) -> Result<KConfig, KConfigError> {
@@ -161,7 +184,9 @@ impl KConfig {
                     .push(format!("line {lineno}: not a config line: {}", clip(line)));
                 continue;
             };
-            let Some((name, value)) = rest.split_once('=') else {
+            let Some((name, value)) =
+                memchr::memchr(b'=', rest.as_bytes()).map(|i| (&rest[..i], &rest[i + 1..]))
+            else {
                 cfg.warnings
                     .push(format!("line {lineno}: missing '=': {}", clip(line)));
                 continue;
@@ -348,17 +373,7 @@ fn header_version(comment: &str) -> Option<(u32, u32, u32)> {
     parse_version(ver)
 }
 
-/// Parse the leading `X.Y[.Z]` of a release string such as `6.1.0-18-cloud-amd64`.
-pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
-    let mut nums = s
-        .split(|c: char| !c.is_ascii_digit())
-        .take(3)
-        .map(|n| n.parse::<u32>().ok());
-    let major = nums.next()??;
-    let minor = nums.next()??;
-    let patch = nums.next().flatten().unwrap_or(0);
-    Some((major, minor, patch))
-}
+pub use crate::policy::parse_version;
 
 /// Map `uname -m` / Rust's `std::env::consts::ARCH` to the Kconfig-style names used here.
 pub fn normalize_arch(machine: &str) -> String {

@@ -229,8 +229,7 @@ fn read_kconfig(
     };
     if let Some(path) = &opts.config {
         let raw = read_named(path)?;
-        let (cfg, format) =
-            KConfig::from_bytes(&raw).map_err(|e| input_err(path, e.to_string()))?;
+        let (cfg, format) = KConfig::from_vec(raw).map_err(|e| input_err(path, e.to_string()))?;
         let origin = path.display().to_string();
         sources.push(record(
             &origin,
@@ -257,7 +256,7 @@ fn read_kconfig(
     let mut tried = Vec::new();
     for cand in &candidates {
         match root.read(cand) {
-            Ok(raw) => match KConfig::from_bytes(&raw) {
+            Ok(raw) => match KConfig::from_vec(raw) {
                 Ok((cfg, format)) => {
                     let origin = root_origin(root, cand);
                     sources.push(record(

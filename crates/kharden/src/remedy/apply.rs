@@ -132,7 +132,7 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
                 } else {
                     SIG_ENFORCE
                 };
-                runtime_rules.entry(k).or_default().push(f.id.clone());
+                runtime_rules.entry(k).or_default().push(f.id.to_string());
             }
         }
     }

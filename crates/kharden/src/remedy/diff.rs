@@ -56,19 +56,23 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
             } else if fa.status == Status::Fail {
                 improvements += 1;
             }
-            areas.entry(fa.area.clone()).or_default().flips.push(Flip {
-                id: fa.id.clone(),
-                title: fa.title.clone(),
-                a: fa.status,
-                b: fb.status,
-            });
+            areas
+                .entry(fa.area.to_string())
+                .or_default()
+                .flips
+                .push(Flip {
+                    id: fa.id.to_string(),
+                    title: fa.title.to_string(),
+                    a: fa.status,
+                    b: fb.status,
+                });
         }
     }
     // Settings the profile's rules look at, each under the area of the first rule naming it.
     let mut seen = BTreeSet::new();
-    for rule in &profile.rules {
+    for rule in profile.rules.iter() {
         let mut leaves = rule.check.leaves();
-        for s in &rule.shortcuts {
+        for s in rule.shortcuts.iter() {
             leaves.extend(s.when.leaves());
         }
         for leaf in leaves {
@@ -86,11 +90,11 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
                 ),
                 SourceKind::Sysctl => (
                     a.1.sysctl
-                        .get(&leaf.key)
+                        .get(&*leaf.key)
                         .and_then(|v| v.as_known())
                         .map(str::to_string),
                     b.1.sysctl
-                        .get(&leaf.key)
+                        .get(&*leaf.key)
                         .and_then(|v| v.as_known())
                         .map(str::to_string),
                 ),
@@ -105,11 +109,11 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
                 }
                 SourceKind::Runtime => (
                     a.1.runtime
-                        .get(&leaf.key)
+                        .get(&*leaf.key)
                         .and_then(|f| f.value.as_known())
                         .map(str::to_string),
                     b.1.runtime
-                        .get(&leaf.key)
+                        .get(&*leaf.key)
                         .and_then(|f| f.value.as_known())
                         .map(str::to_string),
                 ),
@@ -121,12 +125,12 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
             };
             if norm(&va) != norm(&vb) {
                 areas
-                    .entry(rule.area.clone())
+                    .entry(rule.area.to_string())
                     .or_default()
                     .options
                     .push(OptionDiff {
                         source: leaf.source,
-                        key: leaf.key.clone(),
+                        key: leaf.key.to_string(),
                         a: va,
                         b: vb,
                     });

@@ -105,7 +105,7 @@ pub struct Planned {
 /// deduplicated; for one sysctl asked with several values, the strictest (highest) wins.
 pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
-    for rule in &profile.rules {
+    for rule in profile.rules.iter() {
         let failing = report
             .findings
             .iter()
@@ -113,13 +113,13 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
         if !all_rules && !failing {
             continue;
         }
-        for r in &rule.remedy {
+        for r in rule.remedy.iter() {
             // Built-in remedies are validated by the test suite; a bad user one is skipped here
             // and reported by policy validation.
             let Ok(Some(change)) = Change::parse(&r.source, &r.text) else {
                 continue;
             };
-            let tag = (rule.id.clone(), rule.title.clone());
+            let tag = (rule.id.to_string(), rule.title.to_string());
             if let Change::Sysctl { key, value } = &change {
                 if let Some(p) = out
                     .iter_mut()
@@ -231,8 +231,8 @@ mod tests {
     fn every_builtin_remedy_is_machine_readable() {
         for name in crate::policy::builtin::profile_names() {
             let profile = crate::policy::builtin::load(name).unwrap();
-            for rule in &profile.rules {
-                for r in &rule.remedy {
+            for rule in profile.rules.iter() {
+                for r in rule.remedy.iter() {
                     Change::parse(&r.source, &r.text)
                         .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
                 }

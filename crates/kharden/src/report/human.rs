@@ -127,7 +127,7 @@ pub fn render(report: &Report, opts: Options) -> String {
                 );
             }
             if f.status != Status::Pass {
-                for r in &f.remedy {
+                for r in f.remedy.iter() {
                     let _ = writeln!(out, "       fix [{}] {}", r.source, r.text);
                 }
             }
