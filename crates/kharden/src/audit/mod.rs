@@ -71,16 +71,16 @@ impl Report {
 }
 
 pub fn run(profile: &Profile, facts: &Facts) -> Report {
-    let mut findings: Vec<Finding> = profile.rules.iter().map(|r| evaluate(r, facts)).collect();
+    // Findings come out in report order (area, most severe first, id): the rules are put in
+    // that order first, which moves pointers rather than findings.
+    let mut order: Vec<&Rule> = profile.rules.iter().collect();
+    order.sort_by(|a, b| report_order(&a.area, a.severity, &a.id, &b.area, b.severity, &b.id));
+    let mut findings: Vec<Finding> = order.into_iter().map(|r| evaluate(r, facts)).collect();
     let mut warnings = facts.warnings.clone();
-    apply_waivers(profile, &mut findings, &mut warnings);
-    findings.sort_by(|a, b| {
-        (&*a.area, std::cmp::Reverse(a.severity), &*a.id).cmp(&(
-            &*b.area,
-            std::cmp::Reverse(b.severity),
-            &*b.id,
-        ))
-    });
+    if apply_waivers(profile, &mut findings, &mut warnings) {
+        findings
+            .sort_by(|a, b| report_order(&a.area, a.severity, &a.id, &b.area, b.severity, &b.id));
+    }
     let mut summary = Summary::default();
     for f in &findings {
         if f.waiver.is_some() {
@@ -105,13 +105,29 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     }
 }
 
+/// The order of findings in a report: by area, the most severe first, then by id.
+fn report_order(
+    area_a: &str,
+    sev_a: Severity,
+    id_a: &str,
+    area_b: &str,
+    sev_b: Severity,
+    id_b: &str,
+) -> std::cmp::Ordering {
+    (area_a, std::cmp::Reverse(sev_a), id_a).cmp(&(area_b, std::cmp::Reverse(sev_b), id_b))
+}
+
 pub(crate) fn date_text((y, m, d): crate::policy::user::Date) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// Mark waived findings; an expired waiver becomes a failing finding of its own, a waiver that
-/// matches nothing a warning.
-fn apply_waivers(profile: &Profile, findings: &mut Vec<Finding>, warnings: &mut Vec<String>) {
+/// matches nothing a warning. True when findings were added (they are out of order).
+fn apply_waivers(
+    profile: &Profile,
+    findings: &mut Vec<Finding>,
+    warnings: &mut Vec<String>,
+) -> bool {
     let mut expired = Vec::new();
     for w in &profile.waivers {
         let Some(f) = findings.iter_mut().find(|f| f.id == w.rule) else {
@@ -156,7 +172,9 @@ fn apply_waivers(profile: &Profile, findings: &mut Vec<Finding>, warnings: &mut 
             expires: w.expires.map(date_text),
         });
     }
+    let added = !expired.is_empty();
     findings.extend(expired);
+    added
 }
 
 /// Result of a check: `Some(ok)` or `None` (unknown); `Skipped` when arch/version rule it out.
@@ -202,12 +220,10 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
     for sc in rule.shortcuts.iter() {
         let mut ev = Vec::new();
         if eval(&sc.when, facts, &mut ev) == Outcome::Decided(Some(true)) {
-            let why: Vec<String> = ev
-                .iter()
-                .filter(|e| e.ok == Some(true))
-                .map(describe)
-                .collect();
-            return finding(sc.status, format!("{} ({})", sc.reason, why.join("; ")), ev);
+            let mut reason = format!("{} (", sc.reason);
+            join_described(&mut reason, ev.iter().filter(|e| e.ok == Some(true)));
+            reason.push(')');
+            return finding(sc.status, reason, ev);
         }
     }
     let mut evidence = Vec::new();
@@ -230,51 +246,67 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
 }
 
 fn reason_for(evidence: &[Evidence], want: Option<bool>, check: &Check) -> String {
-    let picked: Vec<String> = match (want, check) {
+    let mut out = String::new();
+    match (want, check) {
         // An `any` passes on its first satisfied alternative; say which.
-        (Some(true), Check::Any(_)) => evidence
-            .iter()
-            .find(|e| e.ok == Some(true))
-            .map(describe)
-            .into_iter()
-            .collect(),
-        _ => evidence
-            .iter()
-            .filter(|e| e.ok == want)
-            .map(describe)
-            .collect(),
-    };
-    if picked.is_empty() {
-        "no evidence".to_string()
-    } else {
-        picked.join("; ")
+        (Some(true), Check::Any(_)) => join_described(
+            &mut out,
+            evidence.iter().filter(|e| e.ok == Some(true)).take(1),
+        ),
+        _ => join_described(&mut out, evidence.iter().filter(|e| e.ok == want)),
+    }
+    if out.is_empty() {
+        out.push_str("no evidence");
+    }
+    out
+}
+
+/// Each piece of evidence in words, separated by "; ".
+fn join_described<'a>(out: &mut String, evidence: impl Iterator<Item = &'a Evidence>) {
+    for (i, e) in evidence.enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        describe_into(out, e);
     }
 }
 
 /// One piece of evidence in words: "CONFIG_KEXEC=y", "kernel.kptr_restrict = 0 (...)".
 pub fn describe(e: &Evidence) -> String {
-    let base = match (e.source, e.actual.as_deref()) {
+    let mut out = String::new();
+    describe_into(&mut out, e);
+    out
+}
+
+fn describe_into(out: &mut String, e: &Evidence) {
+    use std::fmt::Write as _;
+    let key = &e.key;
+    let _ = match (e.source, e.actual.as_deref()) {
         (_, None) if e.ok.is_none() => {
-            return format!(
+            let _ = write!(
+                out,
                 "{}: unknown ({})",
                 display_key(e),
                 e.origin.as_deref().unwrap_or("no value")
-            )
+            );
+            return;
         }
-        (SourceKind::Kconfig, Some("n")) => format!("CONFIG_{} is not set", e.key),
-        (SourceKind::Kconfig, None) => format!("no CONFIG_{} line", e.key),
-        (SourceKind::Kconfig, Some(v)) => format!("CONFIG_{}={v}", e.key),
-        (SourceKind::Cmdline, None) => format!("{} not on the command line", e.key),
-        (SourceKind::Cmdline, Some("")) => format!("{} on the command line", e.key),
-        (SourceKind::Cmdline, Some(v)) => format!("{}={v} on the command line", e.key),
-        (SourceKind::Sysctl, None) => format!("{} does not exist", e.key),
-        (SourceKind::Sysctl, Some(v)) => format!("{} = {v}", e.key),
-        (SourceKind::Runtime, None) => format!("{}: absent", e.key),
-        (SourceKind::Runtime, Some(v)) => format!("{}: {v}", e.key),
+        (SourceKind::Kconfig, Some("n")) => write!(out, "CONFIG_{key} is not set"),
+        (SourceKind::Kconfig, None) => write!(out, "no CONFIG_{key} line"),
+        (SourceKind::Kconfig, Some(v)) => write!(out, "CONFIG_{key}={v}"),
+        (SourceKind::Cmdline, None) => write!(out, "{key} not on the command line"),
+        (SourceKind::Cmdline, Some("")) => write!(out, "{key} on the command line"),
+        (SourceKind::Cmdline, Some(v)) => write!(out, "{key}={v} on the command line"),
+        (SourceKind::Sysctl, None) => write!(out, "{key} does not exist"),
+        (SourceKind::Sysctl, Some(v)) => write!(out, "{key} = {v}"),
+        (SourceKind::Runtime, None) => write!(out, "{key}: absent"),
+        (SourceKind::Runtime, Some(v)) => write!(out, "{key}: {v}"),
     };
     match e.origin.as_deref() {
-        Some(o) if o != e.key && !o.is_empty() => format!("{base} ({o})"),
-        _ => base,
+        Some(o) if o != e.key && !o.is_empty() => {
+            let _ = write!(out, " ({o})");
+        }
+        _ => {}
     }
 }
 
@@ -296,28 +328,34 @@ fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> Outcome {
             None => Outcome::Skipped,
         },
         Check::Any(cs) | Check::All(cs) => {
-            let results: Vec<Option<bool>> = cs
-                .iter()
-                .filter_map(|c| match eval(c, facts, ev) {
-                    Outcome::Decided(r) => Some(r),
-                    Outcome::Skipped => None,
-                })
-                .collect();
-            if results.is_empty() {
+            // Every child is evaluated (its evidence is reported), then combined: `any` is true
+            // when one child is, false when all are false; `all` the other way round; anything
+            // else is unknown. Children ruled out by arch or version do not count.
+            let (mut decided, mut yes, mut no) = (0, 0, 0);
+            for c in cs.iter() {
+                match eval(c, facts, ev) {
+                    Outcome::Decided(r) => {
+                        decided += 1;
+                        yes += usize::from(r == Some(true));
+                        no += usize::from(r == Some(false));
+                    }
+                    Outcome::Skipped => {}
+                }
+            }
+            if decided == 0 {
                 return Outcome::Skipped;
             }
-            let any = matches!(check, Check::Any(_));
-            Outcome::Decided(if any {
-                if results.contains(&Some(true)) {
+            Outcome::Decided(if matches!(check, Check::Any(_)) {
+                if yes > 0 {
                     Some(true)
-                } else if results.iter().all(|r| *r == Some(false)) {
+                } else if no == decided {
                     Some(false)
                 } else {
                     None
                 }
-            } else if results.contains(&Some(false)) {
+            } else if no > 0 {
                 Some(false)
-            } else if results.iter().all(|r| *r == Some(true)) {
+            } else if yes == decided {
                 Some(true)
             } else {
                 None
