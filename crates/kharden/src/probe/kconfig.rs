@@ -16,8 +16,11 @@ pub const MAX_LINE_BYTES: usize = 64 << 10;
 pub struct KConfig {
     text: Box<str>,
     entries: Vec<Entry>,
-    /// Slots hold `entry index + 1`; 0 is empty. Length is a power of two.
-    slots: Vec<u32>,
+    /// Slots hold the high half of the name's hash above `entry index + 1`; 0 is empty. The
+    /// hash half settles almost every collision inside this table, without reading the entry
+    /// and the text it points to (cache misses that were most of the time spent parsing).
+    /// Length is a power of two.
+    slots: Vec<u64>,
     /// `(major, minor, patch)` from the header comment, when present.
     pub version: Option<(u32, u32, u32)>,
     pub arch: Option<String>,
@@ -86,8 +89,13 @@ fn hash(name: &[u8]) -> u64 {
         b[..rest.len()].copy_from_slice(rest);
         h = (h.rotate_left(5) ^ u64::from_le_bytes(b)).wrapping_mul(K);
     }
-    // The slot index takes the low bits: fold the well-mixed high half into them.
-    h ^ (h >> 32)
+    h
+}
+
+/// Where a name's probe starts, and the tag its slot carries (the hash's high half).
+fn slot_of(h: u64, mask: usize) -> (usize, u64) {
+    // The index takes the low bits: fold the well-mixed high half into them.
+    (((h ^ (h >> 32)) as usize) & mask, h & !0xffff_ffff)
 }
 
 impl KConfig {
@@ -237,17 +245,26 @@ impl KConfig {
         }
     }
 
-    /// Index of the slot holding `name`, or of the empty slot where it belongs.
-    fn find_slot(&self, text: &str, name: &str) -> usize {
+    /// Index of the slot holding `name`, or of the empty slot where it belongs, and the tag of
+    /// the name.
+    fn find_slot(&self, text: &str, name: &str) -> (usize, u64) {
         let mask = self.slots.len() - 1;
-        let mut i = hash(name.as_bytes()) as usize & mask;
+        let (mut i, tag) = slot_of(hash(name.as_bytes()), mask);
         loop {
             match self.slots[i] {
-                0 => return i,
-                e if Self::slice_of(text, self.entries[e as usize - 1].name) == name => return i,
+                0 => return (i, tag),
+                s if s & !0xffff_ffff == tag
+                    && Self::slice_of(text, self.entries[Self::entry_of(s)].name) == name =>
+                {
+                    return (i, tag)
+                }
                 _ => i = (i + 1) & mask,
             }
         }
+    }
+
+    fn entry_of(slot: u64) -> usize {
+        (slot & 0xffff_ffff) as usize - 1
     }
 
     fn insert(&mut self, text: &str, lineno: usize, name: (u32, u32), value: Val) {
@@ -255,14 +272,14 @@ impl KConfig {
             self.grow(text);
         }
         let key = Self::slice_of(text, name);
-        let slot = self.find_slot(text, key);
+        let (slot, tag) = self.find_slot(text, key);
         match self.slots[slot] {
             0 => {
                 self.entries.push(Entry { name, value });
-                self.slots[slot] = self.entries.len() as u32;
+                self.slots[slot] = tag | self.entries.len() as u64;
             }
-            e => {
-                let entry = &mut self.entries[e as usize - 1];
+            s => {
+                let entry = &mut self.entries[Self::entry_of(s)];
                 let (old, new) = (Self::val_of(text, entry.value), Self::val_of(text, value));
                 self.warnings.push(if old != new {
                     format!("line {lineno}: CONFIG_{key} set again ({old} then {new}); the last one counts")
@@ -275,14 +292,14 @@ impl KConfig {
     }
 
     fn grow(&mut self, text: &str) {
-        let mut slots = vec![0u32; self.slots.len() * 2];
+        let mut slots = vec![0u64; self.slots.len() * 2];
         let mask = slots.len() - 1;
         for (idx, e) in self.entries.iter().enumerate() {
-            let mut i = hash(Self::slice_of(text, e.name).as_bytes()) as usize & mask;
+            let (mut i, tag) = slot_of(hash(Self::slice_of(text, e.name).as_bytes()), mask);
             while slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            slots[i] = idx as u32 + 1;
+            slots[i] = tag | (idx as u64 + 1);
         }
         self.slots = slots;
     }
@@ -290,9 +307,12 @@ impl KConfig {
     /// The value of `CONFIG_<name>` (`y`, `m`, `n` for "is not set", strings without quotes),
     /// `None` when the config has no line for it.
     pub fn get(&self, name: &str) -> Option<&str> {
-        match self.slots[self.find_slot(&self.text, name)] {
+        match self.slots[self.find_slot(&self.text, name).0] {
             0 => None,
-            e => Some(Self::val_of(&self.text, self.entries[e as usize - 1].value)),
+            s => Some(Self::val_of(
+                &self.text,
+                self.entries[Self::entry_of(s)].value,
+            )),
         }
     }
 
