@@ -451,6 +451,36 @@ mod tests {
         assert!(cfg.warnings[1].starts_with("line 3: not a config line"));
     }
 
+    /// Short lines make the table outgrow its first guess several times over; every option is
+    /// still found with its last value, duplicates are still caught, and absent names are absent.
+    #[test]
+    fn the_index_grows_and_stays_exact() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str(&format!("CONFIG_{i}=y\n"));
+        }
+        for i in (0..20_000).step_by(7) {
+            text.push_str(&format!("CONFIG_{i}={i}\n"));
+        }
+        let cfg = KConfig::parse(text.as_bytes()).unwrap();
+        assert_eq!(cfg.len(), 20_000);
+        assert!(cfg.slots.len() > 20_000 && cfg.slots.len().is_power_of_two());
+        for i in 0..20_000 {
+            let want = if i % 7 == 0 {
+                i.to_string()
+            } else {
+                "y".into()
+            };
+            assert_eq!(cfg.get(&i.to_string()), Some(want.as_str()), "{i}");
+        }
+        assert_eq!(cfg.warnings.len(), 20_000_usize.div_ceil(7));
+        for absent in ["20000", "A", "", "0_", "00"] {
+            assert_eq!(cfg.get(absent), None, "{absent}");
+        }
+        let order: Vec<&str> = cfg.iter().take(3).map(|(k, _)| k).collect();
+        assert_eq!(order, ["0", "1", "2"]);
+    }
+
     #[test]
     fn refuses_binary_empty_and_huge_lines() {
         assert_eq!(
