@@ -95,16 +95,21 @@ impl Root {
 
     /// The first `len` bytes of a file (for large proc files such as `/proc/kallsyms`).
     pub fn read_prefix(&self, rel: &str, len: u64) -> io::Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.open_prefix(rel, len)?.read_to_end(&mut buf)?;
+        Ok(buf)
+    }
+
+    /// A reader of at most the first `len` bytes of a regular file, for callers that stop as
+    /// soon as they have found what they look for (the kernel formats `/proc/kallsyms`, ~120,000
+    /// lines, as it is read: reading all of it took 70 ms of system time).
+    pub fn open_prefix(&self, rel: &str, len: u64) -> io::Result<io::Take<std::fs::File>> {
         let path = self.resolve(rel)?;
         let meta = std::fs::metadata(&path)?;
         if !meta.is_file() {
             return Err(io::Error::other("not a regular file"));
         }
-        let mut buf = Vec::new();
-        std::fs::File::open(&path)?
-            .take(len)
-            .read_to_end(&mut buf)?;
-        Ok(buf)
+        Ok(std::fs::File::open(&path)?.take(len))
     }
 
     pub fn exists(&self, rel: &str) -> bool {

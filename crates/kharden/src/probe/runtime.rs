@@ -563,16 +563,30 @@ fn kaslr_live(root: &Root, ctx: &Context) -> (&'static str, Value) {
     )
 }
 
-/// Address of `symbol` in /proc/kallsyms, reading no more than the first few MiB.
+/// Address of `symbol` in /proc/kallsyms, reading no more than the first few MiB and stopping at
+/// the first line that names it (`_text` is within the first lines on x86_64 and arm64).
 fn kallsyms_symbol(root: &Root, symbol: &str) -> Option<u64> {
-    let data = root.read_prefix(KALLSYMS, 8 << 20).ok()?;
-    let text = String::from_utf8_lossy(&data);
-    text.lines().find_map(|line| {
-        let mut it = line.split_whitespace();
-        let addr = it.next()?;
-        let _kind = it.next()?;
-        (it.next()? == symbol).then(|| u64::from_str_radix(addr, 16).ok())?
-    })
+    use std::io::BufRead;
+    let mut reader =
+        std::io::BufReader::with_capacity(64 << 10, root.open_prefix(KALLSYMS, 8 << 20).ok()?);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let mut it = text.split_whitespace();
+        let (Some(addr), Some(_kind), Some(name)) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
+        if let Some(a) = (name == symbol)
+            .then(|| u64::from_str_radix(addr, 16).ok())
+            .flatten()
+        {
+            return Some(a);
+        }
+    }
 }
 
 fn kallsyms_live(root: &Root, ctx: &Context, euid: Option<u32>) -> Value {
@@ -620,6 +634,34 @@ mod tests {
         assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "integrity");
         let c = Cmdline::parse("lockdown=confidentiality lockdown=integrity");
         assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "confidentiality");
+    }
+
+    /// The symbol is found where it is (after per-cpu symbols, malformed and non-UTF-8 lines),
+    /// the first well-formed line naming it wins, and nothing is found past the read limit or
+    /// in a file that is not there.
+    #[test]
+    fn kallsyms_symbol_reads_until_the_symbol() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("proc")).unwrap();
+        let mut text = Vec::new();
+        for i in 0..5000 {
+            text.extend_from_slice(format!("{i:016x} A __per_cpu_{i}\n").as_bytes());
+        }
+        text.extend_from_slice(b"broken\n\xff\xfe T junk\nzzzz T _text\n");
+        text.extend_from_slice(b"ffffffff81000000 T _stext\nffffffff9c000000 T _text\n");
+        text.extend_from_slice(b"ffffffff81000000 T _text\n");
+        std::fs::write(dir.path().join("proc/kallsyms"), &text).unwrap();
+        let root = Root::new(dir.path());
+        assert_eq!(kallsyms_symbol(&root, "_text"), Some(0xffff_ffff_9c00_0000));
+        assert_eq!(kallsyms_symbol(&root, "__per_cpu_4999"), Some(4999));
+        assert_eq!(kallsyms_symbol(&root, "no_such_symbol"), None);
+        // Past 8 MiB of per-cpu lines, the symbol is not looked for.
+        let mut big = b"0000000000000000 A __per_cpu_start\n".repeat((8 << 20) / 35 + 1);
+        big.extend_from_slice(b"ffffffff81000000 T _text\n");
+        std::fs::write(dir.path().join("proc/kallsyms"), &big).unwrap();
+        assert_eq!(kallsyms_symbol(&root, "_text"), None);
+        std::fs::remove_file(dir.path().join("proc/kallsyms")).unwrap();
+        assert_eq!(kallsyms_symbol(&root, "_text"), None);
     }
 
     #[test]
