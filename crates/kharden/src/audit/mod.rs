@@ -74,12 +74,15 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     // Findings come out in report order (area, most severe first, id): the rules are put in
     // that order first, which moves pointers rather than findings.
     let mut order: Vec<&Rule> = profile.rules.iter().collect();
-    order.sort_by(|a, b| report_order(&a.area, a.severity, &a.id, &b.area, b.severity, &b.id));
+    order.sort_by(|a, b| {
+        order_key(&a.area, a.severity, &a.id).cmp(&order_key(&b.area, b.severity, &b.id))
+    });
     let mut findings: Vec<Finding> = order.into_iter().map(|r| evaluate(r, facts)).collect();
     let mut warnings = facts.warnings.clone();
     if apply_waivers(profile, &mut findings, &mut warnings) {
-        findings
-            .sort_by(|a, b| report_order(&a.area, a.severity, &a.id, &b.area, b.severity, &b.id));
+        findings.sort_by(|a, b| {
+            order_key(&a.area, a.severity, &a.id).cmp(&order_key(&b.area, b.severity, &b.id))
+        });
     }
     let mut summary = Summary::default();
     for f in &findings {
@@ -105,16 +108,13 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     }
 }
 
-/// The order of findings in a report: by area, the most severe first, then by id.
-fn report_order(
-    area_a: &str,
-    sev_a: Severity,
-    id_a: &str,
-    area_b: &str,
-    sev_b: Severity,
-    id_b: &str,
-) -> std::cmp::Ordering {
-    (area_a, std::cmp::Reverse(sev_a), id_a).cmp(&(area_b, std::cmp::Reverse(sev_b), id_b))
+/// The order of a report: by area, the most severe first, then by id (of a rule or its finding).
+fn order_key<'a>(
+    area: &'a str,
+    severity: Severity,
+    id: &'a str,
+) -> (&'a str, std::cmp::Reverse<Severity>, &'a str) {
+    (area, std::cmp::Reverse(severity), id)
 }
 
 pub(crate) fn date_text((y, m, d): crate::policy::user::Date) -> String {

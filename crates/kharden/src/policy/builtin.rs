@@ -28,20 +28,14 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
             )],
         });
     };
-    if let Some(rules) = generated::static_profile(pname) {
-        return Ok(Profile {
-            name: pname.to_string(),
-            description: description.to_string(),
-            rules: rules.into(),
-            waivers: Vec::new(),
-            today: None,
-        });
-    }
-    let rules = parse_profile(pname)?;
+    let rules = match generated::static_profile(pname) {
+        Some(rules) => rules.into(),
+        None => parse_profile(pname)?.into(),
+    };
     Ok(Profile {
         name: pname.to_string(),
         description: description.to_string(),
-        rules: rules.into(),
+        rules,
         waivers: Vec::new(),
         today: None,
     })
