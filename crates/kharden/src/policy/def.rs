@@ -2,7 +2,8 @@
 //!
 //! This file depends on nothing but serde and toml because the build script includes it too
 //! (`build.rs`): it parses the built-in rule files at build time with these very definitions
-//! and emits them as Rust values, so that a run does not parse ~300 KB of TOML.
+//! and emits the built-in profiles as static compiled rules, so that a run neither parses
+//! ~300 KB of TOML nor builds 394 rules on the heap.
 
 use serde::{Deserialize, Serialize};
 

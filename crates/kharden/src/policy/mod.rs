@@ -169,7 +169,7 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
 
 /// Validate rule definitions of one file, collecting every problem. Each definition comes with
 /// the byte offset in `text` where it starts, for messages.
-pub(crate) fn compile_rules(
+fn compile_rules(
     name: &str,
     text: &str,
     defs: impl IntoIterator<Item = (usize, RuleDef)>,
