@@ -5,6 +5,8 @@
 
 pub mod audit;
 pub mod cli;
+pub mod files;
+pub mod modules;
 pub mod policy;
 pub mod probe;
 pub mod remedy;

@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 
 use super::audit::{collect, write_stdout, Format, Inputs};
 use super::Outcome;
+use crate::files::Root;
 use crate::policy::{builtin, Profile};
-use crate::probe::root::Root;
 use crate::probe::{self, Facts, ProbeOptions};
 use crate::remedy::{self, apply, fragments};
 
@@ -78,11 +78,25 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
     }
     match &args.out {
         Some(dir) => {
-            // Render everything first, then write each file atomically.
+            // Render everything first, then write each file atomically into the directory
+            // opened once: mode 0644, owned by the caller, whatever was planted there before.
+            let dir_fd = rustix::fs::open(
+                dir,
+                rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .map_err(std::io::Error::from)
+            .with_context(|| format!("{}: cannot open the directory", dir.display()))?;
             for (name, _, text) in &files {
-                let path = dir.join(name);
-                remedy::atomic::write(&path, text.as_bytes(), 0o644)
-                    .with_context(|| format!("{}: cannot write", path.display()))?;
+                crate::files::write::replace_at(
+                    std::os::fd::AsFd::as_fd(&dir_fd),
+                    std::ffi::OsStr::new(name),
+                    text.as_bytes(),
+                    crate::files::write::Perms::mode(0o644),
+                )
+                .with_context(|| format!("{}: cannot write", dir.join(name).display()))?;
             }
             let names: Vec<&str> = files.iter().map(|(n, _, _)| *n).collect();
             let msg = if names.is_empty() {

@@ -5,7 +5,6 @@ pub mod cmdline;
 pub mod defaults;
 pub mod facts;
 pub mod kconfig;
-pub mod root;
 pub mod runtime;
 pub mod sysctl;
 pub mod taint;
@@ -17,8 +16,8 @@ pub use facts::*;
 
 use self::cmdline::Cmdline;
 use self::kconfig::KConfig;
-use self::root::{io_reason, read_regular, Root};
 use self::sysctl::SysctlDump;
+use crate::files::root::{self, io_reason, read_regular, Root};
 
 /// What to read. `live = false` means: only the files named here.
 #[derive(Debug, Clone)]

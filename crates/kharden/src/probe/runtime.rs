@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::cmdline::{kstrtobool, Cmdline};
 use super::facts::{RuntimeFact, Value};
 use super::kconfig::KConfig;
-use super::root::{io_reason, Root};
+use crate::files::root::{io_reason, Root};
 
 pub const LOCKDOWN: &str = "/sys/kernel/security/lockdown";
 pub const LSM: &str = "/sys/kernel/security/lsm";

@@ -5,12 +5,9 @@
 //! modules_disabled) when the failing checks name them. Before an irreversible step the plan says
 //! what it will break on this host. Every write is read back.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use crate::audit::Report;
+use crate::files::root::{io_reason, Root};
 use crate::policy::{Profile, Status};
-use crate::probe::root::{io_reason, Root};
 use crate::probe::runtime::{lockdown_rank, parse_lockdown, LOCKDOWN, SIG_ENFORCE};
 use crate::probe::{sysctl, Facts, SourceKind, Value};
 
@@ -338,48 +335,29 @@ fn impact_sysctl(root: &Root, key: &str) -> Vec<String> {
 }
 
 /// Modules under /lib/modules/<release> without the signature trailer (checked on the
-/// decompressed bytes for .ko.gz/.ko.xz/.ko.zst).
+/// decompressed bytes for .ko.gz/.ko.xz/.ko.zst), read through the root and within one memory
+/// budget (crate::modules).
 pub fn unsigned_modules(root: &Root, release: &str) -> Vec<String> {
     let mut out = Vec::new();
-    if release.is_empty() {
+    if release.is_empty() || release.contains('/') {
         return out;
     }
-    let Ok(base) = root.resolve(&format!("/lib/modules/{release}")) else {
+    let Ok(tree) = crate::modules::Tree::in_root(root, &format!("/lib/modules/{release}")) else {
         return out;
     };
-    let mut stack = vec![base.clone()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    let budget = crate::modules::Budget::default();
+    for rel in tree.walk(false).modules {
+        let name = rel
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let Ok(file) = tree.open_module(&rel) else {
             continue;
         };
-        for e in entries.flatten() {
-            let path = e.path();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                // `build` and `source` point into kernel headers, not modules.
-                if dir != base || !matches!(e.file_name().to_str(), Some("build" | "source")) {
-                    stack.push(path);
-                }
-                continue;
-            }
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !(name.ends_with(".ko")
-                || name.ends_with(".ko.xz")
-                || name.ends_with(".ko.gz")
-                || name.ends_with(".ko.zst"))
-            {
-                continue;
-            }
-            let Ok(raw) = crate::probe::root::read_regular(&path, 256 << 20) else {
-                continue;
-            };
-            let Ok((_, data)) = kdecomp::decompress(&raw, 1 << 30) else {
-                out.push(format!("{name} (unreadable)"));
-                continue;
-            };
-            if !modsig::trailer::has_magic(&data) {
-                out.push(name);
-            }
+        match crate::modules::read_module(&file, &budget, 0) {
+            Ok(m) if modsig::trailer::has_magic(&m.data) => {}
+            Ok(_) => out.push(name),
+            Err(_) => out.push(format!("{name} (unreadable)")),
         }
     }
     out.sort();
@@ -433,16 +411,7 @@ pub fn execute(root: &Root, steps: &mut [Step], how: Execute) {
 }
 
 fn write_and_check(root: &Root, rel: &str, value: &str, ok: impl Fn(&str) -> bool) -> State {
-    let path = match root.resolve(rel) {
-        Ok(p) => p,
-        Err(e) => return State::Failed(io_reason(&e)),
-    };
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(format!("{value}\n").as_bytes()));
-    if let Err(e) = written {
+    if let Err(e) = root.write_value(rel, value) {
         return State::Failed(format!("{}: {}", Root::display(rel), write_reason(&e)));
     }
     match root.read_text(rel) {
@@ -472,19 +441,14 @@ fn write_reason(e: &std::io::Error) -> String {
 }
 
 fn persist(root: &Root, rel: &str, content: &str) -> Result<(), String> {
-    let path: PathBuf = root.resolve(rel).map_err(|e| io_reason(&e))?;
-    let dir = path.parent().map(PathBuf::from).unwrap_or_default();
-    if !dir.is_dir() {
+    let dir = rel.rsplit_once('/').map_or("/", |(d, _)| d);
+    if root.open_dir(dir).is_err() {
         return Err(format!(
             "{} does not exist: is systemd-sysctl or procps installed?",
-            Root::display(
-                &dir.strip_prefix(root.dir())
-                    .unwrap_or(&dir)
-                    .to_string_lossy()
-            )
+            Root::display(dir)
         ));
     }
-    super::atomic::write(&path, content.as_bytes(), 0o644)
+    root.replace_file(rel, content.as_bytes(), 0o644)
         .map_err(|e| format!("{}: {}", Root::display(rel), io_reason(&e)))?;
     match root.read(rel) {
         Ok(b) if b == content.as_bytes() => Ok(()),

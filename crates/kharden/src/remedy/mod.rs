@@ -3,7 +3,6 @@
 //! plan for raising the running kernel's protection (`apply`).
 
 pub mod apply;
-pub mod atomic;
 pub mod diff;
 pub mod fragments;
 
