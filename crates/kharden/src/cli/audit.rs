@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 
 use super::Outcome;
 use crate::policy::builtin;
+use crate::policy::user::{self, Date};
 use crate::probe::{self, ProbeOptions};
 use crate::report;
 
@@ -69,11 +70,43 @@ pub struct AuditArgs {
     pub exit_zero: bool,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Judge waiver expiry as of this day instead of the system clock's (UTC), e.g. to
+    /// reproduce an earlier report. The output says so.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+}
+
+/// `--today`, checked: a day that exists, or a one-line error naming the flag.
+fn parse_today(flag: Option<&str>) -> anyhow::Result<Option<Date>> {
+    flag.map(|v| user::parse_date(v).map_err(|e| anyhow::anyhow!("--today {v}: {e}")))
+        .transpose()
+}
+
+/// The line that says the date was not the system clock's (human output).
+fn today_note(d: Date) -> String {
+    format!(
+        "date: {} (set by --today, not the system clock)",
+        crate::audit::date_text(d)
+    )
 }
 
 /// Load the profile (with user policies), read the facts, evaluate: everything before output.
+/// Waivers expire against the system clock: `fix` and `apply` act on failing findings whether
+/// waived or not, so no date changes what they do.
 pub fn collect(
     inputs: &Inputs,
+) -> anyhow::Result<(
+    crate::policy::Profile,
+    crate::probe::Facts,
+    crate::audit::Report,
+)> {
+    collect_as_of(inputs, None)
+}
+
+/// [`collect`], with waivers judged as of `today` when given (`--today`).
+fn collect_as_of(
+    inputs: &Inputs,
+    today: Option<Date>,
 ) -> anyhow::Result<(
     crate::policy::Profile,
     crate::probe::Facts,
@@ -88,18 +121,20 @@ pub fn collect(
     };
     // The policy first: a policy error wins over an input error. Built-in rules are static
     // data, so this costs next to nothing unless user policies are read.
-    let profile = load_profile(&inputs.profile, &policy_files(inputs))?;
+    let profile = load_profile(&inputs.profile, &policy_files(inputs), today)?;
     let facts = probe::collect_then(&opts, || profile.sysctl_keys())?;
     let report = crate::audit::run(&profile, &facts);
     Ok((profile, facts, report))
 }
 
 pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
-    let (_profile, facts, report) = collect(&args.inputs)?;
+    // Checked before anything is read.
+    let today = parse_today(args.today.as_deref())?;
+    let (_profile, facts, report) = collect_as_of(&args.inputs, today)?;
     match args.format {
         Format::Json => {
             let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-            report::json::write(&report, &mut out)
+            report::json::write_with_today(&report, today, &mut out)
                 .and_then(|()| out.flush())
                 .context("writing to stdout")?;
         }
@@ -109,6 +144,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
                 color: use_color(args.color),
                 all: args.all,
                 verbose: args.verbose,
+                today_override: today,
             },
         ))?,
     }
@@ -123,31 +159,76 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
 }
 
 /// The system policy (when present) and `--policy`, in the order they apply.
-fn policy_files(args: &Inputs) -> Vec<PathBuf> {
+fn policy_files(args: &Inputs) -> Vec<PolicyFile> {
     let mut files = Vec::new();
-    let system = args.root.join("etc/kharden/policy.toml");
     // --no-live on the default root judges only the files given: the host's policy stays out.
     let use_system = !args.no_live || args.root != std::path::Path::new("/");
-    if use_system && system.is_file() {
-        files.push(system);
+    if use_system {
+        let root = crate::files::Root::new(&args.root);
+        if root.exists(SYSTEM_POLICY) {
+            files.push(PolicyFile::InRoot(root));
+        }
     }
-    files.extend(args.policy.clone());
+    files.extend(args.policy.iter().cloned().map(PolicyFile::Named));
     files
 }
 
-/// A built-in profile shaped by user policy files (applied in order): every problem of every
-/// file is printed, then one summary error.
-fn load_profile(profile: &str, files: &[PathBuf]) -> anyhow::Result<crate::policy::Profile> {
-    use crate::policy::user;
-    let mut texts = Vec::new();
-    for path in files {
-        // Policies are small: a FIFO, a device or a huge file is refused, not read forever.
-        let raw = crate::probe::root::read_regular(path, 1 << 20).map_err(|e| {
-            anyhow::anyhow!("{}: {}", path.display(), crate::probe::root::io_reason(&e))
+/// Where a root keeps its own policy.
+const SYSTEM_POLICY: &str = "/etc/kharden/policy.toml";
+
+/// A policy file: a root's own one is read through the root (a snapshot's link cannot make a
+/// host file its policy); `--policy` files as the user named them.
+enum PolicyFile {
+    InRoot(crate::files::Root),
+    Named(PathBuf),
+}
+
+impl PolicyFile {
+    /// The name shown in diagnostics, and the file's bytes (policies are small: a FIFO, a
+    /// device or a huge file is refused, not read forever).
+    fn read(&self) -> anyhow::Result<(String, Vec<u8>)> {
+        let (shown, raw) = match self {
+            PolicyFile::InRoot(root) => (
+                root.dir().join(&SYSTEM_POLICY[1..]).display().to_string(),
+                root.read_limited(SYSTEM_POLICY, 1 << 20),
+            ),
+            PolicyFile::Named(path) => (
+                path.display().to_string(),
+                crate::files::read_regular(path, 1 << 20),
+            ),
+        };
+        let raw = raw.map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}",
+                report::term::clean(&shown),
+                crate::files::io_reason(&e)
+            )
         })?;
-        let text = String::from_utf8(raw)
-            .map_err(|_| anyhow::anyhow!("{}: policy is not UTF-8 text", path.display()))?;
-        texts.push((path.display().to_string(), text));
+        Ok((shown, raw))
+    }
+}
+
+/// At most this many policy problems are printed, then a count of the rest.
+const PROBLEMS_SHOWN: usize = 100;
+
+/// A built-in profile shaped by user policy files (applied in order): the problems of every
+/// file are printed (the first [`PROBLEMS_SHOWN`]), then one summary error. Waivers expire
+/// against `today` when given (`--today`), else against the system clock.
+fn load_profile(
+    profile: &str,
+    files: &[PolicyFile],
+    today: Option<Date>,
+) -> anyhow::Result<crate::policy::Profile> {
+    let mut texts = Vec::new();
+    for file in files {
+        let (shown, raw) = file.read()?;
+        let text = String::from_utf8(raw).map_err(|_| {
+            anyhow::anyhow!(
+                "{}: policy is not UTF-8 text",
+                report::term::clean(&shown)
+            )
+        })?;
+        texts.push((shown, text));
     }
     let base = texts
         .iter()
@@ -162,18 +243,35 @@ fn load_profile(profile: &str, files: &[PathBuf]) -> anyhow::Result<crate::polic
         }
     }
     if !problems.is_empty() {
-        // Every problem on its own line; main adds the one-line summary.
-        for p in &problems {
-            eprintln!("kharden: error: {p}");
+        // Each problem on its own line (a file may hold text meant for a terminal, so it is
+        // shown escaped); main adds the one-line summary.
+        let mut err = std::io::stderr().lock();
+        for p in problems.iter().take(PROBLEMS_SHOWN) {
+            let _ = writeln!(err, "kharden: error: {}", report::term::clean(p));
+        }
+        if let Some(rest) = problems
+            .len()
+            .checked_sub(PROBLEMS_SHOWN)
+            .filter(|&n| n > 0)
+        {
+            let _ = writeln!(
+                err,
+                "kharden: error: ... and {} more problem{}",
+                report::term::thousands(rest),
+                if rest == 1 { "" } else { "s" }
+            );
         }
         anyhow::bail!(
             "{} problem{} in the policy",
-            problems.len(),
+            report::term::thousands(problems.len()),
             if problems.len() == 1 { "" } else { "s" }
         );
     }
-    if !texts.is_empty() {
-        profile.today = Some(user::today().map_err(anyhow::Error::msg)?);
+    if today.is_some() || !texts.is_empty() {
+        profile.today = match today {
+            Some(d) => Some(d),
+            None => Some(user::today().map_err(anyhow::Error::msg)?),
+        };
     }
     Ok(profile)
 }
@@ -218,8 +316,9 @@ pub struct ProfileArgs {
 }
 
 impl ProfileArgs {
-    fn load(&self) -> anyhow::Result<crate::policy::Profile> {
-        load_profile(&self.profile, &self.policy)
+    fn load(&self, today: Option<Date>) -> anyhow::Result<crate::policy::Profile> {
+        let files: Vec<PolicyFile> = self.policy.iter().cloned().map(PolicyFile::Named).collect();
+        load_profile(&self.profile, &files, today)
     }
 }
 
@@ -232,7 +331,7 @@ pub struct RulesArgs {
 }
 
 pub fn rules(args: RulesArgs) -> anyhow::Result<Outcome> {
-    let profile = args.profile.load()?;
+    let profile = args.profile.load(None)?;
     let text = match args.format {
         RulesFormat::Json => report::rules::list_json(&profile),
         RulesFormat::Human => report::rules::list_human(&profile),
@@ -248,10 +347,15 @@ pub struct ExplainArgs {
     pub id: String,
     #[command(flatten)]
     pub profile: ProfileArgs,
+    /// Say whether the rule's waivers have expired as of this day instead of the system
+    /// clock's (UTC). The output says so.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
-    let profile = args.profile.load()?;
+    let today = parse_today(args.today.as_deref())?;
+    let profile = args.profile.load(today)?;
     let rule = profile.rule(&args.id).with_context(|| {
         format!(
             "no rule {:?} in profile {} (see `kharden rules`)",
@@ -259,6 +363,9 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
         )
     })?;
     let mut text = report::rules::explain(rule);
+    if let Some(d) = today {
+        text.push_str(&format!("\n{}\n", today_note(d)));
+    }
     for w in profile.waivers.iter().filter(|w| w.rule == rule.id) {
         text.push_str(&report::rules::waiver_text(w, profile.today));
     }
