@@ -457,6 +457,57 @@ mod tests {
         }
     }
 
+    /// Both resolutions, 300+ times each, while another thread exchanges a file in the tree
+    /// with a link out of it (absolute and relative): nothing outside is ever read.
+    #[test]
+    fn neither_walk_leaves_the_root_while_the_tree_changes() {
+        use std::sync::atomic::{AtomicBool, AtomicU64};
+        let outer = tempfile::tempdir().unwrap();
+        std::fs::write(outer.path().join("secret"), "outside\n").unwrap();
+        let tree = outer.path().join("tree");
+        std::fs::create_dir_all(tree.join("a/b")).unwrap();
+        std::fs::write(tree.join("a/b/f"), "inside\n").unwrap();
+        std::os::unix::fs::symlink(outer.path().join("secret"), tree.join("a/b/abs")).unwrap();
+        std::os::unix::fs::symlink("../../../secret", tree.join("a/b/rel")).unwrap();
+        // A directory on the path swapped with a link too.
+        std::fs::create_dir_all(outer.path().join("od/b")).unwrap();
+        std::fs::write(outer.path().join("od/b/f"), "outside\n").unwrap();
+        std::os::unix::fs::symlink(outer.path().join("od"), tree.join("dlink")).unwrap();
+        let root = Root::new(&tree);
+        let stop = AtomicBool::new(false);
+        let swaps = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for (x, y) in [("a/b/f", "a/b/abs"), ("a/b/abs", "a/b/rel"), ("a", "dlink")] {
+                let (x, y) = (tree.join(x), tree.join(y));
+                let (stop, swaps) = (&stop, &swaps);
+                s.spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        if rustix::fs::renameat_with(
+                            rustix::fs::CWD,
+                            &x,
+                            rustix::fs::CWD,
+                            &y,
+                            rustix::fs::RenameFlags::EXCHANGE,
+                        )
+                        .is_ok()
+                        {
+                            swaps.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+            for _ in 0..400 {
+                for rel in ["a/b/f", "a/b/abs", "a/b/rel", "dlink/b/f"] {
+                    for r in both_walks(&root, rel).into_iter().flatten() {
+                        assert_ne!(r, b"outside\n", "{rel} was read outside the root");
+                    }
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        assert!(swaps.load(Ordering::Relaxed) >= 300);
+    }
+
     #[test]
     fn refuses_directories_fifos_and_large_files() {
         let dir = tempfile::tempdir().unwrap();
