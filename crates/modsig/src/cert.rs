@@ -3,7 +3,10 @@
 //! identifier, the public key, and the fields people want to see.
 
 use crate::der::{self, ctx_cons, DerError, Reader, Tlv};
-use crate::{oid, pem, Error};
+use crate::{keys, oid, pem, Error};
+
+/// What the certificate reader says when given a key file (say `verify --cert key.pem`).
+const PRIVATE_KEY_NOT_CERT: &str = "the data contains a private key, not a certificate";
 
 /// An elliptic curve the verifier can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,31 +56,42 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Parse one DER certificate filling all of `der`.
+    /// Parse one DER certificate filling all of `der`. Errors never quote the input: they
+    /// name what is wrong and at which byte.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
-        parse(der).map_err(|e| Error::Certificate(e.to_string()))
+        parse(der).map_err(|e| {
+            Error::Certificate(if keys::looks_like_private_key(der) {
+                PRIVATE_KEY_NOT_CERT.into()
+            } else {
+                e.to_string()
+            })
+        })
     }
 
     /// All certificates in `data`: one DER certificate, or PEM with any number of
     /// `CERTIFICATE` blocks (other blocks, such as the private key in
     /// `certs/signing_key.pem`, are skipped).
     pub fn from_pem_or_der(data: &[u8]) -> Result<Vec<Self>, Error> {
-        if pem::is_pem(data) {
-            let blocks = pem::parse(data).map_err(Error::Pem)?;
-            let certs = blocks
-                .iter()
-                .filter(|b| b.label == "CERTIFICATE" || b.label == "X509 CERTIFICATE")
-                .map(|b| Self::from_der(&b.data))
-                .collect::<Result<Vec<_>, _>>()?;
-            if certs.is_empty() {
-                return Err(Error::Certificate(
-                    "no CERTIFICATE block in the PEM data".into(),
-                ));
-            }
-            Ok(certs)
-        } else {
-            Ok(vec![Self::from_der(data)?])
+        if !pem::is_pem(data) {
+            return Ok(vec![Self::from_der(data)?]);
         }
+        let blocks = pem::parse(data).map_err(Error::Pem)?;
+        let certs = blocks
+            .iter()
+            .filter(|b| b.label.is_certificate())
+            .map(|b| Self::from_der(&b.data))
+            .collect::<Result<Vec<_>, _>>()?;
+        if certs.is_empty() {
+            return Err(Error::Certificate(
+                if blocks.iter().any(|b| b.label.is_private_key()) {
+                    PRIVATE_KEY_NOT_CERT
+                } else {
+                    "no CERTIFICATE block in the PEM data"
+                }
+                .into(),
+            ));
+        }
+        Ok(certs)
     }
 
     pub fn subject_name(&self) -> String {

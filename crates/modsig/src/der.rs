@@ -113,34 +113,7 @@ impl<'a> Reader<'a> {
     pub fn any(&mut self) -> Result<Tlv<'a>, DerError> {
         let start = self.pos;
         let rest = &self.data[start..];
-        let tag = *rest
-            .first()
-            .ok_or_else(|| self.err("unexpected end of data"))?;
-        if tag & 0x1f == 0x1f {
-            return Err(self.err("multi-byte tags are not used here"));
-        }
-        let first = *rest.get(1).ok_or_else(|| self.err("truncated length"))?;
-        let (len, hdr) = if first < 0x80 {
-            (first as usize, 2)
-        } else if first == 0x80 {
-            return Err(self.err("indefinite length (BER, not DER)"));
-        } else {
-            let n = (first & 0x7f) as usize;
-            if n > 4 {
-                return Err(self.err("length field too long"));
-            }
-            let bytes = rest
-                .get(2..2 + n)
-                .ok_or_else(|| self.err("truncated length"))?;
-            if bytes[0] == 0 {
-                return Err(self.err("non-minimal length"));
-            }
-            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
-            if len < 0x80 {
-                return Err(self.err("non-minimal length"));
-            }
-            (len, 2 + n)
-        };
+        let (tag, hdr, len) = header(rest).map_err(|what| self.err(what))?;
         if len > rest.len() - hdr {
             return Err(self.err("length runs past the end of the data"));
         }
@@ -180,6 +153,35 @@ impl<'a> Reader<'a> {
             Err(self.err(what))
         }
     }
+}
+
+/// The tag, header length and content length of the element at the start of `data`, without
+/// checking that the content is all there (so a truncated element still shows its shape).
+pub fn header(data: &[u8]) -> Result<(u8, usize, usize), &'static str> {
+    let tag = *data.first().ok_or("unexpected end of data")?;
+    if tag & 0x1f == 0x1f {
+        return Err("multi-byte tags are not used here");
+    }
+    let first = *data.get(1).ok_or("truncated length")?;
+    if first < 0x80 {
+        return Ok((tag, 2, first as usize));
+    }
+    if first == 0x80 {
+        return Err("indefinite length (BER, not DER)");
+    }
+    let n = (first & 0x7f) as usize;
+    if n > 4 {
+        return Err("length field too long");
+    }
+    let bytes = data.get(2..2 + n).ok_or("truncated length")?;
+    if bytes[0] == 0 {
+        return Err("non-minimal length");
+    }
+    let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | b as usize);
+    if len < 0x80 {
+        return Err("non-minimal length");
+    }
+    Ok((tag, 2 + n, len))
 }
 
 /// Parse exactly one element filling all of `data`.

@@ -13,7 +13,8 @@ use crate::cert::{Certificate, Curve, PublicKey};
 use crate::cms::SignatureKind;
 use crate::der::{self, ctx_cons};
 use crate::hash::HashAlgo;
-use crate::{oid, pem, Error};
+use crate::pem::{self, Label};
+use crate::{oid, Error};
 
 /// What `sign-tree` can generate (the kernel's `MODULE_SIG_KEY_TYPE_*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,30 +59,40 @@ impl SigningKey {
 
     /// Load a private key: PEM (`PRIVATE KEY`, `RSA PRIVATE KEY`, `EC PRIVATE KEY`; other
     /// blocks such as the certificate in `certs/signing_key.pem` are skipped) or DER
-    /// (PKCS#8, PKCS#1 or SEC1). Encrypted keys are refused.
+    /// (PKCS#8, PKCS#1 or SEC1). Encrypted keys are refused. Errors never quote the input.
     pub fn from_pem_or_der(data: &[u8]) -> Result<Self, Error> {
-        if pem::is_pem(data) {
-            let blocks = pem::parse(data).map_err(Error::Pem)?;
-            for b in &blocks {
-                match b.label.as_str() {
-                    "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
-                        return Self::from_der(&b.data)
-                    }
-                    "ENCRYPTED PRIVATE KEY" => {
-                        return Err(Error::Key(
-                            "encrypted private keys are not supported; decrypt it first".into(),
-                        ))
-                    }
-                    _ => {}
-                }
-            }
-            Err(Error::Key("no private key block in the PEM data".into()))
-        } else {
-            Self::from_der(data)
+        if !pem::is_pem(data) {
+            return Self::from_der(data);
         }
+        let blocks = pem::parse(data).map_err(Error::Pem)?;
+        for b in &blocks {
+            match b.label {
+                Label::Known("PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY") => {
+                    return Self::from_der(&b.data)
+                }
+                Label::Known("ENCRYPTED PRIVATE KEY") => {
+                    return Err(Error::Key(
+                        "encrypted private keys are not supported; decrypt it first".into(),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Err(Error::Key(
+            if blocks.iter().any(|b| b.label.is_certificate()) {
+                "the PEM data holds a certificate but no private key \
+                 (no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)"
+            } else {
+                "no private key in the PEM data (no PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY block)"
+            }
+            .into(),
+        ))
     }
 
     fn from_der(der: &[u8]) -> Result<Self, Error> {
+        // One whole DER element first: AWS-LC's parsers accept some trailing bytes, and a
+        // structural error is more use to the reader than "not a key".
+        der::parse_one(der).map_err(|e| Error::Key(format!("DER: {e}")))?;
         if let Ok(k) = RsaKeyPair::from_pkcs8(der).or_else(|_| RsaKeyPair::from_der(der)) {
             return Ok(SigningKey {
                 inner: Inner::Rsa(k),
@@ -100,7 +111,12 @@ impl SigningKey {
             }
         }
         Err(Error::Key(
-            "not an RSA, P-256 or P-384 private key in PKCS#8, PKCS#1 or SEC1 form".into(),
+            if crate::cert::looks_like_certificate(der).is_some() {
+                "the data contains a certificate, not a private key"
+            } else {
+                "not an RSA, P-256 or P-384 private key in PKCS#8, PKCS#1 or SEC1 form"
+            }
+            .into(),
         ))
     }
 
@@ -299,6 +315,19 @@ fn bit_string(b: &[u8]) -> Vec<u8> {
     c.push(0);
     c.extend_from_slice(b);
     der::tlv(der::BIT_STRING, &c)
+}
+
+/// True when `data` starts like a PKCS#8, PKCS#1 or SEC1 private key: a SEQUENCE whose first
+/// element is the one-byte INTEGER version 0 or 1. Only the first bytes are looked at, so a
+/// truncated or damaged key still counts; a certificate (a SEQUENCE that starts with a
+/// SEQUENCE) never does.
+pub fn looks_like_private_key(data: &[u8]) -> bool {
+    match der::header(data) {
+        Ok((der::SEQUENCE, hdr, _)) => {
+            matches!(data.get(hdr..hdr + 3), Some([der::INTEGER, 1, 0 | 1]))
+        }
+        _ => false,
+    }
 }
 
 /// RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.

@@ -30,6 +30,8 @@ pub use keys::{KeyType, SigningKey};
 pub use sign::Signer;
 pub use verify::{verify, Keyring, Status, Verdict};
 
+/// Errors from reading keys and certificates are fixed text with byte offsets: they never quote
+/// the input, which may be a private key.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -37,7 +39,7 @@ pub enum Error {
     #[error("certificate: {0}")]
     Certificate(String),
     #[error("PEM: {0}")]
-    Pem(String),
+    Pem(pem::PemError),
     #[error("key: {0}")]
     Key(String),
     #[error("kernel image: {0}")]
