@@ -26,7 +26,9 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// The error chain on one line: "reading /x: permission denied".
+/// The error chain on one line: "reading /x: permission denied". Line breaks become spaces and
+/// every other control character is shown escaped: an error may quote a file name or a value
+/// from the input, and a terminal must not obey what it holds.
 fn one_line(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
@@ -35,5 +37,6 @@ fn one_line(err: &anyhow::Error) -> String {
             parts.push(text);
         }
     }
-    parts.join(": ").replace('\n', " ")
+    let joined = parts.join(": ").replace('\n', " ");
+    kharden::report::term::clean(&joined).into_owned()
 }

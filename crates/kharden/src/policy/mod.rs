@@ -131,12 +131,62 @@ fn trimmed(t: Text) -> Text {
     }
 }
 
-/// Line and column (1-based) of a byte offset.
+/// Line and column (1-based, the column in bytes) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
+    Lines::new(text).line_col(offset)
+}
+
+/// Where each line of a text starts, so that the line and column of any number of offsets cost
+/// one pass over the text plus a binary search each. (Scanning from the start of the file for
+/// each problem made a 1 MiB policy with 145,000 unknown keys take 80 s.)
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// Byte offset of the start of each line: 0, then one past each `\n`.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let starts = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+            .collect();
+        Lines {
+            starts,
+            len: bytes.len(),
+        }
+    }
+
+    /// Line and column (1-based, the column in bytes) of a byte offset; an offset past the end
+    /// counts as the end.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len);
+        // Lines starting at or before the offset; the first starts at 0, so at least one.
+        let line = self.starts.partition_point(|&s| s <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
+}
+
+/// A [`Lines`] table built on first use: most files have no problem to place.
+pub(crate) struct LazyLines<'a> {
+    text: &'a str,
+    lines: std::cell::OnceCell<Lines>,
+}
+
+impl<'a> LazyLines<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        LazyLines {
+            text,
+            lines: std::cell::OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines
+            .get_or_init(|| Lines::new(self.text))
+            .line_col(offset)
+    }
 }
 
 pub const KNOWN_ARCHES: &[&str] = &["x86_64", "x86_32", "arm64", "arm", "riscv"];
@@ -159,7 +209,7 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
         .rule
         .into_iter()
         .map(|s| (s.span().start, s.into_inner()));
-    let (rules, problems) = compile_rules(name, text, defs);
+    let (rules, problems) = compile_rules(name, &LazyLines::new(text), defs);
     if problems.is_empty() {
         Ok(rules)
     } else {
@@ -168,20 +218,18 @@ pub fn parse_rules(name: &str, text: &str) -> Result<Vec<Rule>, PolicyError> {
 }
 
 /// Validate rule definitions of one file, collecting every problem. Each definition comes with
-/// the byte offset in `text` where it starts, for messages.
+/// the byte offset in its file where it starts; `lines` places it, for messages.
 fn compile_rules(
     name: &str,
-    text: &str,
+    lines: &LazyLines<'_>,
     defs: impl IntoIterator<Item = (usize, RuleDef)>,
 ) -> (Vec<Rule>, Vec<String>) {
     let mut problems = Vec::new();
     let mut rules = Vec::new();
     let file: Text = name.to_string().into();
     for (start, def) in defs {
-        // The location is computed only for a problem: line_col scans the text from its start,
-        // which for every rule of a large file would cost more than parsing it.
         let mut p = |msg: String| {
-            let (l, c) = line_col(text, start);
+            let (l, c) = lines.line_col(start);
             problems.push(format!("{name}:{l}:{c}: rule {:?}: {msg}", def.id))
         };
         if def.id.is_empty()
@@ -273,4 +321,41 @@ fn compile_rules(
         });
     }
     (rules, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table places every offset where a scan from the start of the text does: empty
+    /// lines, a last line without a newline, characters of several bytes, past the end.
+    #[test]
+    fn line_table_agrees_with_a_scan() {
+        let scan = |text: &str, offset: usize| {
+            let before = &text.as_bytes()[..offset.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            (line, before.len() - start + 1)
+        };
+        for text in [
+            "",
+            "\n",
+            "a",
+            "ab\n\ncd\n",
+            "x = 1\ncaf\u{e9} = 2\n\n[t]\ny",
+            "\n\nz",
+        ] {
+            let lines = Lines::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(
+                    lines.line_col(offset),
+                    scan(text, offset),
+                    "{text:?} @{offset}"
+                );
+            }
+        }
+    }
 }

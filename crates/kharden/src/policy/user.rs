@@ -3,11 +3,13 @@
 //! waive rules (with a reason and an optional expiry date). Every problem is reported at once,
 //! each with file:line:column; unknown keys are errors.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{compile_rules, line_col, PolicyError, Profile, RuleDef, Severity};
+use super::{compile_rules, LazyLines, PolicyError, Profile, RuleDef, Severity};
 
 /// A calendar date (year, month, day), as written in `expires = 2027-01-31`.
 pub type Date = (i32, u32, u32);
@@ -57,8 +59,10 @@ pub fn extends(text: &str) -> Option<String> {
 
 /// Apply a policy file to `profile`. `name` is used in messages (the path as given).
 pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), PolicyError> {
+    // One table of line starts for every location (the blanked text below keeps them).
+    let lines = LazyLines::new(text);
     let at = |span: std::ops::Range<usize>| {
-        let (l, c) = line_col(text, span.start);
+        let (l, c) = lines.line_col(span.start);
         format!("{name}:{l}:{c}")
     };
     let table = DeTable::parse(text).map_err(|e| PolicyError {
@@ -110,22 +114,26 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
         .rule
         .into_iter()
         .map(|s| (s.span().start, s.into_inner()));
-    let (rules, errs) = compile_rules(name, text, defs);
+    let (rules, errs) = compile_rules(name, &lines, defs);
     problems.extend(errs);
+    // Lookups by id go through a set or an index, not a scan of the profile per entry: a
+    // policy may list a great many.
+    let mut ids: HashSet<String> = profile.rules.iter().map(|r| r.id.to_string()).collect();
     for r in rules {
-        if profile.rule(&r.id).is_some() {
+        if ids.insert(r.id.to_string()) {
+            profile.rules.to_mut().push(r);
+        } else {
             problems.push(format!(
                 "{}: rule {:?} already exists in profile {} (drop it first to replace it)",
                 r.file, r.id, profile.name
             ));
-        } else {
-            profile.rules.to_mut().push(r);
         }
     }
+    let mut dropped = HashSet::new();
     for d in &file.drop {
-        let before = profile.rules.len();
-        profile.rules.to_mut().retain(|r| r.id != *d.get_ref());
-        if profile.rules.len() == before {
+        if ids.remove(d.get_ref().as_str()) {
+            dropped.insert(d.get_ref().as_str());
+        } else {
             problems.push(format!(
                 "{}: drop: no rule {:?} in profile {}",
                 at(d.span()),
@@ -134,6 +142,22 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             ));
         }
     }
+    if !dropped.is_empty() {
+        profile
+            .rules
+            .to_mut()
+            .retain(|r| !dropped.contains(r.id.as_ref()));
+    }
+    let index: HashMap<String, usize> = if file.severity.is_empty() {
+        HashMap::new()
+    } else {
+        profile
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.to_string(), i))
+            .collect()
+    };
     for (id, sev) in &file.severity {
         let parsed = match sev.get_ref().as_str() {
             "low" => Some(Severity::Low),
@@ -150,8 +174,8 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             ));
             continue;
         };
-        match profile.rules.to_mut().iter_mut().find(|r| r.id == *id) {
-            Some(r) => r.severity = parsed,
+        match index.get(id) {
+            Some(&i) => profile.rules.to_mut()[i].severity = parsed,
             None => problems.push(format!(
                 "{}: severity: no rule {id:?} in profile {}",
                 at(sev.span()),
@@ -175,11 +199,18 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
                     date: Some(date),
                     time: None,
                     offset: None,
-                } => Some((
-                    i32::from(date.year),
-                    u32::from(date.month),
-                    u32::from(date.day),
-                )),
+                } => {
+                    // The TOML parser refuses days that do not exist; this holds it whatever
+                    // the parser's version.
+                    let written = format!("{:04}-{:02}-{:02}", date.year, date.month, date.day);
+                    match parse_date(&written) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            problems.push(format!("{}: expires = {written}: {e}", at(d.span())));
+                            None
+                        }
+                    }
+                }
                 _ => {
                     problems.push(format!(
                         "{}: expires must be a date (expires = 2027-01-31)",
@@ -390,12 +421,9 @@ fn check_value(
     }
 }
 
-/// Today's date: `KHARDEN_TODAY=YYYY-MM-DD` when set (tests, reproducible reports), otherwise
-/// the system clock (UTC).
+/// Today's date by the system clock (UTC). `--today` is the only way to judge waivers against
+/// another date, and the output says when it is used.
 pub fn today() -> Result<Date, String> {
-    if let Ok(v) = std::env::var("KHARDEN_TODAY") {
-        return parse_date(&v).ok_or_else(|| format!("KHARDEN_TODAY={v:?} is not YYYY-MM-DD"));
-    }
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|e| format!("system clock before 1970: {e}"))?
@@ -403,12 +431,57 @@ pub fn today() -> Result<Date, String> {
     Ok(civil_from_days((secs / 86_400) as i64))
 }
 
-pub fn parse_date(s: &str) -> Option<Date> {
-    let mut it = s.trim().splitn(3, '-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u32 = it.next()?.parse().ok()?;
-    let d: u32 = it.next()?.parse().ok()?;
-    ((1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+/// A calendar date written `YYYY-MM-DD` (four, two and two digits), refused unless that day
+/// exists: `2024-02-31`, `2023-02-29`, month 13 and day 0 are errors, with the reason.
+pub fn parse_date(s: &str) -> Result<Date, String> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return Err("not a date: write it as YYYY-MM-DD".to_string());
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().expect("digits");
+    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+    if !(1..=12).contains(&m) {
+        return Err(format!("not a date: there is no month {m}"));
+    }
+    let last = days_in_month(y, m);
+    if !(1..=last).contains(&d) {
+        return Err(format!(
+            "not a date: {} {y} has days 1 to {last}",
+            MONTHS[m as usize - 1]
+        ));
+    }
+    Ok((y as i32, m, d))
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    let leap = y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -434,7 +507,31 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_786), (2026, 11, 29));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(parse_date("2027-01-31"), Some((2027, 1, 31)));
-        assert_eq!(parse_date("2027-13-01"), None);
+    }
+
+    /// Only days that exist are dates; the reason names what is wrong.
+    #[test]
+    fn parse_date_refuses_days_that_do_not_exist() {
+        assert_eq!(parse_date("2027-01-31"), Ok((2027, 1, 31)));
+        assert_eq!(parse_date("2024-02-29"), Ok((2024, 2, 29)));
+        assert_eq!(parse_date("2000-02-29"), Ok((2000, 2, 29)));
+        for (bad, why) in [
+            ("2024-02-31", "February 2024 has days 1 to 29"),
+            ("2023-02-29", "February 2023 has days 1 to 28"),
+            ("1900-02-29", "February 1900 has days 1 to 28"),
+            ("2024-04-31", "April 2024 has days 1 to 30"),
+            ("2024-01-00", "January 2024 has days 1 to 31"),
+            ("2024-13-01", "there is no month 13"),
+            ("2024-00-10", "there is no month 0"),
+            ("2024-1-01", "YYYY-MM-DD"),
+            (" 2024-01-01", "YYYY-MM-DD"),
+            ("2024-01-01x", "YYYY-MM-DD"),
+            ("+024-01-01", "YYYY-MM-DD"),
+            ("tomorrow", "YYYY-MM-DD"),
+            ("", "YYYY-MM-DD"),
+        ] {
+            let e = parse_date(bad).expect_err(bad);
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

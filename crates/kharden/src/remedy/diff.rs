@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::audit::Report;
 use crate::policy::{Profile, Status};
 use crate::probe::{Facts, SourceKind};
+use crate::report::term::clean;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flip {
@@ -148,10 +149,14 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
     }
 }
 
+/// The diff for a terminal: every name and value from the inputs (paths, settings, rule texts)
+/// goes through [`clean`], so escape sequences show as text.
 pub fn render_human(d: &Diff) -> String {
     let mut out = format!(
         "kharden diff (profile {})\n  A: {}\n  B: {}\n",
-        d.profile, d.a, d.b
+        clean(&d.profile),
+        clean(&d.a),
+        clean(&d.b)
     );
     if d.areas.is_empty() {
         out.push_str("\nno difference in the profile's rules or the settings they read\n");
@@ -160,28 +165,32 @@ pub fn render_human(d: &Diff) -> String {
         (SourceKind::Kconfig, None | Some("n")) => "is not set".to_string(),
         (_, None) => "-".to_string(),
         (_, Some("")) => "(present)".to_string(),
-        (_, Some(v)) => v.to_string(),
+        (_, Some(v)) => clean(v).into_owned(),
     };
     // Columns as wide as their widest entry in the whole diff, so titles line up.
     let flips = || d.areas.values().flat_map(|a| a.flips.iter());
-    let id_w = flips().map(|f| f.id.len()).max().unwrap_or(0).max(26);
+    let id_w = flips()
+        .map(|f| clean(&f.id).len())
+        .max()
+        .unwrap_or(0)
+        .max(26);
     let from_w = flips().map(|f| f.a.as_str().len()).max().unwrap_or(0);
     let to_w = flips().map(|f| f.b.as_str().len()).max().unwrap_or(0);
     for (area, a) in &d.areas {
-        out.push_str(&format!("\n{area}\n"));
+        out.push_str(&format!("\n{}\n", clean(area)));
         for f in &a.flips {
             out.push_str(&format!(
                 "  {:<id_w$} {:>from_w$} -> {:<to_w$}   {}\n",
-                f.id,
+                clean(&f.id),
                 f.a.as_str(),
                 f.b.as_str(),
-                f.title
+                clean(&f.title)
             ));
         }
         for o in &a.options {
             let key = match o.source {
-                SourceKind::Kconfig => format!("CONFIG_{}", o.key),
-                _ => format!("{} {}", o.source.as_str(), o.key),
+                SourceKind::Kconfig => format!("CONFIG_{}", clean(&o.key)),
+                _ => format!("{} {}", o.source.as_str(), clean(&o.key)),
             };
             out.push_str(&format!(
                 "    {key}: {} -> {}\n",

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::audit::{describe, Report};
+use super::term::clean;
+use crate::audit::{date_text, describe, Report};
+use crate::policy::user::Date;
 use crate::policy::Status;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -11,6 +13,8 @@ pub struct Options {
     /// Show passing and not-applicable findings too.
     pub all: bool,
     pub verbose: bool,
+    /// The day `--today` set, said in the header (waivers were judged as of it).
+    pub today_override: Option<Date>,
 }
 
 struct Paint(bool);
@@ -40,12 +44,16 @@ impl Paint {
     }
 }
 
+/// Every string that comes from input (a snapshot's files, a config, a policy) goes through
+/// [`clean`]: a terminal shows its escape sequences as text instead of obeying them.
 pub fn render(report: &Report, opts: Options) -> String {
     let p = Paint(opts.color);
     let mut out = String::new();
-    let kernel = match (&report.kernel.release, &report.kernel.arch) {
+    let release = report.kernel.release.as_deref().map(clean);
+    let arch = report.kernel.arch.as_deref().map(clean);
+    let kernel = match (release, arch) {
         (Some(r), Some(a)) => format!("{r} ({a})"),
-        (Some(r), None) => r.clone(),
+        (Some(r), None) => r.into_owned(),
         (None, Some(a)) => match report.kernel.version {
             Some((x, y, z)) => format!("Linux {x}.{y}.{z} config ({a})"),
             None => format!("unknown release ({a})"),
@@ -56,13 +64,20 @@ pub fn render(report: &Report, opts: Options) -> String {
         out,
         "{} {kernel}, profile {}",
         p.bold("kharden audit:"),
-        report.profile
+        clean(&report.profile)
     );
+    if let Some(d) = opts.today_override {
+        let _ = writeln!(
+            out,
+            "  date: {} (set by --today, not the system clock)",
+            date_text(d)
+        );
+    }
     for s in &report.sources {
         let detail = s
             .detail
             .as_deref()
-            .map(|d| format!(": {d}"))
+            .map(|d| format!(": {}", clean(d)))
             .unwrap_or_default();
         let status = serde_json::to_value(s.status)
             .ok()
@@ -72,12 +87,12 @@ pub fn render(report: &Report, opts: Options) -> String {
             out,
             "  {:<8} {} [{status}]{}",
             s.kind.as_str(),
-            s.origin,
+            clean(&s.origin),
             p.dim(&detail)
         );
     }
     for w in &report.warnings {
-        let _ = writeln!(out, "  {} {w}", p.wrap("33", "warning:"));
+        let _ = writeln!(out, "  {} {}", p.wrap("33", "warning:"), clean(w));
     }
     let mut area = "";
     for f in &report.findings {
@@ -87,17 +102,17 @@ pub fn render(report: &Report, opts: Options) -> String {
         }
         if f.area != area {
             area = &f.area;
-            let _ = writeln!(out, "\n{}", p.bold(area));
+            let _ = writeln!(out, "\n{}", p.bold(&clean(area)));
         }
         let _ = writeln!(
             out,
             "  {} {:<8} {:<26} {}",
             p.status(f.status),
             f.severity.as_str(),
-            f.id,
-            f.title
+            clean(&f.id),
+            clean(&f.title)
         );
-        let _ = writeln!(out, "       {}", p.dim(&f.reason));
+        let _ = writeln!(out, "       {}", p.dim(&clean(&f.reason)));
         if let Some(w) = &f.waiver {
             let until = w
                 .expires
@@ -108,7 +123,7 @@ pub fn render(report: &Report, opts: Options) -> String {
                 out,
                 "       {} {}{until}",
                 p.wrap("36", "waived:"),
-                w.reason
+                clean(&w.reason)
             );
         }
         if opts.verbose {
@@ -122,13 +137,13 @@ pub fn render(report: &Report, opts: Options) -> String {
                     out,
                     "       {mark} [{}] {} (expected {})",
                     e.source.as_str(),
-                    describe(e),
-                    e.expected
+                    clean(&describe(e)),
+                    clean(&e.expected)
                 );
             }
             if f.status != Status::Pass {
                 for r in f.remedy.iter() {
-                    let _ = writeln!(out, "       fix [{}] {}", r.source, r.text);
+                    let _ = writeln!(out, "       fix [{}] {}", clean(&r.source), clean(&r.text));
                 }
             }
         }

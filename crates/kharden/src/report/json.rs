@@ -4,14 +4,41 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::audit::Report;
+use crate::audit::{date_text, Report};
+use crate::policy::user::Date;
 
 /// Write the document to `out` as it is serialised (no intermediate string: the full profile's
 /// report is ~300 KB, and building it first costs more than writing it).
 pub fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    write_with_today(report, None, out)
+}
+
+/// [`write`], for an audit whose waivers were judged as of a day set by `--today`: the document
+/// then ends with `"today_override": "YYYY-MM-DD"` (a field added within `kharden.audit/1`).
+/// Without it the bytes are exactly those of [`write`].
+pub fn write_with_today(
+    report: &Report,
+    today: Option<Date>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, Pretty::default());
-    report.serialize(&mut ser)?;
+    match today {
+        None => report.serialize(&mut ser)?,
+        Some(d) => Dated {
+            report,
+            today_override: date_text(d),
+        }
+        .serialize(&mut ser)?,
+    }
     out.write_all(b"\n")
+}
+
+/// The report's fields, then the date `--today` set.
+#[derive(Serialize)]
+struct Dated<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    today_override: String,
 }
 
 /// `,` then a newline and the indentation of the deepest level a report reaches, with room.

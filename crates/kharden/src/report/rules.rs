@@ -1,9 +1,11 @@
 //! Rule documentation: `kharden rules` (list) and `kharden explain ID` (one rule in full).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::term::{clean, clean_lines};
 use crate::audit::date_text;
 use crate::policy::user::{Date, Waiver};
 use crate::policy::{Check, Profile, Rule};
@@ -83,6 +85,10 @@ pub fn list_json(profile: &Profile) -> String {
     s
 }
 
+// Human and Markdown output may reach a terminal: every text a user policy can set goes
+// through `clean` (one-line fields) or `clean_lines` (prose), so escape sequences show as text.
+// JSON escapes by its own rules.
+
 pub fn list_human(profile: &Profile) -> String {
     let mut out = format!("profile {}: {}\n\n", profile.name, profile.description);
     let mut rules: Vec<&Rule> = profile.rules.iter().collect();
@@ -91,10 +97,10 @@ pub fn list_human(profile: &Profile) -> String {
         let _ = writeln!(
             out,
             "{:<10} {:<26} {:<8} {}",
-            r.area,
-            r.id,
+            clean(&r.area),
+            clean(&r.id),
             r.severity.as_str(),
-            r.title
+            clean(&r.title)
         );
     }
     out
@@ -112,18 +118,22 @@ pub fn waiver_text(w: &Waiver, today: Option<Date>) -> String {
         }
         Some(exp) => format!("until {}", date_text(exp)),
     };
-    format!("\nWaived ({}; {until})\n{}\n", w.at, indent(&w.reason))
+    format!(
+        "\nWaived ({}; {until})\n{}\n",
+        clean(&w.at),
+        indent(&w.reason)
+    )
 }
 
 pub fn explain(r: &Rule) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} - {}", r.id, r.title);
+    let _ = writeln!(out, "{} - {}", clean(&r.id), clean(&r.title));
     let _ = writeln!(
         out,
         "area: {}   severity: {}   defined in: {}",
-        r.area,
+        clean(&r.area),
         r.severity.as_str(),
-        r.file
+        clean(&r.file)
     );
     if !r.arch.is_empty() {
         let _ = writeln!(out, "architectures: {}", r.arch.join(", "));
@@ -133,26 +143,26 @@ pub fn explain(r: &Rule) -> String {
     if let Some(d) = &r.decision {
         let _ = writeln!(out, "\nWhy kharden judges it this way\n{}", indent(d));
     }
-    let _ = writeln!(out, "\nCheck\n  {}", check_text(&r.check));
+    let _ = writeln!(out, "\nCheck\n  {}", clean(&check_text(&r.check)));
     for s in r.shortcuts.iter() {
         let _ = writeln!(
             out,
             "  {} when {}: {}",
             s.status.as_str(),
-            check_text(&s.when),
-            s.reason
+            clean(&check_text(&s.when)),
+            clean(&s.reason)
         );
     }
     if !r.remedy.is_empty() {
         let _ = writeln!(out, "\nHow to fix");
         for m in r.remedy.iter() {
-            let _ = writeln!(out, "  [{}] {}", m.source, m.text);
+            let _ = writeln!(out, "  [{}] {}", clean(&m.source), clean(&m.text));
         }
     }
     if !r.references.is_empty() {
         let _ = writeln!(out, "\nReferences");
         for x in r.references.iter() {
-            let _ = writeln!(out, "  {x}");
+            let _ = writeln!(out, "  {}", clean(x));
         }
     }
     out
@@ -175,9 +185,14 @@ pub fn list_markdown(profile: &Profile) -> String {
         if r.area != area {
             area = &r.area;
             let count = profile.rules.iter().filter(|x| x.area == area).count();
-            let _ = write!(out, "## {area} ({count})\n\n");
+            let _ = write!(out, "## {} ({count})\n\n", clean(area));
         }
-        let _ = write!(out, "### `{}`: {}\n\n", r.id, md_escape(&r.title));
+        let _ = write!(
+            out,
+            "### `{}`: {}\n\n",
+            clean(&r.id),
+            md_escape(&clean(&r.title))
+        );
         let mut meta = format!("severity **{}**", r.severity.as_str());
         if !r.arch.is_empty() {
             let _ = write!(meta, "; arch {}", r.arch.join(", "));
@@ -185,37 +200,44 @@ pub fn list_markdown(profile: &Profile) -> String {
         if let Some(v) = r.min_version {
             let _ = write!(meta, "; Linux {}.{}+", v.0, v.1);
         }
-        let _ = write!(meta, "; defined in `{}`", r.file);
+        let _ = write!(meta, "; defined in `{}`", clean(&r.file));
         let _ = writeln!(out, "{meta}\n");
-        let _ = writeln!(out, "{}\n", r.rationale);
-        let _ = writeln!(out, "*May break:* {}\n", r.breaks);
+        let _ = writeln!(out, "{}\n", clean_lines(&r.rationale));
+        let _ = writeln!(out, "*May break:* {}\n", clean_lines(&r.breaks));
         if let Some(d) = &r.decision {
-            let _ = writeln!(out, "*Decision:* {d}\n");
+            let _ = writeln!(out, "*Decision:* {}\n", clean_lines(d));
         }
         let _ = writeln!(
             out,
             "*Check:* `{}`\n",
-            check_text(&r.check).replace('`', "'")
+            clean(&check_text(&r.check)).replace('`', "'")
         );
         for sc in r.shortcuts.iter() {
             let _ = writeln!(
                 out,
                 "*{} when* `{}`: {}\n",
                 sc.status.as_str(),
-                check_text(&sc.when).replace('`', "'"),
-                sc.reason
+                clean(&check_text(&sc.when)).replace('`', "'"),
+                clean(&sc.reason)
             );
         }
         if !r.remedy.is_empty() {
             let fixes: Vec<String> = r
                 .remedy
                 .iter()
-                .map(|m| format!("[{}] `{}`", m.source, m.text.replace('`', "'")))
+                .map(|m| {
+                    format!(
+                        "[{}] `{}`",
+                        clean(&m.source),
+                        clean(&m.text).replace('`', "'")
+                    )
+                })
                 .collect();
             let _ = writeln!(out, "*Fix:* {}\n", fixes.join("; "));
         }
         if !r.references.is_empty() {
-            let _ = writeln!(out, "*References:* {}\n", r.references.join("; "));
+            let refs: Vec<Cow<str>> = r.references.iter().map(|x| clean(x)).collect();
+            let _ = writeln!(out, "*References:* {}\n", refs.join("; "));
         }
     }
     // One trailing newline, not two.
@@ -229,9 +251,10 @@ fn md_escape(t: &str) -> String {
     t.replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// Prose indented by two spaces, each line cleaned for the terminal.
 fn indent(text: &str) -> String {
     text.lines()
-        .map(|l| format!("  {l}"))
+        .map(|l| format!("  {}", clean(l)))
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -42,6 +42,19 @@ pub fn clean_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `n` with a comma between groups of three digits: `144,900`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control()
         // Bidirectional embeddings, overrides and isolates reorder what follows them.
@@ -62,5 +75,14 @@ mod tests {
         assert_eq!(clean("caf\u{e9} \u{2713}"), "caf\u{e9} \u{2713}");
         assert_eq!(clean_lines("one\x07\ntwo\n"), "one\\x07\ntwo\n");
         assert!(matches!(clean_lines("one\ntwo\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(144_900), "144,900");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
