@@ -12,3 +12,35 @@ pub mod root;
 pub mod write;
 
 pub use root::{io_reason, read_regular, Root};
+
+use std::path::Path;
+
+/// An input the user named (or a file under a tree) that cannot be used: the command stops
+/// (exit 2) with one line naming the file and the problem. The path is shown with its control
+/// characters escaped: it may come from a hostile tree.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {problem}")]
+pub struct InputError {
+    pub path: String,
+    pub problem: String,
+}
+
+impl InputError {
+    pub fn new(path: &Path, problem: impl Into<String>) -> InputError {
+        InputError {
+            path: crate::report::term::clean(&path.display().to_string()).into_owned(),
+            problem: problem.into(),
+        }
+    }
+
+    /// The problem of an I/O error, in the user's words ("permission denied (needs root)").
+    pub fn io(path: &Path, err: &std::io::Error) -> InputError {
+        InputError::new(path, io_reason(err))
+    }
+}
+
+/// A file the user named (a key, a certificate, a kernel image, a policy): followed as given,
+/// its type checked on the descriptor read, at most `limit` bytes.
+pub fn read_named(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
+    read_regular(path, limit).map_err(|e| InputError::io(path, &e))
+}

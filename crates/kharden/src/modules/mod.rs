@@ -9,6 +9,9 @@
 //! on the descriptor that is read.
 
 pub mod budget;
+pub mod pool;
+pub mod sign;
+pub mod verify;
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -21,6 +24,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{Mode, OFlags};
 
 pub use budget::{Budget, Reservation};
+pub use pool::Pool;
 
 use crate::files::root::{check_regular, open_in_root, read_flags, Walk};
 

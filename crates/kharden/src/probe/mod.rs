@@ -29,19 +29,10 @@ pub struct ProbeOptions {
     pub live: bool,
 }
 
-/// An input the user named that cannot be used: the audit stops (exit 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {problem}")]
-pub struct InputError {
-    pub path: String,
-    pub problem: String,
-}
+pub use crate::files::InputError;
 
 fn input_err(path: &Path, problem: impl Into<String>) -> InputError {
-    InputError {
-        path: path.display().to_string(),
-        problem: problem.into(),
-    }
+    InputError::new(path, problem)
 }
 
 /// Sysctls every audit reads, whatever the rules, because runtime facts are derived from them.

@@ -2,5 +2,6 @@
 
 pub mod human;
 pub mod json;
+pub mod modsign;
 pub mod rules;
 pub mod term;

@@ -1,0 +1,495 @@
+//! Every `kharden modsign` output, from typed values: verify, inspect, certs and the sign-tree
+//! summary; human text (input-derived strings escaped) and JSON.
+//!
+//! The JSON field order is alphabetical: the contract (`kharden.modsign.verify/1`, `.inspect/1`,
+//! `.certs/1`) was first written with `serde_json::json!`, whose objects sort their keys, and
+//! it stays byte-identical.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use modsig::inspect::{Inspection, SignerInfoView};
+use modsig::kernel::KernelCerts;
+use modsig::Status;
+use serde::Serialize;
+
+use super::term::clean;
+use crate::modules::verify::Checked;
+
+/// `mib` as the summaries print it.
+pub fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// verify
+
+#[derive(Debug, Serialize)]
+pub struct VerifyReport {
+    pub modules: Vec<ModuleVerdict>,
+    pub schema: &'static str,
+    pub summary: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModuleVerdict {
+    pub detail: String,
+    pub hash: Option<String>,
+    pub key_id: Option<String>,
+    pub path: String,
+    pub signer: Option<String>,
+    pub status: &'static str,
+}
+
+impl VerifyReport {
+    /// The report of the modules that were read; the others' errors are returned apart.
+    pub fn new(checked: Vec<Checked>) -> (VerifyReport, Vec<String>) {
+        let mut report = VerifyReport {
+            modules: Vec::with_capacity(checked.len()),
+            schema: "kharden.modsign.verify/1",
+            summary: BTreeMap::new(),
+        };
+        let mut errors = Vec::new();
+        for c in checked {
+            match c.outcome {
+                Err(e) => errors.push(e),
+                Ok(v) => {
+                    *report.summary.entry(v.status.name()).or_default() += 1;
+                    report.modules.push(ModuleVerdict {
+                        detail: v.detail,
+                        hash: v.hash,
+                        key_id: v.key_id,
+                        path: c.path.display().to_string(),
+                        signer: v.signer,
+                        status: v.status.name(),
+                    });
+                }
+            }
+        }
+        (report, errors)
+    }
+
+    /// Whether a module would be refused with `module.sig_enforce=1`.
+    pub fn refused(&self) -> bool {
+        Status::ALL
+            .iter()
+            .any(|s| s.refused_under_enforcement() && self.summary.contains_key(s.name()))
+    }
+
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        for m in &self.modules {
+            let _ = writeln!(
+                out,
+                "{:<13} {}: {}",
+                m.status,
+                clean(&m.path),
+                clean(&m.detail)
+            );
+        }
+        let total: usize = self.summary.values().sum();
+        let parts: Vec<String> = Status::ALL
+            .iter()
+            .filter_map(|s| {
+                self.summary
+                    .get(s.name())
+                    .map(|n| format!("{n} {}", s.name()))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "{total} modules: {}{}",
+            if parts.is_empty() {
+                "none".to_string()
+            } else {
+                parts.join(", ")
+            },
+            if self.refused() {
+                "; some would be refused with module.sig_enforce=1"
+            } else {
+                ""
+            }
+        );
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// inspect
+
+#[derive(Debug, Serialize)]
+pub struct InspectReport {
+    pub modules: Vec<ModuleInspection>,
+    pub schema: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ModuleInspection {
+    pub cms: Option<CmsView>,
+    pub cms_error: Option<String>,
+    pub compression: &'static str,
+    pub file_len: usize,
+    pub module_len: Option<usize>,
+    pub path: String,
+    pub signed: bool,
+    pub trailer: Option<TrailerView>,
+    pub trailer_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TrailerView {
+    pub algo: u8,
+    pub hash: u8,
+    pub id_type: u8,
+    pub key_id_len: u8,
+    pub pad: [u8; 3],
+    pub sig_len: u32,
+    pub signer_len: u8,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CmsView {
+    pub certificates: usize,
+    pub content_type: String,
+    pub detached: bool,
+    pub digest_algorithms: Vec<String>,
+    pub econtent_type: String,
+    pub signers: Vec<SignerView>,
+    pub version: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignerView {
+    pub digest: String,
+    pub id_kind: &'static str,
+    pub issuer: Option<String>,
+    pub serial: Option<String>,
+    pub signature: String,
+    pub signature_algorithm: String,
+    pub signature_len: usize,
+    pub signed_attributes: Vec<String>,
+    pub signer: Option<String>,
+    pub subject_key_id: Option<String>,
+    pub unsigned_attributes: bool,
+    pub version: Option<u64>,
+}
+
+impl From<&SignerInfoView> for SignerView {
+    fn from(s: &SignerInfoView) -> SignerView {
+        SignerView {
+            digest: s.digest.clone(),
+            id_kind: s.id_kind,
+            issuer: s.issuer.clone(),
+            serial: s.serial.clone(),
+            signature: s.signature.clone(),
+            signature_algorithm: s.signature_algorithm.clone(),
+            signature_len: s.signature_len,
+            signed_attributes: s.signed_attributes.clone(),
+            signer: s.signer.clone(),
+            subject_key_id: s.subject_key_id.clone(),
+            unsigned_attributes: s.unsigned_attributes,
+            version: s.version,
+        }
+    }
+}
+
+impl ModuleInspection {
+    pub fn new(path: &Path, format: kdecomp::Format, i: &Inspection) -> ModuleInspection {
+        ModuleInspection {
+            cms: i.cms.as_ref().map(|c| CmsView {
+                certificates: c.certificates,
+                content_type: c.content_type.clone(),
+                detached: c.detached,
+                digest_algorithms: c.digest_algorithms.clone(),
+                econtent_type: c.econtent_type.clone(),
+                signers: c.signers.iter().map(SignerView::from).collect(),
+                version: c.signed_data_version,
+            }),
+            cms_error: i.cms_error.clone(),
+            compression: format.name(),
+            file_len: i.file_len,
+            module_len: i.module_len,
+            path: path.display().to_string(),
+            signed: i.signed,
+            trailer: i.trailer.map(|t| TrailerView {
+                algo: t.algo,
+                hash: t.hash,
+                id_type: t.id_type,
+                key_id_len: t.key_id_len,
+                pad: t.pad,
+                sig_len: t.sig_len,
+                signer_len: t.signer_len,
+            }),
+            trailer_error: i.trailer_error.clone(),
+        }
+    }
+
+    /// What `modinfo` shows, and more.
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}:", clean(&self.path));
+        let _ = writeln!(out, "  compression:    {}", self.compression);
+        let _ = writeln!(
+            out,
+            "  length:         {} bytes (decompressed)",
+            self.file_len
+        );
+        if !self.signed {
+            let _ = writeln!(
+                out,
+                "  signature:      none (no \"~Module signature appended~\" magic)"
+            );
+            return out;
+        }
+        if let Some(t) = &self.trailer {
+            let _ = writeln!(
+                out,
+                "  trailer:        algo={} hash={} id_type={}{} signer_len={} key_id_len={} pad={:02x}{:02x}{:02x} sig_len={}",
+                t.algo,
+                t.hash,
+                t.id_type,
+                if t.id_type == 2 { " (PKCS#7)" } else { "" },
+                t.signer_len,
+                t.key_id_len,
+                t.pad[0],
+                t.pad[1],
+                t.pad[2],
+                t.sig_len
+            );
+        }
+        if let Some(e) = &self.trailer_error {
+            let _ = writeln!(out, "  trailer error:  {}", clean(e));
+        }
+        if let Some(m) = self.module_len {
+            let _ = writeln!(out, "  signed content: {m} bytes");
+        }
+        if let Some(e) = &self.cms_error {
+            let _ = writeln!(out, "  CMS error:      {}", clean(e));
+        }
+        let Some(c) = &self.cms else { return out };
+        let _ = writeln!(out, "  sig_id:         PKCS#7");
+        let _ = writeln!(
+            out,
+            "  CMS:            {} version {}, digestAlgorithms [{}], eContentType {}{}, {} certificate(s)",
+            c.content_type,
+            c.version.map_or("?".into(), |v| v.to_string()),
+            c.digest_algorithms.join(", "),
+            c.econtent_type,
+            if c.detached { " (detached)" } else { " (embedded content)" },
+            c.certificates
+        );
+        for s in &c.signers {
+            if let Some(n) = &s.signer {
+                let _ = writeln!(out, "  signer:         {}", clean(n));
+            }
+            if let Some(k) = &s.serial {
+                let _ = writeln!(out, "  sig_key:        {k}");
+            }
+            let _ = writeln!(out, "  sig_hashalgo:   {}", s.digest);
+            let _ = writeln!(
+                out,
+                "  signer id:      {} (SignerInfo version {})",
+                s.id_kind,
+                s.version.map_or("?".into(), |v| v.to_string())
+            );
+            if let Some(iss) = &s.issuer {
+                let _ = writeln!(out, "  issuer:         {}", clean(iss));
+            }
+            if let Some(k) = &s.subject_key_id {
+                let _ = writeln!(out, "  subject key id: {k}");
+            }
+            let _ = writeln!(out, "  signature alg:  {}", s.signature_algorithm);
+            let _ = writeln!(
+                out,
+                "  signed attrs:   {}",
+                if s.signed_attributes.is_empty() {
+                    "none".to_string()
+                } else {
+                    s.signed_attributes.join(", ")
+                }
+            );
+            let _ = writeln!(out, "  signature:      {} bytes", s.signature_len);
+            for chunk in s.signature.split(':').collect::<Vec<_>>().chunks(20) {
+                let _ = writeln!(out, "\t\t{}", chunk.join(":"));
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// certs
+
+#[derive(Debug, Serialize)]
+pub struct CertsReport {
+    pub certificates: Vec<CertView>,
+    pub compression: &'static str,
+    pub kernel: String,
+    pub located_by: String,
+    pub schema: &'static str,
+    pub system_certificate_list: bool,
+    #[serde(skip)]
+    decompressed_len: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CertView {
+    pub issuer: String,
+    pub key: String,
+    pub not_after: String,
+    pub not_before: String,
+    pub offset: u64,
+    pub serial: String,
+    pub subject: String,
+    pub subject_key_id: Option<String>,
+}
+
+impl CertsReport {
+    pub fn new(kernel: &Path, k: &KernelCerts) -> CertsReport {
+        CertsReport {
+            certificates: k
+                .certs
+                .iter()
+                .map(|c| CertView {
+                    issuer: c.cert.issuer_name(),
+                    key: c.cert.public_key.describe(),
+                    not_after: c.cert.not_after.clone(),
+                    not_before: c.cert.not_before.clone(),
+                    offset: c.offset,
+                    serial: c.cert.serial_hex(),
+                    subject: c.cert.subject_name(),
+                    subject_key_id: c.cert.subject_key_id.as_deref().map(modsig::cert::hex),
+                })
+                .collect(),
+            compression: k.compression.name(),
+            kernel: kernel.display().to_string(),
+            located_by: k.located_by.clone(),
+            schema: "kharden.modsign.certs/1",
+            system_certificate_list: k.system_list,
+            decompressed_len: k.decompressed_len,
+        }
+    }
+
+    pub fn human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}: {} payload found by {}, {} decompressed; {} certificate(s){}",
+            clean(&self.kernel),
+            self.compression,
+            self.located_by,
+            mib(self.decompressed_len),
+            self.certificates.len(),
+            if self.system_certificate_list {
+                " in system_certificate_list"
+            } else {
+                " (system_certificate_list not identified: all found)"
+            }
+        );
+        for c in &self.certificates {
+            let _ = writeln!(out, "- subject:        {}", clean(&c.subject));
+            let _ = writeln!(out, "  issuer:         {}", clean(&c.issuer));
+            let _ = writeln!(out, "  serial:         {}", c.serial);
+            let _ = writeln!(
+                out,
+                "  subject key id: {}",
+                c.subject_key_id.as_deref().unwrap_or("(none)")
+            );
+            let _ = writeln!(out, "  key:            {}", c.key);
+            let _ = writeln!(out, "  validity:       {} to {}", c.not_before, c.not_after);
+        }
+        out
+    }
+
+    /// The line on stderr when the image has no certificate at all.
+    pub fn none_found(&self) -> String {
+        format!(
+            "{}: no built-in certificates found ({} payload, {} decompressed): a kernel \
+             built without module signing or trusted keys",
+            clean(&self.kernel),
+            self.compression,
+            mib(self.decompressed_len)
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sign-tree
+
+/// What a sign-tree run did.
+#[derive(Debug, Default)]
+pub struct SignSummary {
+    pub signed: usize,
+    pub replaced: usize,
+    pub bytes: u64,
+    pub skipped: Vec<String>,
+    pub failed: Vec<String>,
+    pub seconds: f64,
+    /// "RSA-4096 (4096-bit)" ...
+    pub key: String,
+    pub hash: String,
+    pub signer: String,
+    pub key_id: String,
+    pub cert_out: String,
+}
+
+impl SignSummary {
+    pub fn add(&mut self, r: crate::modules::sign::Signed) {
+        use crate::modules::sign::Signed;
+        match r {
+            Signed::Signed { bytes, replaced } => {
+                self.signed += 1;
+                self.bytes += bytes;
+                self.replaced += replaced as usize;
+            }
+            Signed::Skipped(why) => self.skipped.push(why),
+            Signed::Failed(why) => self.failed.push(why),
+        }
+    }
+
+    /// The lines for stderr: what was skipped and what failed.
+    pub fn problems(&self) -> String {
+        let mut out = String::new();
+        for s in &self.skipped {
+            let _ = writeln!(out, "kharden: skipped {}", clean(s));
+        }
+        for f in &self.failed {
+            let _ = writeln!(out, "kharden: failed {}", clean(f));
+        }
+        out
+    }
+
+    pub fn human(&self) -> String {
+        format!(
+            "signed {} modules ({} re-signed), skipped {}, failed {}, {} written in {:.2} s\n\
+             key: {} with {}, signer \"{}\", key id {}; certificate: {}; private key destroyed\n",
+            self.signed,
+            self.replaced,
+            self.skipped.len(),
+            self.failed.len(),
+            mib(self.bytes),
+            self.seconds,
+            self.key,
+            self.hash,
+            clean(&self.signer),
+            self.key_id,
+            clean(&self.cert_out)
+        )
+    }
+}
+
+/// JSON of any report here, pretty, with a final newline.
+pub fn json<T: Serialize>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("modsign reports serialise");
+    s.push('\n');
+    s
+}
+
+/// The inspect report of several modules.
+pub fn inspect_json(modules: Vec<ModuleInspection>) -> String {
+    json(&InspectReport {
+        modules,
+        schema: "kharden.modsign.inspect/1",
+    })
+}
