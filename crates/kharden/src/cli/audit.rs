@@ -223,10 +223,7 @@ fn load_profile(
     for file in files {
         let (shown, raw) = file.read()?;
         let text = String::from_utf8(raw).map_err(|_| {
-            anyhow::anyhow!(
-                "{}: policy is not UTF-8 text",
-                report::term::clean(&shown)
-            )
+            anyhow::anyhow!("{}: policy is not UTF-8 text", report::term::clean(&shown))
         })?;
         texts.push((shown, text));
     }

@@ -187,6 +187,8 @@ fn is_kernel_fs(file: &File) -> bool {
     const PROC: i64 = 0x9fa0;
     const SYSFS: i64 = 0x6265_6572;
     const SECURITYFS: i64 = 0x7363_6673;
+    // f_type is i64 on 64-bit targets and narrower elsewhere.
+    #[allow(clippy::unnecessary_cast)]
     rustix::fs::fstatfs(file).is_ok_and(|s| matches!(s.f_type as i64, PROC | SYSFS | SECURITYFS))
 }
 

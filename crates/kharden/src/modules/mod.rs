@@ -299,7 +299,7 @@ pub fn read_module<'b>(
 /// The file from its start, at most `size` bytes plus one to notice growth past the limit.
 fn read_all(file: &File, size: u64) -> Result<Vec<u8>, ReadError> {
     let mut data = Vec::with_capacity(size as usize);
-    let mut reader = ReadAt { file, pos: 0 }.take(size.max(1).min(FILE_LIMIT + 1));
+    let mut reader = ReadAt { file, pos: 0 }.take(size.clamp(1, FILE_LIMIT + 1));
     reader.read_to_end(&mut data)?;
     if data.len() as u64 > FILE_LIMIT {
         return Err(ReadError::FileTooLarge);
