@@ -18,6 +18,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Failed` when `failed`, else `Clean`.
+    pub fn failed_if(failed: bool) -> Outcome {
+        if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Clean
+        }
+    }
+
     pub fn exit_code(self) -> ExitCode {
         match self {
             Outcome::Clean => ExitCode::SUCCESS,
@@ -65,5 +74,39 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Apply(args) => remedy::apply(args),
         Command::Diff(args) => remedy::diff(args),
         Command::Modsign(cmd) => modsign::run(cmd),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+pub(crate) fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {elapsed_precise}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Write a rendered output to stdout in one go.
+pub(crate) fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Warnings on stderr, one line each.
+pub(crate) fn warn(warnings: impl IntoIterator<Item = String>) {
+    for w in warnings {
+        eprintln!("kharden: warning: {w}");
     }
 }

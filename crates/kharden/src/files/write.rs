@@ -56,6 +56,12 @@ pub fn replace(path: &Path, data: &[u8], perms: Perms) -> io::Result<()> {
     replace_at(dir.as_fd(), name, data, perms)
 }
 
+/// A new file kharden makes at a path the user named (a certificate, a report): mode 0644,
+/// owned by the caller, replacing whatever was at that name.
+pub fn write_new(path: &Path, data: &[u8]) -> Result<(), super::InputError> {
+    replace(path, data, Perms::mode(0o644)).map_err(|e| super::InputError::io(path, &e))
+}
+
 /// The directory a user-named path lives in, opened for `*at` calls and fsync.
 pub fn open_parent(path: &Path) -> io::Result<OwnedFd> {
     let parent = match path.parent() {

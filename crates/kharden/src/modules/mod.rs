@@ -296,6 +296,17 @@ pub fn read_module<'b>(
     Err(last.map_or(ReadError::FileTooLarge, ReadError::from))
 }
 
+/// A module file the user named: followed as given, its type checked on the descriptor read.
+pub fn read_named<'b>(
+    path: &Path,
+    budget: &'b Budget,
+) -> Result<Module<'b>, crate::files::InputError> {
+    let file = verify::Target::Named(path.to_path_buf())
+        .open()
+        .map_err(|e| crate::files::InputError::io(path, &e))?;
+    read_module(&file, budget, 0).map_err(|e| crate::files::InputError::new(path, e.to_string()))
+}
+
 /// The file from its start, at most `size` bytes plus one to notice growth past the limit.
 fn read_all(file: &File, size: u64) -> Result<Vec<u8>, ReadError> {
     let mut data = Vec::with_capacity(size as usize);

@@ -51,7 +51,8 @@ impl Target {
 #[derive(Debug, Default)]
 pub struct Found {
     pub targets: Vec<Target>,
-    pub errors: Vec<(PathBuf, io::Error)>,
+    /// "reading PATH: reason" for each path that could not be listed.
+    pub errors: Vec<String>,
 }
 
 pub fn find(paths: &[PathBuf]) -> Found {
@@ -62,7 +63,9 @@ pub fn find(paths: &[PathBuf]) -> Found {
             Ok(m) if m.is_dir() => match Tree::open(p) {
                 Ok(tree) => {
                     let listing = tree.walk(false);
-                    found.errors.extend(listing.errors);
+                    found
+                        .errors
+                        .extend(listing.errors.iter().map(|(p, e)| listing_error(p, e)));
                     let tree = Arc::new(tree);
                     found.targets.extend(
                         listing
@@ -71,10 +74,10 @@ pub fn find(paths: &[PathBuf]) -> Found {
                             .map(|rel| Target::InTree(tree.clone(), rel)),
                     );
                 }
-                Err(e) => found.errors.push((p.clone(), e)),
+                Err(e) => found.errors.push(listing_error(p, &e)),
             },
             Ok(_) => named.push(p.clone()),
-            Err(e) => found.errors.push((p.clone(), e)),
+            Err(e) => found.errors.push(listing_error(p, &e)),
         }
     }
     named.sort();
@@ -82,6 +85,14 @@ pub fn find(paths: &[PathBuf]) -> Found {
     found.targets.extend(named.into_iter().map(Target::Named));
     found.targets.sort_by_cached_key(Target::path);
     found
+}
+
+fn listing_error(path: &Path, e: &io::Error) -> String {
+    format!(
+        "reading {}: {}",
+        crate::report::term::clean(&path.display().to_string()),
+        io_reason(e)
+    )
 }
 
 /// One module's verdict, or why it could not be read.
@@ -188,4 +199,19 @@ pub fn kernel_certs(
         )
     });
     Ok((k, warning))
+}
+
+/// Write each certificate of a kernel image into `dir` as DER (`NN-<key id>.der`), mode 0644.
+pub fn write_certs(dir: &Path, k: &modsig::kernel::KernelCerts) -> Result<(), InputError> {
+    std::fs::create_dir_all(dir).map_err(|e| InputError::io(dir, &e))?;
+    for (n, c) in k.certs.iter().enumerate() {
+        let id = c
+            .cert
+            .subject_key_id
+            .as_deref()
+            .map(modsig::cert::hex)
+            .unwrap_or_else(|| modsig::cert::hex(&c.cert.serial));
+        crate::files::write::write_new(&dir.join(format!("{n:02}-{id}.der")), &c.cert.der)?;
+    }
+    Ok(())
 }

@@ -43,14 +43,14 @@ pub struct ModuleVerdict {
 }
 
 impl VerifyReport {
-    /// The report of the modules that were read; the others' errors are returned apart.
-    pub fn new(checked: Vec<Checked>) -> (VerifyReport, Vec<String>) {
+    /// The report of the modules that were read; the errors of the others (after those of
+    /// the paths that could not be listed) are returned apart, for stderr.
+    pub fn new(checked: Vec<Checked>, mut errors: Vec<String>) -> (VerifyReport, Vec<String>) {
         let mut report = VerifyReport {
             modules: Vec::with_capacity(checked.len()),
             schema: "kharden.modsign.verify/1",
             summary: BTreeMap::new(),
         };
-        let mut errors = Vec::new();
         for c in checked {
             match c.outcome {
                 Err(e) => errors.push(e),
@@ -435,6 +435,32 @@ pub struct SignSummary {
 }
 
 impl SignSummary {
+    /// A summary of `results`, signed by `cert` with `hash`, its certificate written to
+    /// `cert_out`.
+    pub fn new(
+        results: Vec<crate::modules::sign::Signed>,
+        cert: &modsig::cert::Certificate,
+        hash: modsig::HashAlgo,
+        cert_out: &Path,
+    ) -> SignSummary {
+        let mut summary = SignSummary {
+            key: cert.public_key.describe(),
+            hash: hash.to_string(),
+            signer: cert.signer_name(),
+            key_id: cert
+                .subject_key_id
+                .as_deref()
+                .map(modsig::cert::hex)
+                .unwrap_or_default(),
+            cert_out: cert_out.display().to_string(),
+            ..SignSummary::default()
+        };
+        for r in results {
+            summary.add(r);
+        }
+        summary
+    }
+
     pub fn add(&mut self, r: crate::modules::sign::Signed) {
         use crate::modules::sign::Signed;
         match r {
@@ -479,17 +505,41 @@ impl SignSummary {
     }
 }
 
-/// JSON of any report here, pretty, with a final newline.
-pub fn json<T: Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("modsign reports serialise");
-    s.push('\n');
-    s
+/// A report in each of its formats.
+pub trait Render: Serialize {
+    fn human(&self) -> String;
+
+    /// Pretty JSON with a final newline.
+    fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("modsign reports serialise");
+        s.push('\n');
+        s
+    }
 }
 
-/// The inspect report of several modules.
-pub fn inspect_json(modules: Vec<ModuleInspection>) -> String {
-    json(&InspectReport {
-        modules,
-        schema: "kharden.modsign.inspect/1",
-    })
+impl Render for VerifyReport {
+    fn human(&self) -> String {
+        VerifyReport::human(self)
+    }
+}
+
+impl Render for CertsReport {
+    fn human(&self) -> String {
+        CertsReport::human(self)
+    }
+}
+
+impl InspectReport {
+    pub fn new(modules: Vec<ModuleInspection>) -> InspectReport {
+        InspectReport {
+            modules,
+            schema: "kharden.modsign.inspect/1",
+        }
+    }
+}
+
+impl Render for InspectReport {
+    fn human(&self) -> String {
+        self.modules.iter().map(ModuleInspection::human).collect()
+    }
 }
