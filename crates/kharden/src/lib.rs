@@ -1,10 +1,13 @@
 //! kharden: facts → rules → findings → emitters.
 //!
+//! `files` is the one way to the file system (roots held by descriptor, atomic writes),
 //! `probe` reads facts under a root, `policy` holds rules as data, `audit` evaluates them
-//! (pure), `report` renders findings. `cli` is the thin layer the binary calls.
+//! (pure), `remedy` turns failures into changes, `modules` walks, signs and verifies module
+//! trees, `report` renders every output. The command line lives in the binary (src/cli/):
+//! this library never prints.
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod audit;
-pub mod cli;
 pub mod files;
 pub mod modules;
 pub mod policy;

@@ -1,12 +1,15 @@
-//! The `kharden` binary: parse flags, run one command, map its outcome to an exit status.
+//! The `kharden` binary: parse flags (cli/), run one command through the library, map its
+//! outcome to an exit status.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+mod cli;
+
 fn main() -> ExitCode {
-    let cli = kharden::cli::Cli::parse();
-    match kharden::cli::run(cli) {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             if is_broken_pipe(&err) {

@@ -117,7 +117,8 @@ fn order_key<'a>(
     (area, std::cmp::Reverse(severity), id)
 }
 
-pub(crate) fn date_text((y, m, d): crate::policy::user::Date) -> String {
+/// A date as written in policies and reports: YYYY-MM-DD.
+pub fn date_text((y, m, d): crate::policy::user::Date) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 

@@ -7,10 +7,10 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
 use super::Outcome;
-use crate::policy::builtin;
-use crate::policy::user::{self, Date};
-use crate::probe::{self, ProbeOptions};
-use crate::report;
+use kharden::policy::builtin;
+use kharden::policy::user::{self, Date};
+use kharden::probe::{self, ProbeOptions};
+use kharden::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -86,7 +86,7 @@ fn parse_today(flag: Option<&str>) -> anyhow::Result<Option<Date>> {
 fn today_note(d: Date) -> String {
     format!(
         "date: {} (set by --today, not the system clock)",
-        crate::audit::date_text(d)
+        kharden::audit::date_text(d)
     )
 }
 
@@ -96,9 +96,9 @@ fn today_note(d: Date) -> String {
 pub fn collect(
     inputs: &Inputs,
 ) -> anyhow::Result<(
-    crate::policy::Profile,
-    crate::probe::Facts,
-    crate::audit::Report,
+    kharden::policy::Profile,
+    kharden::probe::Facts,
+    kharden::audit::Report,
 )> {
     collect_as_of(inputs, None)
 }
@@ -108,9 +108,9 @@ fn collect_as_of(
     inputs: &Inputs,
     today: Option<Date>,
 ) -> anyhow::Result<(
-    crate::policy::Profile,
-    crate::probe::Facts,
-    crate::audit::Report,
+    kharden::policy::Profile,
+    kharden::probe::Facts,
+    kharden::audit::Report,
 )> {
     let opts = ProbeOptions {
         root: inputs.root.clone(),
@@ -123,7 +123,7 @@ fn collect_as_of(
     // data, so this costs next to nothing unless user policies are read.
     let profile = load_profile(&inputs.profile, &policy_files(inputs), today)?;
     let facts = probe::collect_then(&opts, || profile.sysctl_keys())?;
-    let report = crate::audit::run(&profile, &facts);
+    let report = kharden::audit::run(&profile, &facts);
     Ok((profile, facts, report))
 }
 
@@ -164,7 +164,7 @@ fn policy_files(args: &Inputs) -> Vec<PolicyFile> {
     // --no-live on the default root judges only the files given: the host's policy stays out.
     let use_system = !args.no_live || args.root != std::path::Path::new("/");
     if use_system {
-        let root = crate::files::Root::new(&args.root);
+        let root = kharden::files::Root::new(&args.root);
         if root.exists(SYSTEM_POLICY) {
             files.push(PolicyFile::InRoot(root));
         }
@@ -179,7 +179,7 @@ const SYSTEM_POLICY: &str = "/etc/kharden/policy.toml";
 /// A policy file: a root's own one is read through the root (a snapshot's link cannot make a
 /// host file its policy); `--policy` files as the user named them.
 enum PolicyFile {
-    InRoot(crate::files::Root),
+    InRoot(kharden::files::Root),
     Named(PathBuf),
 }
 
@@ -194,14 +194,14 @@ impl PolicyFile {
             ),
             PolicyFile::Named(path) => (
                 path.display().to_string(),
-                crate::files::read_regular(path, 1 << 20),
+                kharden::files::read_regular(path, 1 << 20),
             ),
         };
         let raw = raw.map_err(|e| {
             anyhow::anyhow!(
                 "{}: {}",
                 report::term::clean(&shown),
-                crate::files::io_reason(&e)
+                kharden::files::io_reason(&e)
             )
         })?;
         Ok((shown, raw))
@@ -218,7 +218,7 @@ fn load_profile(
     profile: &str,
     files: &[PolicyFile],
     today: Option<Date>,
-) -> anyhow::Result<crate::policy::Profile> {
+) -> anyhow::Result<kharden::policy::Profile> {
     let mut texts = Vec::new();
     for file in files {
         let (shown, raw) = file.read()?;
@@ -313,7 +313,7 @@ pub struct ProfileArgs {
 }
 
 impl ProfileArgs {
-    fn load(&self, today: Option<Date>) -> anyhow::Result<crate::policy::Profile> {
+    fn load(&self, today: Option<Date>) -> anyhow::Result<kharden::policy::Profile> {
         let files: Vec<PolicyFile> = self.policy.iter().cloned().map(PolicyFile::Named).collect();
         load_profile(&self.profile, &files, today)
     }

@@ -1,4 +1,4 @@
-//! `kharden modsign ...`: flags, and the glue between the module layer (crate::modules: trees,
+//! `kharden modsign ...`: flags, and the glue between the module layer (kharden::modules: trees,
 //! budget, signing, verification), the signature library (`modsig`) and the renderers
 //! (report::modsign).
 
@@ -10,9 +10,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use modsig::{HashAlgo, KeyType};
 
 use super::{print, progress, warn, Outcome};
-use crate::modules::pool::{jobs, Pool};
-use crate::modules::{sign, verify, Budget};
-use crate::report::modsign::{
+use kharden::modules::pool::{jobs, Pool};
+use kharden::modules::{sign, verify, Budget};
+use kharden::report::modsign::{
     CertsReport, InspectReport, ModuleInspection, Render, SignSummary, VerifyReport,
 };
 
@@ -225,7 +225,7 @@ fn inspect(a: InspectArgs) -> anyhow::Result<Outcome> {
     let budget = Budget::default();
     let mut modules = Vec::new();
     for path in &a.modules {
-        let m = crate::modules::read_named(path, &budget)?;
+        let m = kharden::modules::read_named(path, &budget)?;
         let i = modsig::inspect::inspect(&m.data);
         modules.push(ModuleInspection::new(path, m.format, &i));
     }

@@ -7,10 +7,10 @@ use clap::{Args, ValueEnum};
 
 use super::audit::{collect, write_stdout, Format, Inputs};
 use super::Outcome;
-use crate::files::Root;
-use crate::policy::{builtin, Profile};
-use crate::probe::{self, Facts, ProbeOptions};
-use crate::remedy::{self, apply, fragments};
+use kharden::files::Root;
+use kharden::policy::{builtin, Profile};
+use kharden::probe::{self, Facts, ProbeOptions};
+use kharden::remedy::{self, apply, fragments};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
@@ -61,7 +61,7 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
     }
     if want(Emit::Sysctl) {
         let absent = |key: &str| match facts.sysctl.get(key) {
-            Some(crate::probe::Value::Absent { origin }) => Some(origin.clone()),
+            Some(kharden::probe::Value::Absent { origin }) => Some(origin.clone()),
             _ => None,
         };
         if let Some(t) = fragments::sysctl(&planned, &profile.name, &absent) {
@@ -90,11 +90,11 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
             .map_err(std::io::Error::from)
             .with_context(|| format!("{}: cannot open the directory", dir.display()))?;
             for (name, _, text) in &files {
-                crate::files::write::replace_at(
+                kharden::files::write::replace_at(
                     std::os::fd::AsFd::as_fd(&dir_fd),
                     std::ffi::OsStr::new(name),
                     text.as_bytes(),
-                    crate::files::write::Perms::mode(0o644),
+                    kharden::files::write::Perms::mode(0o644),
                 )
                 .with_context(|| format!("{}: cannot write", dir.join(name).display()))?;
             }
@@ -182,7 +182,7 @@ pub struct DiffArgs {
     pub format: Format,
 }
 
-fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, crate::audit::Report)> {
+fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden::audit::Report)> {
     let opts = if path.is_dir() {
         ProbeOptions {
             root: path.to_path_buf(),
@@ -201,7 +201,7 @@ fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, crate::audit::
         }
     };
     let facts = probe::collect(&opts, &profile.sysctl_keys())?;
-    let report = crate::audit::run(profile, &facts);
+    let report = kharden::audit::run(profile, &facts);
     Ok((facts, report))
 }
 
