@@ -6,6 +6,7 @@ pub mod check;
 mod def;
 mod full_files;
 mod profiles;
+pub mod remedy;
 pub mod user;
 
 use std::collections::BTreeSet;
@@ -283,10 +284,15 @@ fn compile_rules(
             p(e);
         }
         for r in def.remedy.iter() {
-            if !["kconfig", "cmdline", "sysctl", "runtime"].contains(&r.source.as_str()) {
+            if let Err(e) = remedy::Change::parse(&r.source, &r.text) {
+                p(e);
+            }
+        }
+        // Titles and areas end up in comments of generated files and on terminals: one line.
+        for (field, v) in [("title", def.title.as_str()), ("area", def.area.as_str())] {
+            if v.chars().any(char::is_control) {
                 p(format!(
-                    "remedy source {:?} is not kconfig, cmdline, sysctl or runtime",
-                    r.source
+                    "{field} must be one line without control characters"
                 ));
             }
         }

@@ -9,89 +9,7 @@ pub mod fragments;
 use crate::audit::Report;
 use crate::policy::{Profile, Status};
 
-/// One machine-applicable change, parsed from a rule's remedy text.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
-    /// `CONFIG_X=value` (value as written, e.g. `y`, `"sha512"`).
-    KconfigSet { name: String, value: String },
-    /// `# CONFIG_X is not set`.
-    KconfigUnset { name: String },
-    /// `key = value` in a sysctl.d file.
-    Sysctl { key: String, value: String },
-    /// An argument to add to the kernel command line.
-    CmdlineAdd { arg: String },
-    /// `remove ARG`: an argument to take off the command line.
-    CmdlineRemove { arg: String },
-}
-
-impl Change {
-    /// Parse a remedy (`source`, `text`); `Ok(None)` for free-text instructions (runtime).
-    pub fn parse(source: &str, text: &str) -> Result<Option<Change>, String> {
-        let t = text.trim();
-        match source {
-            "kconfig" => {
-                if let Some(name) = t
-                    .strip_prefix("# CONFIG_")
-                    .and_then(|r| r.strip_suffix(" is not set"))
-                {
-                    return valid_symbol(name).map(|n| Some(Change::KconfigUnset { name: n }));
-                }
-                let rest = t
-                    .strip_prefix("CONFIG_")
-                    .ok_or_else(|| format!("kconfig remedy {t:?} is not a config line"))?;
-                let (name, value) = rest
-                    .split_once('=')
-                    .ok_or_else(|| format!("kconfig remedy {t:?} has no '='"))?;
-                Ok(Some(Change::KconfigSet {
-                    name: valid_symbol(name)?,
-                    value: value.to_string(),
-                }))
-            }
-            "sysctl" => {
-                let (key, value) = t
-                    .split_once('=')
-                    .ok_or_else(|| format!("sysctl remedy {t:?} is not `key = value`"))?;
-                let key = key.trim();
-                if key.is_empty() || key.contains(char::is_whitespace) || !key.contains('.') {
-                    return Err(format!("sysctl remedy {t:?} has a malformed key"));
-                }
-                Ok(Some(Change::Sysctl {
-                    key: key.to_string(),
-                    value: value.trim().to_string(),
-                }))
-            }
-            "cmdline" => {
-                if let Some(arg) = t.strip_prefix("remove ") {
-                    let arg = arg.trim();
-                    if arg.is_empty() || arg.contains(char::is_whitespace) {
-                        return Err(format!("cmdline remedy {t:?}: remove takes one argument"));
-                    }
-                    return Ok(Some(Change::CmdlineRemove { arg: arg.into() }));
-                }
-                if t.is_empty() || t.contains(char::is_whitespace) || t.contains('"') {
-                    return Err(format!(
-                        "cmdline remedy {t:?} must be one argument (or `remove ARG`)"
-                    ));
-                }
-                Ok(Some(Change::CmdlineAdd { arg: t.into() }))
-            }
-            "runtime" => Ok(None),
-            other => Err(format!("unknown remedy source {other:?}")),
-        }
-    }
-}
-
-fn valid_symbol(name: &str) -> Result<String, String> {
-    if !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-    {
-        Ok(name.to_string())
-    } else {
-        Err(format!("{name:?} is not a Kconfig symbol"))
-    }
-}
+pub use crate::policy::remedy::Change;
 
 /// A change with the rules that ask for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,8 +31,8 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
             continue;
         }
         for r in rule.remedy.iter() {
-            // Built-in remedies are validated by the test suite; a bad user one is skipped here
-            // and reported by policy validation.
+            // Every remedy was parsed when its policy was loaded (a bad one is a load error);
+            // runtime remedies are instructions, not changes.
             let Ok(Some(change)) = Change::parse(&r.source, &r.text) else {
                 continue;
             };
