@@ -36,8 +36,13 @@ fi
 export KHC_SRC
 export CONFIG_DIR=${CONFIG_DIR:-$REPO/crates/kharden/tests/fixtures/configs}
 export FILTER=${1:-}
+export SCRIPTS_LIB=$REPO/scripts/lib
 exec "$PYTHON" - <<'PY'
-import json, lzma, gzip, os, re, resource, shlex, shutil, statistics, subprocess, sys, tempfile, time
+import json, os, re, resource, shlex, shutil, statistics, subprocess, sys, tempfile, time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
+sys.path.insert(0, os.environ["SCRIPTS_LIB"])
+from configs import decompress
 
 env = os.environ
 runs, warmup, rss_runs = int(env.get("RUNS", 10)), int(env.get("WARMUP", 1)), int(env.get("RSS_RUNS", 3))
@@ -48,15 +53,6 @@ notes = []
 
 def log(msg):
     print(f"bench-audit: {msg}", file=sys.stderr)
-
-def decompress(data):
-    if data[:6] == b"\xfd7zXZ\x00":
-        return lzma.decompress(data)
-    if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
-    if data[:4] == b"\x28\xb5\x2f\xfd":
-        return subprocess.run(["zstd", "-dc"], input=data, stdout=subprocess.PIPE, check=True).stdout
-    return data
 
 configs = []
 for root, _, files in os.walk(env["CONFIG_DIR"]):

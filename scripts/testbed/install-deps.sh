@@ -1,7 +1,9 @@
 #!/bin/bash
 # Install the host packages the QEMU test bed needs (Debian 12). Idempotent: installs only
-# what is missing, so CI can call it on every run. Needs root (or sudo).
+# what is missing, so CI can call it on every run. Needs root (or sudo) only when something is
+# missing.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 PKGS=(
 	qemu-system-x86   # qemu-system-x86_64 (TCG)
 	ovmf              # OVMF_CODE_4M{,.secboot}.fd, OVMF_VARS_4M{,.snakeoil}.fd, PkKek-1-snakeoil.{key,pem}
@@ -13,17 +15,4 @@ PKGS=(
 	python3           # the driver scripts
 	procps systemd    # /usr/sbin/sysctl and systemd-sysctl, copied into the guest (remedy-guest.py)
 )
-missing=()
-for p in "${PKGS[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
-done
-if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: all present" >&2
-	exit 0
-fi
-SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt_install_missing install-deps "${PKGS[@]}"

@@ -402,3 +402,193 @@ fn diff_shows_flips_and_settings() {
         r.stdout
     );
 }
+
+/// The step of a `kharden.apply/1` document that acts on `target`.
+fn step<'a>(v: &'a serde_json::Value, target: &str) -> &'a serde_json::Value {
+    let steps = v["steps"].as_array().expect("steps");
+    let found = steps.iter().find(|s| s["target"] == target);
+    found.unwrap_or_else(|| panic!("no step for {target}: {v}"))
+}
+
+#[test]
+fn apply_shows_what_it_read_from_the_root_escaped() {
+    // A hostile root: module names with terminal escapes, on disk and in /proc/modules. They
+    // reached the terminal raw before the plan was rendered by report::apply.
+    let root = live_copy("deb12-6.1-cloud-default");
+    let r = root.path().to_str().unwrap().to_string();
+    let mods = root.path().join("lib/modules/6.1.0-56-cloud-amd64/extra");
+    std::fs::create_dir_all(&mods).unwrap();
+    std::fs::write(mods.join("evil\x1b]0;owned\x07.ko"), b"\x7fELF unsigned").unwrap();
+    std::fs::write(
+        root.path().join("proc/modules"),
+        "evil\x1b[2J 16384 0 - Live 0x0 (OE)\n",
+    )
+    .unwrap();
+    let out = kharden(["apply", "--root", &r]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        !out.stdout.contains(['\x1b', '\x07']),
+        "raw control characters on stdout: {:?}",
+        out.stdout
+    );
+    for shown in [
+        "will be refused: evil\\x1b]0;owned\\x07.ko",
+        "loaded unsigned modules (evil\\x1b[2J) cannot be loaded again",
+    ] {
+        assert!(
+            out.stdout.contains(shown),
+            "{shown:?} missing:\n{}",
+            out.stdout
+        );
+    }
+    // JSON carries the texts as they are, escaped by JSON's rules.
+    let v = json(["apply", "--root", &r, "--format", "json"]);
+    let lockdown = step(&v, "/sys/kernel/security/lockdown");
+    assert!(lockdown["impact"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i.as_str().unwrap().ends_with("evil\x1b]0;owned\x07.ko")));
+}
+
+#[test]
+fn apply_json_is_the_plan_and_its_outcome() {
+    let root = live_copy("deb12-6.1-cloud-default");
+    let r = root.path().to_str().unwrap().to_string();
+    std::fs::create_dir_all(root.path().join("etc/sysctl.d")).unwrap();
+
+    // Dry run: the same steps as the human plan, nothing written.
+    let human = kharden(["apply", "--root", &r]).stdout;
+    let v = json(["apply", "--root", &r, "--format", "json"]);
+    assert_eq!(v["schema"], "kharden.apply/1");
+    assert_eq!(v["profile"], "baseline");
+    assert_eq!(v["dry_run"], true);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(v["summary"]["steps"], steps.len());
+    assert_eq!(
+        human
+            .lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .count(),
+        steps.len(),
+        "{human}"
+    );
+    let kptr = step(&v, "kernel.kptr_restrict");
+    assert_eq!(kptr["action"], "sysctl");
+    assert_eq!(
+        (&kptr["from"], &kptr["to"], &kptr["state"]),
+        (&"0".into(), &"1".into(), &"planned".into())
+    );
+    assert_eq!(kptr["irreversible"], false);
+    assert_eq!(kptr["rules"], serde_json::json!(["kptr-restrict"]));
+    let lockdown = step(&v, "/sys/kernel/security/lockdown");
+    assert_eq!(lockdown["action"], "runtime");
+    assert_eq!(lockdown["irreversible"], true);
+    assert!(!lockdown["impact"].as_array().unwrap().is_empty());
+    let file = step(&v, "/etc/sysctl.d/99-kharden.conf");
+    assert_eq!(file["action"], "persist");
+    assert_eq!(file["from"], serde_json::Value::Null);
+    assert!(file["content"]
+        .as_str()
+        .unwrap()
+        .contains("kernel.kptr_restrict = 1\n"));
+    assert!(!root.path().join("etc/sysctl.d/99-kharden.conf").exists());
+
+    // --yes: what was done, what was skipped and why.
+    let v = json(["apply", "--root", &r, "--yes", "--format", "json"]);
+    assert_eq!(v["dry_run"], false);
+    assert_eq!(step(&v, "kernel.kptr_restrict")["state"], "done");
+    let lockdown = step(&v, "/sys/kernel/security/lockdown");
+    assert_eq!(lockdown["state"], "skipped");
+    assert_eq!(
+        lockdown["reason"],
+        "irreversible until reboot: needs --allow-irreversible"
+    );
+    assert_eq!(v["summary"]["done"], 2);
+    assert_eq!(v["summary"]["failed"], 0);
+
+    // A failed step: the document on stdout, the one-line error on stderr, exit 2.
+    std::fs::remove_dir_all(root.path().join("etc/sysctl.d")).unwrap();
+    std::fs::write(root.path().join("proc/sys/kernel/kptr_restrict"), "0\n").unwrap();
+    let out = kharden(["apply", "--root", &r, "--yes", "--format", "json"]);
+    assert_eq!(out.code, 2);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let file = step(&v, "/etc/sysctl.d/99-kharden.conf");
+    assert_eq!(file["state"], "failed");
+    assert!(file["reason"]
+        .as_str()
+        .unwrap()
+        .contains("/etc/sysctl.d does not exist"));
+    assert_eq!(v["summary"]["failed"], 1);
+}
+
+#[test]
+fn fix_json_holds_the_files_the_human_output_prints() {
+    let human = kharden(["fix", "--config", &cloud(), "--no-live"]).stdout;
+    let v = json(["fix", "--config", &cloud(), "--no-live", "--format", "json"]);
+    assert_eq!(v["schema"], "kharden.fix/1");
+    assert_eq!(v["profile"], "baseline");
+    assert_eq!(v["written_to"], serde_json::Value::Null);
+    let files = v["files"].as_array().unwrap();
+    let kinds: Vec<&str> = files.iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["kconfig", "sysctl", "cmdline", "grub"]);
+    let installed: Vec<&serde_json::Value> = files.iter().map(|f| &f["installed_as"]).collect();
+    assert_eq!(
+        installed,
+        [
+            &serde_json::Value::Null,
+            &"/etc/sysctl.d/99-kharden.conf".into(),
+            &serde_json::Value::Null,
+            &"/etc/default/grub.d/kharden.cfg".into()
+        ]
+    );
+    for f in files {
+        let header = format!("# ==> {} (", f["name"].as_str().unwrap());
+        let at = human.find(&header).unwrap_or_else(|| panic!("{header}"));
+        let body = &human[at..].split_once('\n').unwrap().1;
+        assert!(body.starts_with(f["text"].as_str().unwrap()), "{human}");
+    }
+
+    // --out: the files written are those texts, and the document names the directory.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let w = json([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--out",
+        d,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(w["written_to"], d);
+    assert_eq!(w["files"], v["files"]);
+    for f in files {
+        let written = std::fs::read_to_string(dir.path().join(f["name"].as_str().unwrap()));
+        assert_eq!(written.unwrap(), f["text"].as_str().unwrap());
+    }
+
+    // The directory's name is shown escaped on a terminal.
+    let odd = dir.path().join("out\x1b[2J");
+    std::fs::create_dir(&odd).unwrap();
+    let config = cloud();
+    let out = kharden([
+        "fix".as_ref(),
+        "--config".as_ref(),
+        config.as_ref(),
+        "--no-live".as_ref(),
+        "--out".as_ref(),
+        odd.as_os_str(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.ends_with("out\\x1b[2J\n"), "{:?}", out.stdout);
+
+    // Nothing to fix: an empty list.
+    let snap = fixtures().join("snapshots/deb12-6.1-cloud-integrity-sigenforce");
+    let args = ["fix", "--root", snap.to_str().unwrap(), "--emit", "cmdline"];
+    assert_eq!(kharden(args).stdout, "# nothing to fix\n");
+    let v = json(args.iter().copied().chain(["--format", "json"]));
+    assert_eq!(v["files"], serde_json::json!([]));
+}

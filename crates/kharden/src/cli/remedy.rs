@@ -10,7 +10,12 @@ use super::Outcome;
 use kharden::files::Root;
 use kharden::policy::{builtin, Profile};
 use kharden::probe::{self, Facts, ProbeOptions};
-use kharden::remedy::{self, apply, fragments};
+use kharden::remedy::diff::Side;
+use kharden::remedy::fragments::{self, Places};
+use kharden::remedy::{self, apply};
+use kharden::report::apply::ApplyReport;
+use kharden::report::fix::FixReport;
+use kharden::report::Render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
@@ -18,6 +23,17 @@ pub enum Emit {
     Sysctl,
     Cmdline,
     All,
+}
+
+impl Emit {
+    fn places(self) -> Places {
+        let want = |e| self == Emit::All || self == e;
+        Places {
+            kconfig: want(Emit::Kconfig),
+            sysctl: want(Emit::Sysctl),
+            cmdline: want(Emit::Cmdline),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -33,6 +49,16 @@ pub struct FixArgs {
     /// Every rule of the profile, not only the failing ones.
     #[arg(long)]
     pub all_rules: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+/// A report in the format asked for, on stdout.
+fn output(format: Format, report: &impl Render) -> anyhow::Result<()> {
+    write_stdout(&match format {
+        Format::Json => report.json(),
+        Format::Human => report.human(),
+    })
 }
 
 pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
@@ -48,75 +74,38 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
         // A failing rule may list settings that already hold; only the missing ones are news.
         planned.retain(|p| !remedy::already_holds(&p.change, &facts));
     }
-    let want = |e: Emit| args.emit == Emit::All || args.emit == e;
-    let mut files: Vec<(&str, &str, String)> = Vec::new();
-    if want(Emit::Kconfig) {
-        if let Some(t) = fragments::kconfig(&planned, &profile.name) {
-            files.push((
-                fragments::KCONFIG_FILE,
-                "a Kconfig fragment for merge_config.sh",
-                t,
-            ));
-        }
-    }
-    if want(Emit::Sysctl) {
-        let absent = |key: &str| match facts.sysctl.get(key) {
-            Some(kharden::probe::Value::Absent { origin }) => Some(origin.clone()),
-            _ => None,
-        };
-        if let Some(t) = fragments::sysctl(&planned, &profile.name, &absent) {
-            files.push((fragments::SYSCTL_FILE, fragments::SYSCTL_TARGET, t));
-        }
-    }
-    if want(Emit::Cmdline) {
-        if let Some(t) = fragments::cmdline(&planned) {
-            files.push((fragments::CMDLINE_FILE, "kernel command line changes", t));
-        }
-        if let Some(t) = fragments::grub(&planned) {
-            files.push((fragments::GRUB_FILE, fragments::GRUB_TARGET, t));
-        }
-    }
-    match &args.out {
-        Some(dir) => {
-            // Render everything first, then write each file atomically into the directory
-            // opened once: mode 0644, owned by the caller, whatever was planted there before.
-            let dir_fd = rustix::fs::open(
-                dir,
-                rustix::fs::OFlags::RDONLY
-                    | rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
+    let absent = |key: &str| match facts.sysctl.get(key) {
+        Some(kharden::probe::Value::Absent { origin }) => Some(origin.clone()),
+        _ => None,
+    };
+    let files = fragments::generate(&planned, &profile.name, args.emit.places(), &absent);
+    if let Some(dir) = &args.out {
+        // Render everything first, then write each file atomically into the directory
+        // opened once: mode 0644, owned by the caller, whatever was planted there before.
+        let dir_fd = rustix::fs::open(
+            dir,
+            rustix::fs::OFlags::RDONLY
+                | rustix::fs::OFlags::DIRECTORY
+                | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .map_err(std::io::Error::from)
+        .with_context(|| format!("{}: cannot open the directory", dir.display()))?;
+        for file in &files {
+            kharden::files::write::replace_at(
+                std::os::fd::AsFd::as_fd(&dir_fd),
+                std::ffi::OsStr::new(file.name),
+                file.text.as_bytes(),
+                kharden::files::write::Perms::mode(0o644),
             )
-            .map_err(std::io::Error::from)
-            .with_context(|| format!("{}: cannot open the directory", dir.display()))?;
-            for (name, _, text) in &files {
-                kharden::files::write::replace_at(
-                    std::os::fd::AsFd::as_fd(&dir_fd),
-                    std::ffi::OsStr::new(name),
-                    text.as_bytes(),
-                    kharden::files::write::Perms::mode(0o644),
-                )
-                .with_context(|| format!("{}: cannot write", dir.join(name).display()))?;
-            }
-            let names: Vec<&str> = files.iter().map(|(n, _, _)| *n).collect();
-            let msg = if names.is_empty() {
-                "nothing to fix\n".to_string()
-            } else {
-                format!("wrote {} in {}\n", names.join(", "), dir.display())
-            };
-            write_stdout(&msg)?;
-        }
-        None => {
-            let mut text = String::new();
-            for (name, target, body) in &files {
-                text.push_str(&format!("# ==> {name} ({target})\n{body}\n"));
-            }
-            if files.is_empty() {
-                text.push_str("# nothing to fix\n");
-            }
-            write_stdout(&text)?;
+            .with_context(|| format!("{}: cannot write", dir.join(file.name).display()))?;
         }
     }
+    let written_to = args.out.as_ref().map(|d| d.display().to_string());
+    output(
+        args.format,
+        &FixReport::new(&profile.name, files, written_to),
+    )?;
     Ok(Outcome::Clean)
 }
 
@@ -133,6 +122,8 @@ pub struct ApplyArgs {
     /// Also take steps that cannot be undone until reboot (lockdown, sig_enforce, ...).
     #[arg(long)]
     pub allow_irreversible: bool,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
@@ -158,11 +149,9 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
         allow_irreversible: args.allow_irreversible,
     };
     apply::execute(&root, &mut steps, how);
-    write_stdout(&apply::render(&steps, how))?;
-    let failed = steps
-        .iter()
-        .filter(|s| matches!(s.state, apply::State::Failed(_)))
-        .count();
+    let report = ApplyReport::new(&profile.name, &steps, how);
+    output(args.format, &report)?;
+    let failed = report.summary.failed;
     anyhow::ensure!(
         failed == 0,
         "{failed} step(s) failed; the plan above says which were done"
@@ -182,23 +171,15 @@ pub struct DiffArgs {
     pub format: Format,
 }
 
-fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden::audit::Report)> {
-    let opts = if path.is_dir() {
-        ProbeOptions {
-            root: path.to_path_buf(),
-            config: None,
-            cmdline: None,
-            sysctl: None,
-            live: true,
-        }
-    } else {
-        ProbeOptions {
-            root: "/".into(),
-            config: Some(path.to_path_buf()),
-            cmdline: None,
-            sysctl: None,
-            live: false,
-        }
+/// Audit one side of a diff: a snapshot directory (live files under it) or a config file.
+fn audit_side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden::audit::Report)> {
+    let dir = path.is_dir();
+    let opts = ProbeOptions {
+        root: if dir { path.to_path_buf() } else { "/".into() },
+        config: (!dir).then(|| path.to_path_buf()),
+        cmdline: None,
+        sysctl: None,
+        live: dir,
     };
     let facts = probe::collect(&opts, &profile.sysctl_keys())?;
     let report = kharden::audit::run(profile, &facts);
@@ -207,23 +188,21 @@ fn side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden::audit
 
 pub fn diff(args: DiffArgs) -> anyhow::Result<Outcome> {
     let profile = builtin::load(&args.profile)?;
-    let (fa, ra) = side(&args.a, &profile)?;
-    let (fb, rb) = side(&args.b, &profile)?;
+    let (fa, ra) = audit_side(&args.a, &profile)?;
+    let (fb, rb) = audit_side(&args.b, &profile)?;
     let an = args.a.display().to_string();
     let bn = args.b.display().to_string();
-    let d = remedy::diff::diff(&profile, (&an, &fa, &ra), (&bn, &fb, &rb));
-    let text = match args.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&d).expect("diff serialises");
-            s.push('\n');
-            s
-        }
-        Format::Human => remedy::diff::render_human(&d),
+    let a = Side {
+        name: &an,
+        facts: &fa,
+        report: &ra,
     };
-    write_stdout(&text)?;
-    Ok(if d.regressions > 0 {
-        Outcome::Failed
-    } else {
-        Outcome::Clean
-    })
+    let b = Side {
+        name: &bn,
+        facts: &fb,
+        report: &rb,
+    };
+    let d = remedy::diff::diff(&profile, a, b);
+    output(args.format, &d)?;
+    Ok(Outcome::failed_if(d.regressions > 0))
 }

@@ -3,7 +3,8 @@
 //! The plan is computed from a live audit: sysctl remedies of failing rules, the persistent
 //! sysctl.d file, and the one-way runtime switches (lockdown, sig_enforce, kexec_load_disabled,
 //! modules_disabled) when the failing checks name them. Before an irreversible step the plan says
-//! what it will break on this host. Every write is read back.
+//! what it will break on this host. Every write is read back. `report::apply` renders the plan
+//! and its outcome.
 
 use crate::audit::Report;
 use crate::files::root::{io_reason, Root};
@@ -49,16 +50,6 @@ pub struct Step {
     /// What this step will break on this host (irreversible steps only).
     pub impact: Vec<String>,
     pub state: State,
-}
-
-impl Step {
-    pub fn describe(&self) -> String {
-        match &self.action {
-            Action::Sysctl { key, from, to } => format!("sysctl {key}: {from} -> {to}"),
-            Action::Persist { path, .. } => format!("write {path}"),
-            Action::Runtime { path, from, to } => format!("{path}: {from} -> {to}"),
-        }
-    }
 }
 
 /// Build the plan. Nothing is written here.
@@ -457,55 +448,4 @@ fn persist(root: &Root, rel: &str, content: &str) -> Result<(), String> {
             Root::display(rel)
         )),
     }
-}
-
-/// The plan and its outcome in words.
-pub fn render(steps: &[Step], how: Execute) -> String {
-    let mut out = String::new();
-    if steps.is_empty() {
-        out.push_str("nothing to do: no failing rule has a runtime fix\n");
-        return out;
-    }
-    let mode = if how.yes {
-        "apply"
-    } else {
-        "plan (dry run: add --yes to apply)"
-    };
-    out.push_str(&format!("kharden {mode}\n"));
-    for s in steps {
-        let state = match &s.state {
-            State::Planned if how.yes => "not run".to_string(),
-            State::Planned => "would do".to_string(),
-            State::Done => "done".to_string(),
-            State::AlreadyStricter(why) => format!("left alone ({why})"),
-            State::Skipped(why) => format!("skipped: {why}"),
-            State::Failed(why) => format!("FAILED: {why}"),
-        };
-        let tag = if s.irreversible {
-            " [irreversible until reboot]"
-        } else {
-            ""
-        };
-        let rules = if s.rules.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", s.rules.join(", "))
-        };
-        out.push_str(&format!("  {}{tag}{rules}\n      {state}\n", s.describe()));
-        if s.irreversible && matches!(s.state, State::Planned | State::Skipped(_)) {
-            for i in &s.impact {
-                out.push_str(&format!("      breaks: {i}\n"));
-            }
-        }
-    }
-    let done = steps.iter().filter(|s| s.state == State::Done).count();
-    let failed = steps
-        .iter()
-        .filter(|s| matches!(s.state, State::Failed(_)))
-        .count();
-    out.push_str(&format!(
-        "{done} done, {failed} failed, {} steps\n",
-        steps.len()
-    ));
-    out
 }

@@ -1,5 +1,5 @@
 //! `kharden diff A B`: which rules flip between two kernels (configs or snapshot roots), and
-//! which security-relevant settings differ, grouped by area.
+//! which security-relevant settings differ, grouped by area. Rendered by `report::diff`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,7 +8,6 @@ use serde::Serialize;
 use crate::audit::Report;
 use crate::policy::{Profile, Status};
 use crate::probe::{Facts, SourceKind};
-use crate::report::term::clean;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flip {
@@ -44,11 +43,19 @@ pub struct Diff {
     pub improvements: usize,
 }
 
-pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Report)) -> Diff {
+/// One side of a comparison: what it is called, what was read from it, and its audit.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    pub name: &'a str,
+    pub facts: &'a Facts,
+    pub report: &'a Report,
+}
+
+pub fn diff(profile: &Profile, a: Side<'_>, b: Side<'_>) -> Diff {
     let mut areas: BTreeMap<String, Area> = BTreeMap::new();
     let (mut regressions, mut improvements) = (0, 0);
-    for fa in &a.2.findings {
-        let Some(fb) = b.2.findings.iter().find(|f| f.id == fa.id) else {
+    for fa in &a.report.findings {
+        let Some(fb) = b.report.findings.iter().find(|f| f.id == fa.id) else {
             continue;
         };
         if fa.status != fb.status {
@@ -80,45 +87,8 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
             if !seen.insert((leaf.source, leaf.key.clone())) {
                 continue;
             }
-            let (va, vb) = match leaf.source {
-                SourceKind::Kconfig => (
-                    a.1.kconfig()
-                        .and_then(|c| c.get(&leaf.key))
-                        .map(str::to_string),
-                    b.1.kconfig()
-                        .and_then(|c| c.get(&leaf.key))
-                        .map(str::to_string),
-                ),
-                SourceKind::Sysctl => (
-                    a.1.sysctl
-                        .get(&*leaf.key)
-                        .and_then(|v| v.as_known())
-                        .map(str::to_string),
-                    b.1.sysctl
-                        .get(&*leaf.key)
-                        .and_then(|v| v.as_known())
-                        .map(str::to_string),
-                ),
-                SourceKind::Cmdline => {
-                    let get = |f: &Facts| {
-                        f.cmdline
-                            .cmdline()
-                            .and_then(|c| c.last(&leaf.key))
-                            .map(|p| p.value.clone().unwrap_or_default())
-                    };
-                    (get(a.1), get(b.1))
-                }
-                SourceKind::Runtime => (
-                    a.1.runtime
-                        .get(&*leaf.key)
-                        .and_then(|f| f.value.as_known())
-                        .map(str::to_string),
-                    b.1.runtime
-                        .get(&*leaf.key)
-                        .and_then(|f| f.value.as_known())
-                        .map(str::to_string),
-                ),
-            };
+            let va = setting(a.facts, leaf.source, &leaf.key);
+            let vb = setting(b.facts, leaf.source, &leaf.key);
             // A missing config line means "not set" to Kconfig.
             let norm = |v: &Option<String>| match (leaf.source, v.as_deref()) {
                 (SourceKind::Kconfig, None) => Some("n".to_string()),
@@ -140,8 +110,8 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
     }
     Diff {
         schema: "kharden.diff/1",
-        a: a.0.to_string(),
-        b: b.0.to_string(),
+        a: a.name.to_string(),
+        b: b.name.to_string(),
         profile: profile.name.clone(),
         areas,
         regressions,
@@ -149,59 +119,24 @@ pub fn diff(profile: &Profile, a: (&str, &Facts, &Report), b: (&str, &Facts, &Re
     }
 }
 
-/// The diff for a terminal: every name and value from the inputs (paths, settings, rule texts)
-/// goes through [`clean`], so escape sequences show as text.
-pub fn render_human(d: &Diff) -> String {
-    let mut out = format!(
-        "kharden diff (profile {})\n  A: {}\n  B: {}\n",
-        clean(&d.profile),
-        clean(&d.a),
-        clean(&d.b)
-    );
-    if d.areas.is_empty() {
-        out.push_str("\nno difference in the profile's rules or the settings they read\n");
+/// The value of one setting as read from a side (`None`: absent or not known).
+fn setting(facts: &Facts, source: SourceKind, key: &str) -> Option<String> {
+    match source {
+        SourceKind::Kconfig => facts.kconfig().and_then(|c| c.get(key)).map(str::to_string),
+        SourceKind::Sysctl => facts
+            .sysctl
+            .get(key)
+            .and_then(|v| v.as_known())
+            .map(str::to_string),
+        SourceKind::Cmdline => facts
+            .cmdline
+            .cmdline()
+            .and_then(|c| c.last(key))
+            .map(|p| p.value.clone().unwrap_or_default()),
+        SourceKind::Runtime => facts
+            .runtime
+            .get(key)
+            .and_then(|f| f.value.as_known())
+            .map(str::to_string),
     }
-    let show = |v: &Option<String>, source: SourceKind| match (source, v.as_deref()) {
-        (SourceKind::Kconfig, None | Some("n")) => "is not set".to_string(),
-        (_, None) => "-".to_string(),
-        (_, Some("")) => "(present)".to_string(),
-        (_, Some(v)) => clean(v).into_owned(),
-    };
-    // Columns as wide as their widest entry in the whole diff, so titles line up.
-    let flips = || d.areas.values().flat_map(|a| a.flips.iter());
-    let id_w = flips()
-        .map(|f| clean(&f.id).len())
-        .max()
-        .unwrap_or(0)
-        .max(26);
-    let from_w = flips().map(|f| f.a.as_str().len()).max().unwrap_or(0);
-    let to_w = flips().map(|f| f.b.as_str().len()).max().unwrap_or(0);
-    for (area, a) in &d.areas {
-        out.push_str(&format!("\n{}\n", clean(area)));
-        for f in &a.flips {
-            out.push_str(&format!(
-                "  {:<id_w$} {:>from_w$} -> {:<to_w$}   {}\n",
-                clean(&f.id),
-                f.a.as_str(),
-                f.b.as_str(),
-                clean(&f.title)
-            ));
-        }
-        for o in &a.options {
-            let key = match o.source {
-                SourceKind::Kconfig => format!("CONFIG_{}", clean(&o.key)),
-                _ => format!("{} {}", o.source.as_str(), clean(&o.key)),
-            };
-            out.push_str(&format!(
-                "    {key}: {} -> {}\n",
-                show(&o.a, o.source),
-                show(&o.b, o.source)
-            ));
-        }
-    }
-    out.push_str(&format!(
-        "\n{} rule(s) newly failing in B, {} newly passing\n",
-        d.regressions, d.improvements
-    ));
-    out
 }

@@ -1,6 +1,6 @@
 //! Human output: grouped by area, one line per rule, evidence and remedies with `-v`.
 
-use std::fmt::Write;
+use std::fmt;
 
 use super::term::clean;
 use crate::audit::{date_text, describe, Report};
@@ -47,130 +47,141 @@ impl Paint {
 /// Every string that comes from input (a snapshot's files, a config, a policy) goes through
 /// [`clean`]: a terminal shows its escape sequences as text instead of obeying them.
 pub fn render(report: &Report, opts: Options) -> String {
-    let p = Paint(opts.color);
-    let mut out = String::new();
-    let release = report.kernel.release.as_deref().map(clean);
-    let arch = report.kernel.arch.as_deref().map(clean);
-    let kernel = match (release, arch) {
-        (Some(r), Some(a)) => format!("{r} ({a})"),
-        (Some(r), None) => r.into_owned(),
-        (None, Some(a)) => match report.kernel.version {
-            Some((x, y, z)) => format!("Linux {x}.{y}.{z} config ({a})"),
-            None => format!("unknown release ({a})"),
-        },
-        (None, None) => "unknown kernel".to_string(),
-    };
-    let _ = writeln!(
-        out,
-        "{} {kernel}, profile {}",
-        p.bold("kharden audit:"),
-        clean(&report.profile)
-    );
-    if let Some(d) = opts.today_override {
-        let _ = writeln!(
+    Human { report, opts }.to_string()
+}
+
+/// The audit report as [`render`] shows it.
+pub struct Human<'a> {
+    pub report: &'a Report,
+    pub opts: Options,
+}
+
+impl fmt::Display for Human<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Human { report, opts } = *self;
+        let p = Paint(opts.color);
+        let release = report.kernel.release.as_deref().map(clean);
+        let arch = report.kernel.arch.as_deref().map(clean);
+        let kernel = match (release, arch) {
+            (Some(r), Some(a)) => format!("{r} ({a})"),
+            (Some(r), None) => r.into_owned(),
+            (None, Some(a)) => match report.kernel.version {
+                Some((x, y, z)) => format!("Linux {x}.{y}.{z} config ({a})"),
+                None => format!("unknown release ({a})"),
+            },
+            (None, None) => "unknown kernel".to_string(),
+        };
+        writeln!(
             out,
-            "  date: {} (set by --today, not the system clock)",
-            date_text(d)
-        );
-    }
-    for s in &report.sources {
-        let detail = s
-            .detail
-            .as_deref()
-            .map(|d| format!(": {}", clean(d)))
-            .unwrap_or_default();
-        let status = serde_json::to_value(s.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {:<8} {} [{status}]{}",
-            s.kind.as_str(),
-            clean(&s.origin),
-            p.dim(&detail)
-        );
-    }
-    for w in &report.warnings {
-        let _ = writeln!(out, "  {} {}", p.wrap("33", "warning:"), clean(w));
-    }
-    let mut area = "";
-    for f in &report.findings {
-        let shown = opts.all || matches!(f.status, Status::Fail | Status::Unknown);
-        if !shown {
-            continue;
-        }
-        if f.area != area {
-            area = &f.area;
-            let _ = writeln!(out, "\n{}", p.bold(&clean(area)));
-        }
-        let _ = writeln!(
-            out,
-            "  {} {:<8} {:<26} {}",
-            p.status(f.status),
-            f.severity.as_str(),
-            clean(&f.id),
-            clean(&f.title)
-        );
-        let _ = writeln!(out, "       {}", p.dim(&clean(&f.reason)));
-        if let Some(w) = &f.waiver {
-            let until = w
-                .expires
-                .as_deref()
-                .map(|d| format!(" (until {d})"))
-                .unwrap_or_default();
-            let _ = writeln!(
+            "{} {kernel}, profile {}",
+            p.bold("kharden audit:"),
+            clean(&report.profile)
+        )?;
+        if let Some(d) = opts.today_override {
+            writeln!(
                 out,
-                "       {} {}{until}",
-                p.wrap("36", "waived:"),
-                clean(&w.reason)
-            );
+                "  date: {} (set by --today, not the system clock)",
+                date_text(d)
+            )?;
         }
-        if opts.verbose {
-            for e in &f.evidence {
-                let mark = match e.ok {
-                    Some(true) => "ok ",
-                    Some(false) => "no ",
-                    None => "?  ",
-                };
-                let _ = writeln!(
-                    out,
-                    "       {mark} [{}] {} (expected {})",
-                    e.source.as_str(),
-                    clean(&describe(e)),
-                    clean(&e.expected)
-                );
+        for s in &report.sources {
+            let detail = s
+                .detail
+                .as_deref()
+                .map(|d| format!(": {}", clean(d)))
+                .unwrap_or_default();
+            let status = serde_json::to_value(s.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {:<8} {} [{status}]{}",
+                s.kind.as_str(),
+                clean(&s.origin),
+                p.dim(&detail)
+            )?;
+        }
+        for w in &report.warnings {
+            writeln!(out, "  {} {}", p.wrap("33", "warning:"), clean(w))?;
+        }
+        let mut area = "";
+        for f in &report.findings {
+            let shown = opts.all || matches!(f.status, Status::Fail | Status::Unknown);
+            if !shown {
+                continue;
             }
-            if f.status != Status::Pass {
-                for r in f.remedy.iter() {
-                    let _ = writeln!(out, "       fix [{}] {}", clean(&r.source), clean(&r.text));
+            if f.area != area {
+                area = &f.area;
+                writeln!(out, "\n{}", p.bold(&clean(area)))?;
+            }
+            writeln!(
+                out,
+                "  {} {:<8} {:<26} {}",
+                p.status(f.status),
+                f.severity.as_str(),
+                clean(&f.id),
+                clean(&f.title)
+            )?;
+            writeln!(out, "       {}", p.dim(&clean(&f.reason)))?;
+            if let Some(w) = &f.waiver {
+                let until = w
+                    .expires
+                    .as_deref()
+                    .map(|d| format!(" (until {d})"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "       {} {}{until}",
+                    p.wrap("36", "waived:"),
+                    clean(&w.reason)
+                )?;
+            }
+            if opts.verbose {
+                for e in &f.evidence {
+                    let mark = match e.ok {
+                        Some(true) => "ok ",
+                        Some(false) => "no ",
+                        None => "?  ",
+                    };
+                    writeln!(
+                        out,
+                        "       {mark} [{}] {} (expected {})",
+                        e.source.as_str(),
+                        clean(&describe(e)),
+                        clean(&e.expected)
+                    )?;
+                }
+                if f.status != Status::Pass {
+                    for r in f.remedy.iter() {
+                        writeln!(out, "       fix [{}] {}", clean(&r.source), clean(&r.text))?;
+                    }
                 }
             }
         }
-    }
-    let s = &report.summary;
-    let hidden = if opts.all {
-        String::new()
-    } else {
-        " (use --all to list passing rules, -v for evidence and fixes, `kharden explain ID` for the why)".into()
-    };
-    let waived = if s.waived > 0 {
-        format!(", {} waived", s.waived)
-    } else {
-        String::new()
-    };
-    let _ = writeln!(
-        out,
-        "\n{} {} fail, {} unknown, {} pass, {} not applicable{waived}{hidden}",
-        p.bold("summary:"),
-        if s.fail > 0 {
-            p.wrap("1;31", &s.fail.to_string())
+        let s = &report.summary;
+        let hidden = if opts.all {
+            String::new()
         } else {
-            s.fail.to_string()
-        },
-        s.unknown,
-        s.pass,
-        s.not_applicable
-    );
-    out
+            " (use --all to list passing rules, -v for evidence and fixes, `kharden explain ID` for the why)".into()
+        };
+        let waived = if s.waived > 0 {
+            format!(", {} waived", s.waived)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "\n{} {} fail, {} unknown, {} pass, {} not applicable{waived}{hidden}",
+            p.bold("summary:"),
+            if s.fail > 0 {
+                p.wrap("1;31", &s.fail.to_string())
+            } else {
+                s.fail.to_string()
+            },
+            s.unknown,
+            s.pass,
+            s.not_applicable
+        )
+    }
 }

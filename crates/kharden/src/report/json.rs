@@ -1,4 +1,4 @@
-//! The `kharden.audit/1` JSON document (docs/json-schema.md describes it).
+//! The `kharden.audit/1` JSON document (its contract: docs/json-output.md).
 
 use std::io::{self, Write};
 

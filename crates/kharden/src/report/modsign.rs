@@ -6,7 +6,7 @@
 //! it stays byte-identical.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::fmt;
 use std::path::Path;
 
 use modsig::inspect::{Inspection, SignerInfoView};
@@ -15,6 +15,8 @@ use modsig::Status;
 use serde::Serialize;
 
 use super::term::clean;
+// The trait is report-wide (report/mod.rs); also reachable here, where modsign's CLI imports it.
+pub use super::Render;
 use crate::modules::verify::Checked;
 
 /// `mib` as the summaries print it.
@@ -76,17 +78,18 @@ impl VerifyReport {
             .iter()
             .any(|s| s.refused_under_enforcement() && self.summary.contains_key(s.name()))
     }
+}
 
-    pub fn human(&self) -> String {
-        let mut out = String::new();
+impl fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for m in &self.modules {
-            let _ = writeln!(
-                out,
+            writeln!(
+                f,
                 "{:<13} {}: {}",
                 m.status,
                 clean(&m.path),
                 clean(&m.detail)
-            );
+            )?;
         }
         let total: usize = self.summary.values().sum();
         let parts: Vec<String> = Status::ALL
@@ -97,8 +100,8 @@ impl VerifyReport {
                     .map(|n| format!("{n} {}", s.name()))
             })
             .collect();
-        let _ = writeln!(
-            out,
+        writeln!(
+            f,
             "{total} modules: {}{}",
             if parts.is_empty() {
                 "none".to_string()
@@ -110,8 +113,7 @@ impl VerifyReport {
             } else {
                 ""
             }
-        );
-        out
+        )
     }
 }
 
@@ -224,97 +226,115 @@ impl ModuleInspection {
             trailer_error: i.trailer_error.clone(),
         }
     }
+}
 
-    /// What `modinfo` shows, and more.
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "{}:", clean(&self.path));
-        let _ = writeln!(out, "  compression:    {}", self.compression);
-        let _ = writeln!(
-            out,
-            "  length:         {} bytes (decompressed)",
-            self.file_len
-        );
+/// One `label: value` line of `inspect` and `certs`, the values in one column.
+fn row(f: &mut fmt::Formatter<'_>, label: &str, value: impl fmt::Display) -> fmt::Result {
+    writeln!(f, "  {:<16}{value}", format!("{label}:"))
+}
+
+/// What `modinfo` shows, and more.
+impl fmt::Display for ModuleInspection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}:", clean(&self.path))?;
+        row(f, "compression", self.compression)?;
+        row(
+            f,
+            "length",
+            format_args!("{} bytes (decompressed)", self.file_len),
+        )?;
         if !self.signed {
-            let _ = writeln!(
-                out,
-                "  signature:      none (no \"~Module signature appended~\" magic)"
+            return row(
+                f,
+                "signature",
+                "none (no \"~Module signature appended~\" magic)",
             );
-            return out;
         }
         if let Some(t) = &self.trailer {
-            let _ = writeln!(
-                out,
-                "  trailer:        algo={} hash={} id_type={}{} signer_len={} key_id_len={} pad={:02x}{:02x}{:02x} sig_len={}",
-                t.algo,
-                t.hash,
-                t.id_type,
-                if t.id_type == 2 { " (PKCS#7)" } else { "" },
-                t.signer_len,
-                t.key_id_len,
-                t.pad[0],
-                t.pad[1],
-                t.pad[2],
-                t.sig_len
-            );
+            row(
+                f,
+                "trailer",
+                format_args!(
+                    "algo={} hash={} id_type={}{} signer_len={} key_id_len={} pad={:02x}{:02x}{:02x} sig_len={}",
+                    t.algo,
+                    t.hash,
+                    t.id_type,
+                    if t.id_type == 2 { " (PKCS#7)" } else { "" },
+                    t.signer_len,
+                    t.key_id_len,
+                    t.pad[0],
+                    t.pad[1],
+                    t.pad[2],
+                    t.sig_len
+                ),
+            )?;
         }
         if let Some(e) = &self.trailer_error {
-            let _ = writeln!(out, "  trailer error:  {}", clean(e));
+            row(f, "trailer error", clean(e))?;
         }
         if let Some(m) = self.module_len {
-            let _ = writeln!(out, "  signed content: {m} bytes");
+            row(f, "signed content", format_args!("{m} bytes"))?;
         }
         if let Some(e) = &self.cms_error {
-            let _ = writeln!(out, "  CMS error:      {}", clean(e));
+            row(f, "CMS error", clean(e))?;
         }
-        let Some(c) = &self.cms else { return out };
-        let _ = writeln!(out, "  sig_id:         PKCS#7");
-        let _ = writeln!(
-            out,
-            "  CMS:            {} version {}, digestAlgorithms [{}], eContentType {}{}, {} certificate(s)",
-            c.content_type,
-            c.version.map_or("?".into(), |v| v.to_string()),
-            c.digest_algorithms.join(", "),
-            c.econtent_type,
-            if c.detached { " (detached)" } else { " (embedded content)" },
-            c.certificates
-        );
-        for s in &c.signers {
-            if let Some(n) = &s.signer {
-                let _ = writeln!(out, "  signer:         {}", clean(n));
-            }
-            if let Some(k) = &s.serial {
-                let _ = writeln!(out, "  sig_key:        {k}");
-            }
-            let _ = writeln!(out, "  sig_hashalgo:   {}", s.digest);
-            let _ = writeln!(
-                out,
-                "  signer id:      {} (SignerInfo version {})",
-                s.id_kind,
-                s.version.map_or("?".into(), |v| v.to_string())
-            );
-            if let Some(iss) = &s.issuer {
-                let _ = writeln!(out, "  issuer:         {}", clean(iss));
-            }
-            if let Some(k) = &s.subject_key_id {
-                let _ = writeln!(out, "  subject key id: {k}");
-            }
-            let _ = writeln!(out, "  signature alg:  {}", s.signature_algorithm);
-            let _ = writeln!(
-                out,
-                "  signed attrs:   {}",
-                if s.signed_attributes.is_empty() {
-                    "none".to_string()
+        let Some(c) = &self.cms else { return Ok(()) };
+        row(f, "sig_id", "PKCS#7")?;
+        row(
+            f,
+            "CMS",
+            format_args!(
+                "{} version {}, digestAlgorithms [{}], eContentType {}{}, {} certificate(s)",
+                c.content_type,
+                c.version.map_or("?".into(), |v| v.to_string()),
+                c.digest_algorithms.join(", "),
+                c.econtent_type,
+                if c.detached {
+                    " (detached)"
                 } else {
-                    s.signed_attributes.join(", ")
-                }
-            );
-            let _ = writeln!(out, "  signature:      {} bytes", s.signature_len);
-            for chunk in s.signature.split(':').collect::<Vec<_>>().chunks(20) {
-                let _ = writeln!(out, "\t\t{}", chunk.join(":"));
-            }
+                    " (embedded content)"
+                },
+                c.certificates
+            ),
+        )?;
+        c.signers.iter().try_for_each(|s| write!(f, "{s}"))
+    }
+}
+
+/// One signer of an inspected module, as the lines under its module.
+impl fmt::Display for SignerView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(n) = &self.signer {
+            row(f, "signer", clean(n))?;
         }
-        out
+        if let Some(k) = &self.serial {
+            row(f, "sig_key", k)?;
+        }
+        row(f, "sig_hashalgo", &self.digest)?;
+        let version = self.version.map_or("?".into(), |v| v.to_string());
+        row(
+            f,
+            "signer id",
+            format_args!("{} (SignerInfo version {version})", self.id_kind),
+        )?;
+        if let Some(iss) = &self.issuer {
+            row(f, "issuer", clean(iss))?;
+        }
+        if let Some(k) = &self.subject_key_id {
+            row(f, "subject key id", k)?;
+        }
+        row(f, "signature alg", &self.signature_algorithm)?;
+        let attrs = if self.signed_attributes.is_empty() {
+            "none".to_string()
+        } else {
+            self.signed_attributes.join(", ")
+        };
+        row(f, "signed attrs", attrs)?;
+        row(f, "signature", format_args!("{} bytes", self.signature_len))?;
+        for chunk in self.signature.split(':').collect::<Vec<_>>().chunks(20) {
+            writeln!(f, "\t\t{}", chunk.join(":"))?;
+        }
+        Ok(())
     }
 }
 
@@ -371,10 +391,22 @@ impl CertsReport {
         }
     }
 
-    pub fn human(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
+    /// The line on stderr when the image has no certificate at all.    /// The line on stderr when the image has no certificate at all.
+    pub fn none_found(&self) -> String {
+        format!(
+            "{}: no built-in certificates found ({} payload, {} decompressed): a kernel \
+             built without module signing or trusted keys",
+            clean(&self.kernel),
+            self.compression,
+            mib(self.decompressed_len)
+        )
+    }
+}
+
+impl fmt::Display for CertsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
             "{}: {} payload found by {}, {} decompressed; {} certificate(s){}",
             clean(&self.kernel),
             self.compression,
@@ -386,31 +418,21 @@ impl CertsReport {
             } else {
                 " (system_certificate_list not identified: all found)"
             }
-        );
+        )?;
         for c in &self.certificates {
-            let _ = writeln!(out, "- subject:        {}", clean(&c.subject));
-            let _ = writeln!(out, "  issuer:         {}", clean(&c.issuer));
-            let _ = writeln!(out, "  serial:         {}", c.serial);
-            let _ = writeln!(
-                out,
-                "  subject key id: {}",
-                c.subject_key_id.as_deref().unwrap_or("(none)")
-            );
-            let _ = writeln!(out, "  key:            {}", c.key);
-            let _ = writeln!(out, "  validity:       {} to {}", c.not_before, c.not_after);
+            writeln!(f, "- subject:        {}", clean(&c.subject))?;
+            row(f, "issuer", clean(&c.issuer))?;
+            row(f, "serial", &c.serial)?;
+            let skid = c.subject_key_id.as_deref().unwrap_or("(none)");
+            row(f, "subject key id", skid)?;
+            row(f, "key", &c.key)?;
+            row(
+                f,
+                "validity",
+                format_args!("{} to {}", c.not_before, c.not_after),
+            )?;
         }
-        out
-    }
-
-    /// The line on stderr when the image has no certificate at all.
-    pub fn none_found(&self) -> String {
-        format!(
-            "{}: no built-in certificates found ({} payload, {} decompressed): a kernel \
-             built without module signing or trusted keys",
-            clean(&self.kernel),
-            self.compression,
-            mib(self.decompressed_len)
-        )
+        Ok(())
     }
 }
 
@@ -476,18 +498,24 @@ impl SignSummary {
 
     /// The lines for stderr: what was skipped and what failed.
     pub fn problems(&self) -> String {
-        let mut out = String::new();
-        for s in &self.skipped {
-            let _ = writeln!(out, "kharden: skipped {}", clean(s));
-        }
-        for f in &self.failed {
-            let _ = writeln!(out, "kharden: failed {}", clean(f));
-        }
-        out
+        let skipped = self.skipped.iter().map(|s| ("skipped", s));
+        let failed = self.failed.iter().map(|f| ("failed", f));
+        skipped
+            .chain(failed)
+            .map(|(what, why)| format!("kharden: {what} {}\n", clean(why)))
+            .collect()
     }
 
+    /// The summary on stdout (no JSON form: sign-tree has no `--format`).
     pub fn human(&self) -> String {
-        format!(
+        self.to_string()
+    }
+}
+
+impl fmt::Display for SignSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
             "signed {} modules ({} re-signed), skipped {}, failed {}, {} written in {:.2} s\n\
              key: {} with {}, signer \"{}\", key id {}; certificate: {}; private key destroyed\n",
             self.signed,
@@ -505,29 +533,9 @@ impl SignSummary {
     }
 }
 
-/// A report in each of its formats.
-pub trait Render: Serialize {
-    fn human(&self) -> String;
+impl Render for VerifyReport {}
 
-    /// Pretty JSON with a final newline.
-    fn json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("modsign reports serialise");
-        s.push('\n');
-        s
-    }
-}
-
-impl Render for VerifyReport {
-    fn human(&self) -> String {
-        VerifyReport::human(self)
-    }
-}
-
-impl Render for CertsReport {
-    fn human(&self) -> String {
-        CertsReport::human(self)
-    }
-}
+impl Render for CertsReport {}
 
 impl InspectReport {
     pub fn new(modules: Vec<ModuleInspection>) -> InspectReport {
@@ -538,8 +546,10 @@ impl InspectReport {
     }
 }
 
-impl Render for InspectReport {
-    fn human(&self) -> String {
-        self.modules.iter().map(ModuleInspection::human).collect()
+impl fmt::Display for InspectReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.modules.iter().try_for_each(|m| write!(f, "{m}"))
     }
 }
+
+impl Render for InspectReport {}

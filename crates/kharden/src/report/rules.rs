@@ -1,7 +1,7 @@
 //! Rule documentation: `kharden rules` (list) and `kharden explain ID` (one rule in full).
 
 use std::borrow::Cow;
-use std::fmt::Write;
+use std::fmt;
 
 use serde::Serialize;
 
@@ -90,20 +90,35 @@ pub fn list_json(profile: &Profile) -> String {
 // JSON escapes by its own rules.
 
 pub fn list_human(profile: &Profile) -> String {
-    let mut out = format!("profile {}: {}\n\n", profile.name, profile.description);
+    RuleList(profile).to_string()
+}
+
+/// `kharden rules`: one line per rule, by area then id.
+pub struct RuleList<'a>(pub &'a Profile);
+
+impl fmt::Display for RuleList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let profile = self.0;
+        write!(f, "profile {}: {}\n\n", profile.name, profile.description)?;
+        for r in by_area(profile) {
+            writeln!(
+                f,
+                "{:<10} {:<26} {:<8} {}",
+                clean(&r.area),
+                clean(&r.id),
+                r.severity.as_str(),
+                clean(&r.title)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The profile's rules sorted by area, then id.
+fn by_area(profile: &Profile) -> Vec<&Rule> {
     let mut rules: Vec<&Rule> = profile.rules.iter().collect();
     rules.sort_by(|a, b| (&*a.area, &*a.id).cmp(&(&*b.area, &*b.id)));
-    for r in rules {
-        let _ = writeln!(
-            out,
-            "{:<10} {:<26} {:<8} {}",
-            clean(&r.area),
-            clean(&r.id),
-            r.severity.as_str(),
-            clean(&r.title)
-        );
-    }
-    out
+    rules
 }
 
 /// The waiver section of `explain`: who waived the rule, why, and whether it still holds.
@@ -126,125 +141,159 @@ pub fn waiver_text(w: &Waiver, today: Option<Date>) -> String {
 }
 
 pub fn explain(r: &Rule) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{} - {}", clean(&r.id), clean(&r.title));
-    let _ = writeln!(
-        out,
-        "area: {}   severity: {}   defined in: {}",
-        clean(&r.area),
-        r.severity.as_str(),
-        clean(&r.file)
-    );
-    if !r.arch.is_empty() {
-        let _ = writeln!(out, "architectures: {}", r.arch.join(", "));
-    }
-    let _ = writeln!(out, "\nWhy it matters\n{}", indent(&r.rationale));
-    let _ = writeln!(out, "\nWhat enforcing it may break\n{}", indent(&r.breaks));
-    if let Some(d) = &r.decision {
-        let _ = writeln!(out, "\nWhy kharden judges it this way\n{}", indent(d));
-    }
-    let _ = writeln!(out, "\nCheck\n  {}", clean(&check_text(&r.check)));
-    for s in r.shortcuts.iter() {
-        let _ = writeln!(
-            out,
-            "  {} when {}: {}",
-            s.status.as_str(),
-            clean(&check_text(&s.when)),
-            clean(&s.reason)
-        );
-    }
-    if !r.remedy.is_empty() {
-        let _ = writeln!(out, "\nHow to fix");
-        for m in r.remedy.iter() {
-            let _ = writeln!(out, "  [{}] {}", clean(&m.source), clean(&m.text));
+    Explanation(r).to_string()
+}
+
+/// `kharden explain ID`: one rule in full.
+pub struct Explanation<'a>(pub &'a Rule);
+
+impl fmt::Display for Explanation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = self.0;
+        writeln!(f, "{} - {}", clean(&r.id), clean(&r.title))?;
+        writeln!(
+            f,
+            "area: {}   severity: {}   defined in: {}",
+            clean(&r.area),
+            r.severity.as_str(),
+            clean(&r.file)
+        )?;
+        if !r.arch.is_empty() {
+            writeln!(f, "architectures: {}", r.arch.join(", "))?;
         }
-    }
-    if !r.references.is_empty() {
-        let _ = writeln!(out, "\nReferences");
-        for x in r.references.iter() {
-            let _ = writeln!(out, "  {}", clean(x));
+        writeln!(f, "\nWhy it matters\n{}", indent(&r.rationale))?;
+        writeln!(f, "\nWhat enforcing it may break\n{}", indent(&r.breaks))?;
+        if let Some(d) = &r.decision {
+            writeln!(f, "\nWhy kharden judges it this way\n{}", indent(d))?;
         }
+        writeln!(f, "\nCheck\n  {}", clean(&check_text(&r.check)))?;
+        for s in r.shortcuts.iter() {
+            writeln!(
+                f,
+                "  {} when {}: {}",
+                s.status.as_str(),
+                clean(&check_text(&s.when)),
+                clean(&s.reason)
+            )?;
+        }
+        if !r.remedy.is_empty() {
+            writeln!(f, "\nHow to fix")?;
+            for m in r.remedy.iter() {
+                writeln!(f, "  [{}] {}", clean(&m.source), clean(&m.text))?;
+            }
+        }
+        if !r.references.is_empty() {
+            writeln!(f, "\nReferences")?;
+            for x in r.references.iter() {
+                writeln!(f, "  {}", clean(x))?;
+            }
+        }
+        Ok(())
     }
-    out
 }
 
 /// The rule reference (`docs/rules/<profile>.md`): every rule in full, grouped by area.
 pub fn list_markdown(profile: &Profile) -> String {
-    let mut rules: Vec<&Rule> = profile.rules.iter().collect();
-    rules.sort_by(|a, b| (&*a.area, &*a.id).cmp(&(&*b.area, &*b.id)));
-    let mut out = format!(
-        "# Rules of the `{name}` profile\n\n<!-- Generated by `kharden rules --profile {name} --format markdown`; \
-         do not edit. Regenerate with:\n     cargo run -q -p kharden -- rules --profile {name} --format markdown > docs/rules/{name}.md -->\n\n\
-         {desc}\n\n{n} rules.\n\n",
-        name = profile.name,
-        desc = profile.description,
-        n = rules.len()
-    );
-    let mut area = "";
-    for r in rules {
-        if r.area != area {
-            area = &r.area;
-            let count = profile.rules.iter().filter(|x| x.area == area).count();
-            let _ = write!(out, "## {} ({count})\n\n", clean(area));
+    RuleReference(profile).to_string()
+}
+
+/// The rule reference as Markdown: blocks (headings, paragraphs) separated by one blank line,
+/// the document ending with a single newline.
+pub struct RuleReference<'a>(pub &'a Profile);
+
+impl fmt::Display for RuleReference<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let profile = self.0;
+        let rules = by_area(profile);
+        let mut md = Blocks { f, first: true };
+        md.block(format_args!(
+            "# Rules of the `{name}` profile\n\n<!-- Generated by `kharden rules --profile {name} --format markdown`; \
+             do not edit. Regenerate with:\n     cargo run -q -p kharden -- rules --profile {name} --format markdown > docs/rules/{name}.md -->\n\n\
+             {desc}\n\n{n} rules.",
+            name = profile.name,
+            desc = profile.description,
+            n = rules.len()
+        ))?;
+        let mut area = "";
+        for r in rules {
+            if r.area != area {
+                area = &r.area;
+                let count = profile.rules.iter().filter(|x| x.area == area).count();
+                md.block(format_args!("## {} ({count})", clean(area)))?;
+            }
+            md.block(format_args!(
+                "### `{}`: {}",
+                clean(&r.id),
+                md_escape(&clean(&r.title))
+            ))?;
+            let arch = if r.arch.is_empty() {
+                String::new()
+            } else {
+                format!("; arch {}", r.arch.join(", "))
+            };
+            let version = r
+                .min_version
+                .map(|v| format!("; Linux {}.{}+", v.0, v.1))
+                .unwrap_or_default();
+            md.block(format_args!(
+                "severity **{}**{arch}{version}; defined in `{}`",
+                r.severity.as_str(),
+                clean(&r.file)
+            ))?;
+            md.block(format_args!("{}", clean_lines(&r.rationale)))?;
+            md.block(format_args!("*May break:* {}", clean_lines(&r.breaks)))?;
+            if let Some(d) = &r.decision {
+                md.block(format_args!("*Decision:* {}", clean_lines(d)))?;
+            }
+            md.block(format_args!(
+                "*Check:* `{}`",
+                clean(&check_text(&r.check)).replace('`', "'")
+            ))?;
+            for sc in r.shortcuts.iter() {
+                md.block(format_args!(
+                    "*{} when* `{}`: {}",
+                    sc.status.as_str(),
+                    clean(&check_text(&sc.when)).replace('`', "'"),
+                    clean(&sc.reason)
+                ))?;
+            }
+            if !r.remedy.is_empty() {
+                let fixes: Vec<String> = r
+                    .remedy
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "[{}] `{}`",
+                            clean(&m.source),
+                            clean(&m.text).replace('`', "'")
+                        )
+                    })
+                    .collect();
+                md.block(format_args!("*Fix:* {}", fixes.join("; ")))?;
+            }
+            if !r.references.is_empty() {
+                let refs: Vec<Cow<str>> = r.references.iter().map(|x| clean(x)).collect();
+                md.block(format_args!("*References:* {}", refs.join("; ")))?;
+            }
         }
-        let _ = write!(
-            out,
-            "### `{}`: {}\n\n",
-            clean(&r.id),
-            md_escape(&clean(&r.title))
-        );
-        let mut meta = format!("severity **{}**", r.severity.as_str());
-        if !r.arch.is_empty() {
-            let _ = write!(meta, "; arch {}", r.arch.join(", "));
-        }
-        if let Some(v) = r.min_version {
-            let _ = write!(meta, "; Linux {}.{}+", v.0, v.1);
-        }
-        let _ = write!(meta, "; defined in `{}`", clean(&r.file));
-        let _ = writeln!(out, "{meta}\n");
-        let _ = writeln!(out, "{}\n", clean_lines(&r.rationale));
-        let _ = writeln!(out, "*May break:* {}\n", clean_lines(&r.breaks));
-        if let Some(d) = &r.decision {
-            let _ = writeln!(out, "*Decision:* {}\n", clean_lines(d));
-        }
-        let _ = writeln!(
-            out,
-            "*Check:* `{}`\n",
-            clean(&check_text(&r.check)).replace('`', "'")
-        );
-        for sc in r.shortcuts.iter() {
-            let _ = writeln!(
-                out,
-                "*{} when* `{}`: {}\n",
-                sc.status.as_str(),
-                clean(&check_text(&sc.when)).replace('`', "'"),
-                clean(&sc.reason)
-            );
-        }
-        if !r.remedy.is_empty() {
-            let fixes: Vec<String> = r
-                .remedy
-                .iter()
-                .map(|m| {
-                    format!(
-                        "[{}] `{}`",
-                        clean(&m.source),
-                        clean(&m.text).replace('`', "'")
-                    )
-                })
-                .collect();
-            let _ = writeln!(out, "*Fix:* {}\n", fixes.join("; "));
-        }
-        if !r.references.is_empty() {
-            let refs: Vec<Cow<str>> = r.references.iter().map(|x| clean(x)).collect();
-            let _ = writeln!(out, "*References:* {}\n", refs.join("; "));
-        }
+        Ok(())
     }
-    // One trailing newline, not two.
-    while out.ends_with("\n\n") {
-        out.pop();
+}
+
+/// Markdown blocks, each ended by a newline, with a blank line between two of them.
+struct Blocks<'a, 'b> {
+    f: &'a mut fmt::Formatter<'b>,
+    first: bool,
+}
+
+impl Blocks<'_, '_> {
+    fn block(&mut self, text: fmt::Arguments<'_>) -> fmt::Result {
+        if !std::mem::take(&mut self.first) {
+            self.f.write_str("\n")?;
+        }
+        self.f.write_fmt(text)?;
+        self.f.write_str("\n")
     }
-    out
 }
 
 fn md_escape(t: &str) -> String {

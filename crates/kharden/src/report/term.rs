@@ -4,7 +4,6 @@
 //! passes such strings through [`clean`]; JSON escapes them by its own rules and does not.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 /// `text` with every control character (C0, DEL, C1) and every bidirectional override shown
 /// as an escape (`\x1b`, `\u{202e}`), so it prints as the visible characters it is made of.
@@ -18,9 +17,9 @@ pub fn clean(text: &str) -> Cow<'_, str> {
         if !needs_escape(c) {
             out.push(c);
         } else if (c as u32) < 0x80 {
-            let _ = write!(out, "\\x{:02x}", c as u32);
+            out.push_str(&format!("\\x{:02x}", c as u32));
         } else {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
         }
     }
     Cow::Owned(out)
