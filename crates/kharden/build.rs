@@ -1,270 +1,333 @@
 //! Compile the built-in profiles (`policies/`) into static Rust data at build time.
 //!
 //! Parsing the `full` profile's ~300 KB of TOML took two thirds of a run, and building its 394
-//! rules on the heap most of the rest. Here each rule file is read with the same serde
-//! definitions the binary uses (`src/policy/def.rs`), the profiles are assembled from the same
-//! file lists (`src/policy/profiles.rs`, `full_files.rs`), and every profile is written out as
-//! one `static` slice of compiled rules whose texts and lists borrow from the binary: loading a
-//! profile costs nothing at run time.
+//! rules on the heap most of the rest. Here each rule file is parsed and compiled by the
+//! library's own loader and compiler (`src/policy/load.rs`, `compile.rs`, included below: one
+//! compiler, not two), the profiles are assembled from the same file lists
+//! (`src/policy/profiles.rs`, `full_files.rs`), and every compiled profile is written out as one
+//! `static` slice of rules whose texts and lists borrow from the binary: loading a profile costs
+//! nothing at run time.
 //!
-//! This script maps definitions to compiled rules the way `compile_rules` and `check::compile`
-//! do; validation stays with them. A test (`static_profiles_equal_the_parsed_files`) holds every
-//! static profile equal to the profile parsed and validated at run time, so a rule file that is
-//! wrong, or a difference between the two mappings, fails the build's tests. A profile with a
-//! file this script cannot map is left out, and the binary parses it at run time, reporting the
-//! problems with their file:line:column.
+//! What is written here is only the compiled values as Rust expressions ([`Bake`]); each impl
+//! takes its type apart field by field, so a field added to a compiled type and not baked is a
+//! build error. A test (`static_profiles_equal_the_parsed_files`) holds every static profile
+//! equal to the profile compiled at run time. A profile with a file that has a problem is left
+//! out, and the binary compiles it at run time, reporting the problems with their
+//! file:line:column.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+// The library's modules that build.rs shares; each names its neighbours through `super::`.
+#[path = "src/policy/check.rs"]
+#[allow(dead_code)]
+mod check;
+#[path = "src/policy/compile.rs"]
+#[allow(dead_code)]
+mod compile;
 #[path = "src/policy/def.rs"]
 #[allow(dead_code)]
 mod def;
+#[path = "src/policy/diag.rs"]
+#[allow(dead_code)]
+mod diag;
 #[path = "src/policy/full_files.rs"]
 #[allow(dead_code)]
 mod full_files;
+#[path = "src/probe/kinds.rs"]
+#[allow(dead_code)]
+mod kinds;
+#[path = "src/policy/load.rs"]
+#[allow(dead_code)]
+mod load;
 #[path = "src/policy/profiles.rs"]
 #[allow(dead_code)]
 mod profiles;
+#[path = "src/policy/remedy.rs"]
+#[allow(dead_code)]
+mod remedy;
+#[path = "src/policy/rule.rs"]
+#[allow(dead_code)]
+mod rule;
+#[path = "src/probe/taint.rs"]
+#[allow(dead_code)]
+mod taint;
 
-use def::{CheckDef, OnAbsent, RuleDef, Severity, Status};
+use check::{Bound, Check, Cmp, Leaf, Operand};
+use remedy::Change;
+use rule::{Remedy, Rule, Shortcut};
 
-#[derive(serde::Deserialize)]
-struct RuleFile {
-    #[serde(default)]
-    rule: Vec<RuleDef>,
+/// A compiled value written as the Rust expression that builds it, borrowing every text and
+/// list from static data.
+trait Bake {
+    fn bake(&self, o: &mut String);
 }
 
-type Out = Result<(), String>;
-
-fn text(o: &mut String, s: &str) {
-    write!(o, "B({s:?})").unwrap();
+impl Bake for Cow<'static, str> {
+    fn bake(&self, o: &mut String) {
+        write!(o, "B({:?})", &**self).unwrap();
+    }
 }
 
-fn opt_text(o: &mut String, s: Option<&str>) {
-    match s {
-        Some(s) => {
-            o.push_str("Some(");
-            text(o, s);
-            o.push(')');
+impl<T: Bake + Clone> Bake for Cow<'static, [T]> {
+    fn bake(&self, o: &mut String) {
+        o.push_str("B(&[");
+        for item in self.iter() {
+            item.bake(o);
+            o.push_str(", ");
         }
-        None => o.push_str("None"),
+        o.push_str("])");
     }
 }
 
-/// A list borrowed from static data: `B(&[a, b, ])`.
-fn list<T>(o: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T) -> Out) -> Out {
-    o.push_str("B(&[");
-    for i in items {
-        item(o, i)?;
-        o.push_str(", ");
-    }
-    o.push_str("])");
-    Ok(())
-}
-
-fn texts(o: &mut String, items: &[impl AsRef<str>]) {
-    list(o, items, |o, s| {
-        text(o, s.as_ref());
-        Ok(())
-    })
-    .expect("texts cannot fail");
-}
-
-fn version(o: &mut String, v: Option<&String>) -> Out {
-    match v {
-        None => o.push_str("None"),
-        Some(s) => {
-            let (a, b, c) = def::parse_version(s).ok_or_else(|| format!("version {s:?}"))?;
-            write!(o, "Some(({a}, {b}, {c}))").unwrap();
-        }
-    }
-    Ok(())
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Low => "Severity::Low",
-        Severity::Medium => "Severity::Medium",
-        Severity::High => "Severity::High",
-        Severity::Critical => "Severity::Critical",
-    }
-}
-
-fn status(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "Status::Pass",
-        Status::Fail => "Status::Fail",
-        Status::Unknown => "Status::Unknown",
-        Status::NotApplicable => "Status::NotApplicable",
-    }
-}
-
-fn on_absent(a: OnAbsent) -> &'static str {
-    match a {
-        OnAbsent::Compare => "OnAbsent::Compare",
-        OnAbsent::Pass => "OnAbsent::Pass",
-        OnAbsent::Fail => "OnAbsent::Fail",
-        OnAbsent::Unknown => "OnAbsent::Unknown",
-    }
-}
-
-/// A bound as `check::compile` reads it: a string, or an integer written as decimal.
-fn scalar(v: &toml::Value) -> Result<String, String> {
-    match v {
-        toml::Value::String(s) => Ok(s.clone()),
-        toml::Value::Integer(i) => Ok(i.to_string()),
-        other => Err(format!("a bound of type {}", other.type_str())),
-    }
-}
-
-/// A check as `check::compile` builds it (exactly one combinator or source, and one comparison).
-fn check(o: &mut String, d: &CheckDef) -> Out {
-    let combinators = [("Any", &d.any), ("All", &d.all)];
-    let sources = [
-        ("Kconfig", &d.kconfig),
-        ("Cmdline", &d.cmdline),
-        ("Sysctl", &d.sysctl),
-        ("Runtime", &d.runtime),
-    ];
-    let given = combinators.iter().filter(|(_, v)| v.is_some()).count()
-        + sources.iter().filter(|(_, v)| v.is_some()).count();
-    if given != 1 {
-        return Err("a check needs exactly one of any, all, kconfig, ...".into());
-    }
-    for (variant, l) in combinators {
-        if let Some(l) = l {
-            if l.is_empty() {
-                return Err("an empty any/all list".into());
+impl<T: Bake> Bake for Option<T> {
+    fn bake(&self, o: &mut String) {
+        match self {
+            Some(v) => {
+                o.push_str("Some(");
+                v.bake(o);
+                o.push(')');
             }
-            write!(o, "Check::{variant}(").unwrap();
-            list(o, l, check)?;
-            o.push(')');
-            return Ok(());
+            None => o.push_str("None"),
         }
     }
-    let (source, key) = sources
-        .iter()
-        .find_map(|(s, k)| k.as_ref().map(|k| (*s, k)))
-        .expect("one source");
-    let mut cmps = Vec::new();
-    if let Some(v) = &d.is {
-        let mut c = String::from("Cmp::Is(");
-        text(&mut c, v);
-        cmps.push(c + ")");
+}
+
+impl Bake for (u32, u32, u32) {
+    fn bake(&self, o: &mut String) {
+        write!(o, "({}, {}, {})", self.0, self.1, self.2).unwrap();
     }
-    for (variant, vs) in [("OneOf", &d.one_of), ("NoneOf", &d.none_of)] {
-        if let Some(vs) = vs {
-            let mut c = format!("Cmp::{variant}(");
-            texts(&mut c, vs);
-            cmps.push(c + ")");
+}
+
+impl Bake for char {
+    fn bake(&self, o: &mut String) {
+        write!(o, "{self:?}").unwrap();
+    }
+}
+
+/// Fieldless enums: `Type::Variant`.
+macro_rules! bake_unit {
+    ($($t:ident)::+) => {
+        impl Bake for $($t)::+ {
+            fn bake(&self, o: &mut String) {
+                write!(o, "{}::{self:?}", stringify!($($t)::+).rsplit("::").next().unwrap())
+                    .unwrap();
+            }
         }
-    }
-    for (variant, v) in [("AtLeast", &d.at_least), ("AtMost", &d.at_most)] {
-        if let Some(v) = v {
-            let mut c = format!("Cmp::{variant}(");
-            text(&mut c, &scalar(v)?);
-            cmps.push(c + ")");
-        }
-    }
-    if let Some(v) = &d.contains {
-        let mut c = String::from("Cmp::Contains(");
-        text(&mut c, v);
-        cmps.push(c + ")");
-    }
-    if let Some(ls) = &d.taint_clear {
-        let letters: Vec<char> = ls.iter().filter_map(|l| l.chars().next()).collect();
-        let mut c = String::from("Cmp::TaintClear(");
-        list(&mut c, &letters, |o, l| {
-            write!(o, "{l:?}").unwrap();
-            Ok(())
-        })?;
-        cmps.push(c + ")");
-    }
-    let [cmp] = cmps.as_slice() else {
-        return Err(format!("{key}: needs exactly one comparison"));
     };
-    write!(o, "Check::Leaf(Leaf {{ source: SourceKind::{source}, key: ").unwrap();
-    text(o, key);
-    write!(
-        o,
-        ", cmp: {cmp}, on_absent: {}, arch: ",
-        on_absent(d.absent.unwrap_or(OnAbsent::Compare))
-    )
-    .unwrap();
-    texts(o, d.arch.as_deref().unwrap_or_default());
-    o.push_str(", min_version: ");
-    version(o, d.min_version.as_ref())?;
-    o.push_str(", max_version: ");
-    version(o, d.max_version.as_ref())?;
-    o.push_str(", note: ");
-    opt_text(o, d.note.as_deref());
-    o.push_str(" })");
-    Ok(())
 }
 
-/// A rule as `compile_rules` builds it (prose trimmed; `file` is `policies/<name>`).
-fn rule(o: &mut String, file: &str, r: &RuleDef) -> Out {
-    o.push_str("Rule { id: ");
-    text(o, &r.id);
-    o.push_str(", title: ");
-    text(o, &r.title);
-    o.push_str(", area: ");
-    text(o, &r.area);
-    write!(o, ", severity: {}, rationale: ", severity(r.severity)).unwrap();
-    text(o, r.rationale.trim());
-    o.push_str(", breaks: ");
-    text(o, r.breaks.trim());
-    o.push_str(", decision: ");
-    opt_text(o, r.decision.as_deref().map(str::trim));
-    o.push_str(", references: ");
-    texts(o, &r.references);
-    o.push_str(", arch: ");
-    texts(o, &r.arch);
-    o.push_str(", min_version: ");
-    version(o, r.min_version.as_ref())?;
-    o.push_str(", shortcuts: ");
-    list(o, &r.shortcut, |o, s| {
-        o.push_str("Shortcut { when: ");
-        check(o, &s.when)?;
-        write!(o, ", status: {}, reason: ", status(s.status)).unwrap();
-        text(o, &s.reason);
-        o.push_str(" }");
-        Ok(())
-    })?;
-    o.push_str(", check: ");
-    check(o, &r.check)?;
-    o.push_str(", remedy: ");
-    list(o, &r.remedy, |o, m| {
-        o.push_str("Remedy { source: ");
-        text(o, &m.source);
-        o.push_str(", text: ");
-        text(o, &m.text);
-        o.push_str(" }");
-        Ok(())
-    })?;
-    o.push_str(", file: ");
-    text(o, &format!("policies/{file}"));
-    o.push_str(" }");
-    Ok(())
+bake_unit!(def::Severity);
+bake_unit!(def::Status);
+bake_unit!(def::OnAbsent);
+bake_unit!(kinds::SourceKind);
+bake_unit!(kinds::RuntimeFact);
+bake_unit!(kinds::Lockdown);
+
+/// `Type { field: value, ... }`, each field baked.
+macro_rules! fields {
+    ($o:expr, $name:literal, $($field:ident),+) => {{
+        $o.push_str(concat!($name, " {"));
+        $(
+            $o.push_str(concat!(" ", stringify!($field), ": "));
+            $field.bake($o);
+            $o.push(',');
+        )+
+        $o.push_str(" }");
+    }};
 }
 
-/// The compiled rules of one file, each followed by `,\n`.
-fn compile_file(name: &str, text: &str) -> Result<String, String> {
-    let file: RuleFile = toml::from_str(text).map_err(|e| e.message().to_string())?;
-    let mut o = String::new();
-    for r in &file.rule {
-        rule(&mut o, name, r)?;
-        o.push_str(",\n");
+impl Bake for Rule {
+    fn bake(&self, o: &mut String) {
+        let Rule {
+            id,
+            title,
+            area,
+            severity,
+            rationale,
+            breaks,
+            decision,
+            references,
+            arch,
+            min_version,
+            shortcuts,
+            check,
+            remedy,
+            file,
+        } = self;
+        fields!(
+            o,
+            "Rule",
+            id,
+            title,
+            area,
+            severity,
+            rationale,
+            breaks,
+            decision,
+            references,
+            arch,
+            min_version,
+            shortcuts,
+            check,
+            remedy,
+            file
+        );
     }
-    Ok(o)
+}
+
+impl Bake for Shortcut {
+    fn bake(&self, o: &mut String) {
+        let Shortcut {
+            when,
+            status,
+            reason,
+        } = self;
+        fields!(o, "Shortcut", when, status, reason);
+    }
+}
+
+impl Bake for Remedy {
+    fn bake(&self, o: &mut String) {
+        let Remedy {
+            source,
+            text,
+            change,
+        } = self;
+        fields!(o, "Remedy", source, text, change);
+    }
+}
+
+impl Bake for Change<Cow<'static, str>> {
+    fn bake(&self, o: &mut String) {
+        match self {
+            Change::KconfigSet { name, value } => fields!(o, "Change::KconfigSet", name, value),
+            Change::KconfigUnset { name } => fields!(o, "Change::KconfigUnset", name),
+            Change::Sysctl { key, value } => fields!(o, "Change::Sysctl", key, value),
+            Change::CmdlineAdd { arg } => fields!(o, "Change::CmdlineAdd", arg),
+            Change::CmdlineRemove { arg } => fields!(o, "Change::CmdlineRemove", arg),
+        }
+    }
+}
+
+impl Bake for Check {
+    fn bake(&self, o: &mut String) {
+        let (variant, inner): (&str, &dyn Bake) = match self {
+            Check::Any(cs) => ("Check::Any(", cs),
+            Check::All(cs) => ("Check::All(", cs),
+            Check::Leaf(l) => ("Check::Leaf(", l),
+        };
+        o.push_str(variant);
+        inner.bake(o);
+        o.push(')');
+    }
+}
+
+impl Bake for Leaf {
+    fn bake(&self, o: &mut String) {
+        let Leaf {
+            source,
+            key,
+            runtime,
+            cmp,
+            on_absent,
+            arch,
+            min_version,
+            max_version,
+            note,
+        } = self;
+        fields!(
+            o,
+            "Leaf",
+            source,
+            key,
+            runtime,
+            cmp,
+            on_absent,
+            arch,
+            min_version,
+            max_version,
+            note
+        );
+    }
+}
+
+impl Bake for Cmp {
+    fn bake(&self, o: &mut String) {
+        let (variant, inner): (&str, Option<&dyn Bake>) = match self {
+            Cmp::NotSet => ("Cmp::NotSet", None),
+            Cmp::Enabled => ("Cmp::Enabled", None),
+            Cmp::Present => ("Cmp::Present", None),
+            Cmp::Absent => ("Cmp::Absent", None),
+            Cmp::Bool(b) => {
+                write!(o, "Cmp::Bool({b})").unwrap();
+                return;
+            }
+            Cmp::Is(v) => ("Cmp::Is", Some(v)),
+            Cmp::OneOf(vs) => ("Cmp::OneOf", Some(vs)),
+            Cmp::NoneOf(vs) => ("Cmp::NoneOf", Some(vs)),
+            Cmp::AtLeast(b) => ("Cmp::AtLeast", Some(b)),
+            Cmp::AtMost(b) => ("Cmp::AtMost", Some(b)),
+            Cmp::Contains(v) => ("Cmp::Contains", Some(v)),
+            Cmp::TaintClear(ls) => ("Cmp::TaintClear", Some(ls)),
+        };
+        o.push_str(variant);
+        if let Some(inner) = inner {
+            o.push('(');
+            inner.bake(o);
+            o.push(')');
+        }
+    }
+}
+
+impl Bake for Operand {
+    fn bake(&self, o: &mut String) {
+        let (variant, v) = match self {
+            Operand::Value(v) => ("Operand::Value(", v),
+            Operand::Config(v) => ("Operand::Config(", v),
+        };
+        o.push_str(variant);
+        v.bake(o);
+        o.push(')');
+    }
+}
+
+impl Bake for Bound {
+    fn bake(&self, o: &mut String) {
+        match self {
+            Bound::Number(n) => write!(o, "Bound::Number({n})").unwrap(),
+            Bound::Lockdown(l) => {
+                o.push_str("Bound::Lockdown(");
+                l.bake(o);
+                o.push(')');
+            }
+            Bound::Config(name) => {
+                o.push_str("Bound::Config(");
+                name.bake(o);
+                o.push(')');
+            }
+        }
+    }
 }
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let policies = manifest.join("../../policies");
-    for f in ["def.rs", "full_files.rs", "profiles.rs"] {
-        println!("cargo:rerun-if-changed=src/policy/{f}");
+    for f in [
+        "policy/check.rs",
+        "policy/compile.rs",
+        "policy/def.rs",
+        "policy/diag.rs",
+        "policy/full_files.rs",
+        "policy/load.rs",
+        "policy/profiles.rs",
+        "policy/remedy.rs",
+        "policy/rule.rs",
+        "probe/kinds.rs",
+        "probe/taint.rs",
+    ] {
+        println!("cargo:rerun-if-changed=src/{f}");
     }
     println!("cargo:rerun-if-changed={}", policies.display());
     println!("cargo:rerun-if-changed={}", policies.join("full").display());
@@ -277,9 +340,14 @@ fn main() {
         for file in profiles::profile_files(profile) {
             println!("cargo:rerun-if-changed={}", policies.join(file).display());
             let text = profiles::file_text(file).expect("a listed file");
-            match compile_file(file, text) {
-                Ok(rules) => body.push_str(&rules),
-                // Broken: run time parses the profile and reports the problem where it is.
+            match compile::parse_rules(&format!("policies/{file}"), text) {
+                Ok(rules) => {
+                    for r in &rules {
+                        r.bake(&mut body);
+                        body.push_str(",\n");
+                    }
+                }
+                // Broken: run time compiles the profile and reports the problem where it is.
                 Err(_) => ok = false,
             }
         }
@@ -291,8 +359,9 @@ fn main() {
     let code = format!(
         "#[allow(clippy::all, unused_imports)]\nmod generated {{\n\
          use std::borrow::Cow::Borrowed as B;\n\
-         use crate::policy::{{Check, Cmp, Leaf, OnAbsent, Remedy, Rule, Severity, Shortcut, Status}};\n\
-         use crate::probe::SourceKind;\n\
+         use crate::policy::{{Bound, Check, Cmp, Leaf, OnAbsent, Operand, Remedy, Rule, Severity, Shortcut, Status}};\n\
+         use crate::policy::remedy::Change;\n\
+         use crate::probe::kinds::{{Lockdown, RuntimeFact, SourceKind}};\n\
          {statics}\n\
          pub fn static_profile(name: &str) -> Option<&'static [Rule]> {{\n    match name {{\n{arms}        _ => None,\n    }}\n}}\n}}\n"
     );

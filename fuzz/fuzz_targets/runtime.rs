@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use kharden::probe::root::Root;
+use kharden::files::Root;
 use kharden::probe::runtime::{self, Context};
 use libfuzzer_sys::fuzz_target;
 

@@ -35,11 +35,10 @@ fn main() {
             std::process::exit(2)
         });
         let t1 = Instant::now();
-        let facts =
-            kharden::probe::collect_then(&opts, || profile.sysctl_keys()).unwrap_or_else(|e| {
-                eprintln!("audit-phases: {e}");
-                std::process::exit(2)
-            });
+        let facts = kharden::probe::read_facts(&opts, &profile.sysctl_keys()).unwrap_or_else(|e| {
+            eprintln!("audit-phases: {e}");
+            std::process::exit(2)
+        });
         let t2 = Instant::now();
         let report = kharden::audit::run(&profile, &facts);
         let t3 = Instant::now();

@@ -125,7 +125,7 @@ fn better_comparisons_than_khc() {
     .unwrap();
     let cmdline = dir.path().join("cmdline");
     std::fs::write(&cmdline, "ro mitigations=auto,nosmt -- spectre_v2=off\n").unwrap();
-    let facts = probe::collect(
+    let facts = probe::read_facts(
         &ProbeOptions {
             root: PathBuf::from("/nonexistent"),
             config: Some(cfg),

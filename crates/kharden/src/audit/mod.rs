@@ -3,11 +3,13 @@
 use serde::Serialize;
 
 use crate::policy::{
-    Check, Cmp, Leaf, List, OnAbsent, Profile, Remedy, Rule, Severity, Status, Text,
+    Bound, Check, Cmp, Leaf, List, OnAbsent, Operand, Profile, Remedy, Rule, Severity, Status, Text,
 };
 use crate::probe::cmdline::kstrtobool;
-use crate::probe::runtime::{boot_lockdown, lockdown_rank};
-use crate::probe::{taint, Facts, KernelInfo, SourceKind, SourceRecord, Value};
+use crate::probe::runtime::boot_lockdown;
+use crate::probe::{
+    taint, Facts, KernelInfo, Lockdown, RuntimeFact, SourceKind, SourceRecord, Value,
+};
 
 pub const SCHEMA: &str = "kharden.audit/1";
 
@@ -20,6 +22,9 @@ pub struct Evidence {
     pub ok: Option<bool>,
     /// Where the actual value came from (a path, a build-time default, or why it is unknown).
     pub origin: Option<String>,
+    /// The runtime fact a runtime leaf read (its `key` is the path the value came from).
+    #[serde(skip)]
+    pub fact: Option<RuntimeFact>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -178,9 +183,10 @@ fn apply_waivers(
     added
 }
 
-/// Result of a check: `Some(ok)` or `None` (unknown); `Skipped` when arch/version rule it out.
+/// What evaluating a check gives: `Some(ok)` or `None` (unknown); `Skipped` when arch/version
+/// rule it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+enum CheckResult {
     Decided(Option<bool>),
     Skipped,
 }
@@ -220,7 +226,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
     }
     for sc in rule.shortcuts.iter() {
         let mut ev = Vec::new();
-        if eval(&sc.when, facts, &mut ev) == Outcome::Decided(Some(true)) {
+        if eval(&sc.when, facts, &mut ev) == CheckResult::Decided(Some(true)) {
             let mut reason = format!("{} (", sc.reason);
             join_described(&mut reason, ev.iter().filter(|e| e.ok == Some(true)));
             reason.push(')');
@@ -230,18 +236,18 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
     let mut evidence = Vec::new();
     let outcome = eval(&rule.check, facts, &mut evidence);
     let (status, reason) = match outcome {
-        Outcome::Skipped => (
+        CheckResult::Skipped => (
             Status::NotApplicable,
             "none of its checks applies to this architecture or version".to_string(),
         ),
-        Outcome::Decided(Some(true)) => {
+        CheckResult::Decided(Some(true)) => {
             (Status::Pass, reason_for(&evidence, Some(true), &rule.check))
         }
-        Outcome::Decided(Some(false)) => (
+        CheckResult::Decided(Some(false)) => (
             Status::Fail,
             reason_for(&evidence, Some(false), &rule.check),
         ),
-        Outcome::Decided(None) => (Status::Unknown, reason_for(&evidence, None, &rule.check)),
+        CheckResult::Decided(None) => (Status::Unknown, reason_for(&evidence, None, &rule.check)),
     };
     finding(status, reason, evidence)
 }
@@ -318,15 +324,15 @@ fn display_key(e: &Evidence) -> String {
     }
 }
 
-fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> Outcome {
+fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> CheckResult {
     match check {
         Check::Leaf(leaf) => match eval_leaf(leaf, facts) {
             Some(e) => {
                 let ok = e.ok;
                 ev.push(e);
-                Outcome::Decided(ok)
+                CheckResult::Decided(ok)
             }
-            None => Outcome::Skipped,
+            None => CheckResult::Skipped,
         },
         Check::Any(cs) | Check::All(cs) => {
             // Every child is evaluated (its evidence is reported), then combined: `any` is true
@@ -335,18 +341,18 @@ fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> Outcome {
             let (mut decided, mut yes, mut no) = (0, 0, 0);
             for c in cs.iter() {
                 match eval(c, facts, ev) {
-                    Outcome::Decided(r) => {
+                    CheckResult::Decided(r) => {
                         decided += 1;
                         yes += usize::from(r == Some(true));
                         no += usize::from(r == Some(false));
                     }
-                    Outcome::Skipped => {}
+                    CheckResult::Skipped => {}
                 }
             }
             if decided == 0 {
-                return Outcome::Skipped;
+                return CheckResult::Skipped;
             }
-            Outcome::Decided(if matches!(check, Check::Any(_)) {
+            CheckResult::Decided(if matches!(check, Check::Any(_)) {
                 if yes > 0 {
                     Some(true)
                 } else if no == decided {
@@ -380,16 +386,17 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     let mut e = Evidence {
         source: leaf.source,
         key: leaf.key.clone(),
-        expected: leaf.cmp.expected_for(leaf.source),
+        expected: leaf.cmp.expected(),
         actual: None,
         ok: None,
         origin: None,
+        fact: leaf.runtime,
     };
     // A bound that names a config option takes its value from the config being judged.
     let resolved;
     let leaf = match resolve_bound(&leaf.cmp, facts) {
-        Bound::Literal => leaf,
-        Bound::Resolved(cmp, shown) => {
+        ConfigBound::Literal => leaf,
+        ConfigBound::Resolved(cmp, shown) => {
             e.expected = shown.into();
             resolved = Leaf {
                 cmp,
@@ -397,7 +404,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
             };
             &resolved
         }
-        Bound::Missing(why) => {
+        ConfigBound::Missing(why) => {
             e.origin = Some(why);
             return Some(e);
         }
@@ -424,7 +431,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
                 let value: Option<String> = if leaf.key == "lockdown" {
                     // Every valid lockdown= raises the level; the highest one counts.
                     let (level, _) = boot_lockdown(None, Some(c));
-                    c.last("lockdown").map(|_| level)
+                    c.last("lockdown").map(|_| level.as_str().to_string())
                 } else {
                     c.last(&leaf.key)
                         .map(|p| p.value.clone().unwrap_or_default())
@@ -446,7 +453,7 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
                 .unwrap_or(Value::unknown("not read"));
             value_leaf(leaf, &v, &mut e);
         }
-        SourceKind::Runtime => match facts.runtime.get(&*leaf.key) {
+        SourceKind::Runtime => match leaf.runtime.and_then(|f| facts.runtime.get(&f)) {
             Some(f) => {
                 e.key = f.path.clone().into();
                 value_leaf(leaf, &f.value, &mut e);
@@ -463,35 +470,46 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     Some(e)
 }
 
-enum Bound {
+/// A comparison whose bound names a config option, with the option's value put in.
+enum ConfigBound {
     Literal,
     Resolved(Cmp, String),
     Missing(String),
 }
 
-fn resolve_bound(cmp: &Cmp, facts: &Facts) -> Bound {
-    let (bound, rebuild): (&str, fn(Text) -> Cmp) = match cmp {
-        Cmp::Is(v) => (v, Cmp::Is),
-        Cmp::AtLeast(v) => (v, Cmp::AtLeast),
-        Cmp::AtMost(v) => (v, Cmp::AtMost),
-        _ => return Bound::Literal,
-    };
-    let Some(name) = crate::policy::check::config_ref(bound) else {
-        return Bound::Literal;
+fn resolve_bound(cmp: &Cmp, facts: &Facts) -> ConfigBound {
+    let Some(name) = cmp.config_ref() else {
+        return ConfigBound::Literal;
     };
     match facts.kconfig().and_then(|c| c.get(name)) {
         Some(v) => {
-            let shown = format!("{} ({bound})", rebuild(v.to_string().into()).expected());
-            Bound::Resolved(rebuild(v.to_string().into()), shown)
+            let (cmp, shown) = match cmp {
+                Cmp::AtLeast(_) => (Cmp::AtLeast(bound_of(v, name)), format!(">= {v}")),
+                Cmp::AtMost(_) => (Cmp::AtMost(bound_of(v, name)), format!("<= {v}")),
+                _ => (Cmp::Is(Operand::Value(v.to_string().into())), v.to_string()),
+            };
+            ConfigBound::Resolved(cmp, format!("{shown} (CONFIG_{name})"))
         }
-        None => Bound::Missing(format!(
-            "the bound {bound} is not known: {}",
+        None => ConfigBound::Missing(format!(
+            "the bound CONFIG_{name} is not known: {}",
             if facts.kconfig().is_some() {
                 "the config has no such line"
             } else {
                 "no kernel config"
             }
         )),
+    }
+}
+
+/// A config option's value as a bound: a number or a lockdown level; anything else orders with
+/// nothing (the bound stays a reference, which compares as unknown).
+fn bound_of(v: &str, name: &str) -> Bound {
+    match number(v) {
+        Some(n) => Bound::Number(n),
+        None => v
+            .parse::<Lockdown>()
+            .map(Bound::Lockdown)
+            .unwrap_or_else(|_| Bound::Config(name.to_string().into())),
     }
 }
 
@@ -538,29 +556,37 @@ fn number(s: &str) -> Option<i64> {
     }
 }
 
-/// Order two values: numerically, or as lockdown levels.
-fn order(actual: &str, bound: &str) -> Option<std::cmp::Ordering> {
-    if let (Some(a), Some(b)) = (number(actual), number(bound)) {
-        return Some(a.cmp(&b));
+/// Order a value against a bound: numerically, or as lockdown levels; `None` when they do not
+/// compare.
+fn order(actual: &str, bound: &Bound) -> Option<std::cmp::Ordering> {
+    match bound {
+        Bound::Number(b) => Some(number(actual)?.cmp(b)),
+        Bound::Lockdown(b) => Some(actual.parse::<Lockdown>().ok()?.cmp(b)),
+        // Not resolved: a config value that is neither.
+        Bound::Config(_) => None,
     }
-    Some(lockdown_rank(actual)?.cmp(&lockdown_rank(bound)?))
 }
 
+/// `v` equals `want`: numerically when both are numbers, else as written.
+fn equals(v: &str, want: &str) -> bool {
+    match (number(v), number(want)) {
+        (Some(a), Some(b)) => a == b,
+        _ => v == want,
+    }
+}
+
+/// A value read from a sysctl, a runtime fact or the command line against the comparison.
 fn compare_value(cmp: &Cmp, v: &str) -> Option<bool> {
     Some(match cmp {
-        Cmp::Is(want) => match (number(v), number(want)) {
-            (Some(a), Some(b)) => a == b,
-            _ => v == want,
-        },
-        Cmp::OneOf(list) => list
-            .iter()
-            .any(|w| compare_value(&Cmp::Is(w.clone()), v) == Some(true)),
+        Cmp::Is(Operand::Value(want)) => equals(v, want),
+        Cmp::OneOf(list) => list.iter().any(|w| equals(v, w)),
         Cmp::AtLeast(b) => order(v, b)?.is_ge(),
         Cmp::AtMost(b) => order(v, b)?.is_le(),
-        Cmp::NoneOf(list) => !v.split(',').map(str::trim).chain([v]).any(|x| {
-            list.iter()
-                .any(|w| compare_value(&Cmp::Is(w.clone()), x) == Some(true))
-        }),
+        Cmp::NoneOf(list) => !v
+            .split(',')
+            .map(str::trim)
+            .chain([v])
+            .any(|x| list.iter().any(|w| equals(x, w))),
         Cmp::Contains(item) => v.split(',').map(str::trim).any(|x| x == item),
         Cmp::TaintClear(letters) => {
             let mask: u64 = v.trim().parse().ok()?;
@@ -569,35 +595,42 @@ fn compare_value(cmp: &Cmp, v: &str) -> Option<bool> {
                 .filter_map(|l| taint::bit_of(*l))
                 .all(|bit| mask & (1 << bit) == 0)
         }
+        // Words of kconfig and cmdline checks (refused elsewhere when the policy is loaded), and
+        // a config reference that was not resolved.
+        Cmp::NotSet
+        | Cmp::Enabled
+        | Cmp::Present
+        | Cmp::Absent
+        | Cmp::Bool(_)
+        | Cmp::Is(Operand::Config(_)) => return None,
     })
 }
 
 fn compare_kconfig(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
-    if matches!(cmp, Cmp::Is(w) if w == "present") {
+    if *cmp == Cmp::Present {
         return Some(v.is_some());
     }
     let v = v.unwrap_or("n");
     match cmp {
         // A number or level that is not set is no value at all: it does not meet a bound.
         Cmp::AtLeast(_) | Cmp::AtMost(_) if v == "n" => Some(false),
-        Cmp::Is(want) => Some(match &**want {
-            "off" | "n" => v == "n",
-            "on" => v == "y" || v == "m",
-            other => v == other,
-        }),
+        Cmp::NotSet => Some(v == "n"),
+        Cmp::Enabled => Some(v == "y" || v == "m"),
+        // A config value is compared as written.
+        Cmp::Is(Operand::Value(want)) => Some(v == want),
         other => compare_value(other, v),
     }
 }
 
 fn compare_cmdline(cmp: &Cmp, v: Option<&str>) -> Option<bool> {
     match (cmp, v) {
-        (Cmp::Is(w), v) if w == "absent" => Some(v.is_none()),
-        (Cmp::Is(w), v) if w == "present" => Some(v.is_some()),
+        (Cmp::Absent, v) => Some(v.is_none()),
+        (Cmp::Present, v) => Some(v.is_some()),
         (_, None) => Some(false),
-        (Cmp::Is(w), Some(v)) if w == "true" => {
+        (Cmp::Bool(true), Some(v)) => {
             Some(kstrtobool(if v.is_empty() { None } else { Some(v) }) == Some(true))
         }
-        (Cmp::Is(w), Some(v)) if w == "false" => Some(kstrtobool(Some(v)) == Some(false)),
+        (Cmp::Bool(false), Some(v)) => Some(kstrtobool(Some(v)) == Some(false)),
         (cmp, Some(v)) => compare_value(cmp, v),
     }
 }

@@ -122,7 +122,7 @@ fn collect_as_of(
     // The policy first: a policy error wins over an input error. Built-in rules are static
     // data, so this costs next to nothing unless user policies are read.
     let profile = load_profile(&inputs.profile, &policy_files(inputs), today)?;
-    let facts = probe::collect_then(&opts, || profile.sysctl_keys())?;
+    let facts = probe::read_facts(&opts, &profile.sysctl_keys())?;
     let report = kharden::audit::run(&profile, &facts);
     Ok((profile, facts, report))
 }
@@ -240,24 +240,7 @@ fn load_profile(
         }
     }
     if !problems.is_empty() {
-        // Each problem on its own line (a file may hold text meant for a terminal, so it is
-        // shown escaped); main adds the one-line summary.
-        let mut err = std::io::stderr().lock();
-        for p in problems.iter().take(PROBLEMS_SHOWN) {
-            let _ = writeln!(err, "kharden: error: {}", report::term::clean(p));
-        }
-        if let Some(rest) = problems
-            .len()
-            .checked_sub(PROBLEMS_SHOWN)
-            .filter(|&n| n > 0)
-        {
-            let _ = writeln!(
-                err,
-                "kharden: error: ... and {} more problem{}",
-                report::term::thousands(rest),
-                if rest == 1 { "" } else { "s" }
-            );
-        }
+        print_problems(&problems);
         anyhow::bail!(
             "{} problem{} in the policy",
             report::term::thousands(problems.len()),
@@ -271,6 +254,33 @@ fn load_profile(
         };
     }
     Ok(profile)
+}
+
+/// The one place policy problems are shown: each on its own line as `FILE:LINE:COL: message`
+/// (escaped: a file may hold text meant for a terminal), in the order the files were applied
+/// and, within a file, by line and column; the first [`PROBLEMS_SHOWN`], then a count of the
+/// rest. main adds the one-line summary.
+fn print_problems(problems: &[kharden::policy::Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for p in problems.iter().take(PROBLEMS_SHOWN) {
+        let _ = writeln!(
+            err,
+            "kharden: error: {}",
+            report::term::clean(&p.to_string())
+        );
+    }
+    if let Some(rest) = problems
+        .len()
+        .checked_sub(PROBLEMS_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        let _ = writeln!(
+            err,
+            "kharden: error: ... and {} more problem{}",
+            report::term::thousands(rest),
+            if rest == 1 { "" } else { "s" }
+        );
+    }
 }
 
 fn use_color(choice: ColorChoice) -> bool {

@@ -181,7 +181,7 @@ fn audit_side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden:
         sysctl: None,
         live: dir,
     };
-    let facts = probe::collect(&opts, &profile.sysctl_keys())?;
+    let facts = probe::read_facts(&opts, &profile.sysctl_keys())?;
     let report = kharden::audit::run(profile, &facts);
     Ok((facts, report))
 }

@@ -1,6 +1,7 @@
 //! The built-in rule files and profiles, embedded in the binary. `policies/` in the repository
 //! is their single home.
 
+use super::diag::{Code, Diagnostic};
 use super::{parse_rules, PolicyError, Profile};
 
 pub use super::full_files::FULL_FILES;
@@ -22,10 +23,15 @@ pub fn profile_names() -> Vec<&'static str> {
 pub fn load(name: &str) -> Result<Profile, PolicyError> {
     let Some((pname, description, _)) = PROFILES.iter().find(|(n, _, _)| *n == name) else {
         return Err(PolicyError {
-            problems: vec![format!(
-                "unknown profile {name:?} (built-in: {})",
-                profile_names().join(", ")
-            )],
+            problems: vec![Diagnostic {
+                file: String::new(),
+                at: None,
+                code: Code::UnknownProfile,
+                message: format!(
+                    "unknown profile {name:?} (built-in: {})",
+                    profile_names().join(", ")
+                ),
+            }],
         });
     };
     let rules = match generated::static_profile(pname) {
@@ -55,7 +61,12 @@ fn parse_profile(name: &str) -> Result<Vec<super::Rule>, PolicyError> {
     let mut seen = std::collections::BTreeSet::new();
     for r in &rules {
         if !seen.insert(r.id.clone()) {
-            problems.push(format!("{}: duplicate rule id {:?}", r.file, r.id));
+            problems.push(Diagnostic {
+                file: r.file.to_string(),
+                at: None,
+                code: Code::DuplicateRule,
+                message: format!("duplicate rule id {:?}", r.id),
+            });
         }
     }
     if problems.is_empty() {
@@ -84,6 +95,15 @@ mod tests {
             for (f, s) in fast.iter().zip(&slow) {
                 assert_eq!(format!("{f:?}"), format!("{s:?}"), "{name}: {}", s.id);
                 assert!(matches!(f.rationale, std::borrow::Cow::Borrowed(_)));
+                // Remedies are parsed into changes in the static data too.
+                for r in f.remedy.iter() {
+                    assert_eq!(
+                        r.change.is_some(),
+                        r.source != crate::probe::SourceKind::Runtime,
+                        "{}",
+                        s.id
+                    );
+                }
             }
         }
         assert!(generated::static_profile("no-such").is_none());

@@ -1,11 +1,14 @@
-//! The rule file format as serde reads it: plain data, validated later by `compile_rules`.
+//! The rule file format as serde reads it: plain data, given meaning by `compile`.
 //!
-//! This file depends on nothing but serde and toml because the build script includes it too
-//! (`build.rs`): it parses the built-in rule files at build time with these very definitions
-//! and emits the built-in profiles as static compiled rules, so that a run neither parses
-//! ~300 KB of TOML nor builds 394 rules on the heap.
+//! These structs are the one definition of the format's keys: the loader (`load.rs`) asks serde
+//! for each struct's fields to find unknown keys, and `compile.rs` turns the definitions into
+//! typed rules. Shared with build.rs, which compiles the built-in profiles into static data with
+//! the same loader and compiler; so this file uses only serde, strum and its neighbours
+//! (`super::`).
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::load::{Inner, Nest, Shape};
 
 /// Prose of a rule: borrowed from the binary for built-in rules (build.rs emits
 /// `Cow::Borrowed`, so an audit copies none of the ~300 KB), owned when read from a file.
@@ -15,8 +18,7 @@ pub type Text = std::borrow::Cow<'static, str>;
 /// emits the compiled profiles as `static` values), owned for rules read from a file.
 pub type List<T> = std::borrow::Cow<'static, [T]>;
 
-/// Parse the leading `X.Y[.Z]` of a release string such as `6.1.0-18-cloud-amd64`. (Here
-/// because build.rs compiles `min_version` too.)
+/// Parse the leading `X.Y[.Z]` of a release string such as `6.1.0-18-cloud-amd64`.
 pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
     let mut nums = s
         .split(|c: char| !c.is_ascii_digit())
@@ -28,8 +30,46 @@ pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The words of an enum are its strum spellings: `as_str`, and reading it from a file with
+/// serde's own message for a word it does not know. (Written once here instead of a
+/// hand-written match per enum.)
+macro_rules! words {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = String::deserialize(d)?;
+                word.parse().map_err(|_| {
+                    serde::de::Error::unknown_variant(
+                        &word,
+                        <$t as strum::VariantNames>::VARIANTS,
+                    )
+                })
+            }
+        }
+    )*};
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
+#[serde(into = "&'static str")]
 pub enum Severity {
     Low,
     Medium,
@@ -37,8 +77,21 @@ pub enum Severity {
     Critical,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(into = "&'static str")]
 pub enum Status {
     Pass,
     Fail,
@@ -47,14 +100,34 @@ pub enum Status {
 }
 
 /// How a leaf judges a fact that does not exist (a config line, sysctl or file that is missing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
 pub enum OnAbsent {
     /// Compare as usual (a missing config option counts as "not set").
     Compare,
     Pass,
     Fail,
     Unknown,
+}
+
+words!(Severity, Status, OnAbsent);
+
+/// A rule file (`policies/*.toml`): the list of its keys for the loader, which reads each rule
+/// on its own (`load::Doc::take_items`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct RuleFile {
+    #[serde(default)]
+    pub rule: Vec<RuleDef>,
+}
+
+impl Nest for RuleFile {
+    fn inner(key: &str) -> Option<Inner> {
+        (key == "rule").then(|| Inner::Tables(Shape::of::<RuleDef>()))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,12 +154,29 @@ pub struct RuleDef {
     pub remedy: Vec<RemedyDef>,
 }
 
+impl Nest for RuleDef {
+    fn inner(key: &str) -> Option<Inner> {
+        match key {
+            "shortcut" => Some(Inner::Tables(Shape::of::<ShortcutDef>())),
+            "check" => Some(Inner::Table(Shape::of::<CheckDef>())),
+            "remedy" => Some(Inner::Tables(Shape::of::<RemedyDef>())),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShortcutDef {
     pub when: CheckDef,
     pub status: Status,
     pub reason: String,
+}
+
+impl Nest for ShortcutDef {
+    fn inner(key: &str) -> Option<Inner> {
+        (key == "when").then(|| Inner::Table(Shape::of::<CheckDef>()))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,13 +186,15 @@ pub struct RemedyDef {
     pub text: Text,
 }
 
-/// A check as written in a rule file: either a combinator or a leaf (validated by
-/// `check::compile`).
+impl Nest for RemedyDef {}
+
+/// A check as written in a rule file: a leaf (one source, one comparison, conditions) or a
+/// combinator (`any`/`all`). Every key a check may have is a field here, and only here: the
+/// loader learns them from serde, `compile::check` gives them meaning (docs/policy-format.md,
+/// "Adding a check").
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CheckDef {
-    pub any: Option<Vec<CheckDef>>,
-    pub all: Option<Vec<CheckDef>>,
     pub kconfig: Option<String>,
     pub cmdline: Option<String>,
     pub sysctl: Option<String>,
@@ -119,4 +211,12 @@ pub struct CheckDef {
     pub min_version: Option<String>,
     pub max_version: Option<String>,
     pub note: Option<String>,
+    pub any: Option<Vec<CheckDef>>,
+    pub all: Option<Vec<CheckDef>>,
+}
+
+impl Nest for CheckDef {
+    fn inner(key: &str) -> Option<Inner> {
+        matches!(key, "any" | "all").then(|| Inner::Tables(Shape::of::<CheckDef>()))
+    }
 }

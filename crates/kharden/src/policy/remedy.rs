@@ -7,24 +7,46 @@
 //! that could end a line, start a comment, quote, or expand in a shell would let a policy (a
 //! snapshot's own `etc/kharden/policy.toml`, say) write settings or commands of its choosing,
 //! so each part is held to the characters its place needs and no more.
+//!
+//! Shared with build.rs: this file uses only its neighbours (`super::`).
 
-/// One machine-applicable change, parsed from a rule's remedy text.
+use super::kinds::SourceKind;
+
+/// One machine-applicable change, parsed from a rule's remedy text. A compiled rule holds its
+/// changes with borrowed texts (`Change<Text>`: built-in rules are static data); plans own
+/// theirs (`Change`, with `String`s).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Change {
+pub enum Change<S = String> {
     /// `CONFIG_X=value` (value as written, e.g. `y`, `"sha512"`).
-    KconfigSet { name: String, value: String },
+    KconfigSet { name: S, value: S },
     /// `# CONFIG_X is not set`.
-    KconfigUnset { name: String },
+    KconfigUnset { name: S },
     /// `key = value` in a sysctl.d file.
-    Sysctl { key: String, value: String },
+    Sysctl { key: S, value: S },
     /// An argument to add to the kernel command line.
-    CmdlineAdd { arg: String },
+    CmdlineAdd { arg: S },
     /// `remove ARG`: an argument to take off the command line.
-    CmdlineRemove { arg: String },
+    CmdlineRemove { arg: S },
 }
 
-/// The remedy sources a rule may name.
-pub const SOURCES: [&str; 4] = ["kconfig", "cmdline", "sysctl", "runtime"];
+impl<S> Change<S> {
+    /// The same change with each text mapped.
+    pub fn map<T>(&self, f: impl Fn(&S) -> T) -> Change<T> {
+        match self {
+            Change::KconfigSet { name, value } => Change::KconfigSet {
+                name: f(name),
+                value: f(value),
+            },
+            Change::KconfigUnset { name } => Change::KconfigUnset { name: f(name) },
+            Change::Sysctl { key, value } => Change::Sysctl {
+                key: f(key),
+                value: f(value),
+            },
+            Change::CmdlineAdd { arg } => Change::CmdlineAdd { arg: f(arg) },
+            Change::CmdlineRemove { arg } => Change::CmdlineRemove { arg: f(arg) },
+        }
+    }
+}
 
 impl Change {
     /// Parse a remedy (`source`, `text`); `Ok(None)` for free-text instructions (runtime).
@@ -35,8 +57,15 @@ impl Change {
                 "{source} remedy {t:?} must be one line without control characters"
             ));
         }
-        match source {
-            "kconfig" => {
+        let Ok(kind) = source.parse::<SourceKind>() else {
+            use strum::VariantNames;
+            return Err(format!(
+                "remedy source {source:?} is not {}",
+                SourceKind::VARIANTS.join(", ")
+            ));
+        };
+        match kind {
+            SourceKind::Kconfig => {
                 if let Some(name) = t
                     .strip_prefix("# CONFIG_")
                     .and_then(|r| r.strip_suffix(" is not set"))
@@ -60,7 +89,7 @@ impl Change {
                     value: value.to_string(),
                 }))
             }
-            "sysctl" => {
+            SourceKind::Sysctl => {
                 let (key, value) = t
                     .split_once('=')
                     .ok_or_else(|| format!("sysctl remedy {t:?} is not `key = value`"))?;
@@ -90,7 +119,7 @@ impl Change {
                     value: value.to_string(),
                 }))
             }
-            "cmdline" => {
+            SourceKind::Cmdline => {
                 let (remove, arg) = match t.strip_prefix("remove ") {
                     Some(arg) => (true, arg.trim()),
                     None => (false, t),
@@ -107,11 +136,7 @@ impl Change {
                     Change::CmdlineAdd { arg: arg.into() }
                 }))
             }
-            "runtime" => Ok(None),
-            other => Err(format!(
-                "remedy source {other:?} is not {}",
-                SOURCES.join(", ")
-            )),
+            SourceKind::Runtime => Ok(None),
         }
     }
 }

@@ -3,13 +3,16 @@
 //! waive rules (with a reason and an optional expiry date). Every problem is reported at once,
 //! each with file:line:column; unknown keys are errors.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{compile_rules, LazyLines, PolicyError, Profile, RuleDef, Severity};
+use super::compile;
+use super::diag::{self, Code, LazyLines};
+use super::load::{self, Inner, Nest, Shape};
+use super::{PolicyError, Profile, RuleDef, Severity};
 
 /// A calendar date (year, month, day), as written in `expires = 2027-01-31`.
 pub type Date = (i32, u32, u32);
@@ -24,19 +27,34 @@ pub struct Waiver {
     pub at: String,
 }
 
+/// The keys of a policy file. Its fields are read one key (and one rule, one waiver) at a time
+/// with [`load::Doc`], so that a bad value hides no other problem; the struct is the list of
+/// keys the loader checks.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct PolicyFile {
     #[serde(default)]
     extends: Option<Spanned<String>>,
     #[serde(default)]
     drop: Vec<Spanned<String>>,
     #[serde(default)]
-    severity: std::collections::BTreeMap<String, Spanned<String>>,
+    severity: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    rule: Vec<Spanned<RuleDef>>,
+    rule: Vec<RuleDef>,
     #[serde(default)]
-    waiver: Vec<Spanned<WaiverDef>>,
+    waiver: Vec<WaiverDef>,
+}
+
+impl Nest for PolicyFile {
+    fn inner(key: &str) -> Option<Inner> {
+        match key {
+            "severity" => Some(Inner::FreeKeys),
+            "rule" => Some(Inner::Tables(Shape::of::<RuleDef>())),
+            "waiver" => Some(Inner::Tables(Shape::of::<WaiverDef>())),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +66,8 @@ struct WaiverDef {
     expires: Option<Spanned<toml::value::Datetime>>,
 }
 
+impl Nest for WaiverDef {}
+
 /// The profile a policy file names with `extends`, if any (read before the base is loaded).
 pub fn extends(text: &str) -> Option<String> {
     let table = DeTable::parse(text).ok()?;
@@ -57,89 +77,74 @@ pub fn extends(text: &str) -> Option<String> {
     }
 }
 
-/// Apply a policy file to `profile`. `name` is used in messages (the path as given).
+/// `low, medium, high or critical`.
+fn severities() -> String {
+    use strum::VariantNames;
+    match Severity::VARIANTS.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// Apply a policy file to `profile`. `name` is used in messages (the path as given). Every
+/// problem of the file is reported, in file order.
 pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), PolicyError> {
-    // One table of line starts for every location (the blanked text below keeps them).
+    // One table of line starts for every location.
     let lines = LazyLines::new(text);
-    let at = |span: std::ops::Range<usize>| {
-        let (l, c) = lines.line_col(span.start);
+    let mut doc = load::parse(name, text, &lines, Shape::of::<PolicyFile>());
+    let at = |doc: &load::Doc<'_>, start: usize| {
+        let (l, c) = doc.line_col(start);
         format!("{name}:{l}:{c}")
     };
-    let table = DeTable::parse(text).map_err(|e| PolicyError {
-        problems: vec![format!(
-            "{}: {}",
-            e.span().map(&at).unwrap_or_else(|| name.to_string()),
-            e.message().trim()
-        )],
-    })?;
-    // Unknown keys anywhere, all of them, before serde (which stops at the first).
-    let mut problems = Vec::new();
-    let mut unknown = Vec::new();
-    check_keys(table.get_ref(), &TOP, "", &at, &mut problems, &mut unknown);
-    // Then the rest of the file is checked with the unknown keys blanked out (same lines and
-    // columns), so that one run reports every problem. Where blanking does not leave a file
-    // serde can read (an unknown [table] header), the unknown keys are all we report.
-    let cleaned = without(text, &unknown);
-    let text: &str = match &cleaned {
-        _ if unknown.is_empty() => text,
-        Some(c) if still_valid(c) => c,
-        _ => {
-            sort_by_location(&mut problems);
-            return Err(PolicyError { problems });
-        }
-    };
-    let file: PolicyFile = toml::from_str(text).map_err(|e| {
-        problems.push(format!(
-            "{}: {}",
-            e.span().map(&at).unwrap_or_else(|| name.to_string()),
-            e.message().trim()
-        ));
-        sort_by_location(&mut problems);
-        PolicyError {
-            problems: std::mem::take(&mut problems),
-        }
-    })?;
-    if let Some(ext) = &file.extends {
+    if let Some(ext) = doc.take::<Spanned<String>>("extends") {
         if ext.get_ref() != &profile.name {
-            problems.push(format!(
-                "{}: extends {:?}, but profile {:?} was loaded",
-                at(ext.span()),
-                ext.get_ref(),
-                profile.name
-            ));
+            doc.problem(
+                Some(ext.span().start),
+                Code::ExtendsMismatch,
+                format!(
+                    "extends {:?}, but profile {:?} was loaded",
+                    ext.get_ref(),
+                    profile.name
+                ),
+            );
         }
     }
     // Rules first, so drop/severity/waiver may name the policy's own rules too.
-    let defs = file
-        .rule
-        .into_iter()
-        .map(|s| (s.span().start, s.into_inner()));
-    let (rules, errs) = compile_rules(name, &lines, defs);
-    problems.extend(errs);
+    let defs = doc.take_items::<RuleDef>("rule");
+    let starts: Vec<usize> = defs.iter().map(|(start, _)| *start).collect();
+    let rules = compile::rules(&mut doc, defs);
     // Lookups by id go through a set or an index, not a scan of the profile per entry: a
     // policy may list a great many.
     let mut ids: HashSet<String> = profile.rules.iter().map(|r| r.id.to_string()).collect();
-    for r in rules {
+    for (r, start) in rules.into_iter().zip(starts) {
         if ids.insert(r.id.to_string()) {
             profile.rules.to_mut().push(r);
         } else {
-            problems.push(format!(
-                "{}: rule {:?} already exists in profile {} (drop it first to replace it)",
-                r.file, r.id, profile.name
-            ));
+            doc.problem(
+                Some(start),
+                Code::DuplicateRule,
+                format!(
+                    "rule {:?} already exists in profile {} (drop it first to replace it)",
+                    r.id, profile.name
+                ),
+            );
         }
     }
+    let drops: Vec<Spanned<String>> = doc.take("drop").unwrap_or_default();
     let mut dropped = HashSet::new();
-    for d in &file.drop {
+    for d in &drops {
         if ids.remove(d.get_ref().as_str()) {
             dropped.insert(d.get_ref().as_str());
         } else {
-            problems.push(format!(
-                "{}: drop: no rule {:?} in profile {}",
-                at(d.span()),
-                d.get_ref(),
-                profile.name
-            ));
+            doc.problem(
+                Some(d.span().start),
+                Code::UnknownRule,
+                format!(
+                    "drop: no rule {:?} in profile {}",
+                    d.get_ref(),
+                    profile.name
+                ),
+            );
         }
     }
     if !dropped.is_empty() {
@@ -148,7 +153,8 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             .to_mut()
             .retain(|r| !dropped.contains(r.id.as_ref()));
     }
-    let index: HashMap<String, usize> = if file.severity.is_empty() {
+    let severity: BTreeMap<String, Spanned<String>> = doc.take("severity").unwrap_or_default();
+    let index: HashMap<String, usize> = if severity.is_empty() {
         HashMap::new()
     } else {
         profile
@@ -158,39 +164,35 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             .map(|(i, r)| (r.id.to_string(), i))
             .collect()
     };
-    for (id, sev) in &file.severity {
-        let parsed = match sev.get_ref().as_str() {
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" => Some(Severity::High),
-            "critical" => Some(Severity::Critical),
-            _ => None,
-        };
-        let Some(parsed) = parsed else {
-            problems.push(format!(
-                "{}: severity of {id:?}: {:?} is not low, medium, high or critical",
-                at(sev.span()),
-                sev.get_ref()
-            ));
+    for (id, sev) in &severity {
+        let Ok(parsed) = sev.get_ref().parse::<Severity>() else {
+            doc.problem(
+                Some(sev.span().start),
+                Code::BadSeverity,
+                format!(
+                    "severity of {id:?}: {:?} is not {}",
+                    sev.get_ref(),
+                    severities()
+                ),
+            );
             continue;
         };
         match index.get(id) {
             Some(&i) => profile.rules.to_mut()[i].severity = parsed,
-            None => problems.push(format!(
-                "{}: severity: no rule {id:?} in profile {}",
-                at(sev.span()),
-                profile.name
-            )),
+            None => doc.problem(
+                Some(sev.span().start),
+                Code::UnknownRule,
+                format!("severity: no rule {id:?} in profile {}", profile.name),
+            ),
         }
     }
-    for w in file.waiver {
-        let wat = at(w.span());
-        let def = w.into_inner();
+    for (start, def) in doc.take_items::<WaiverDef>("waiver") {
         if def.reason.trim().is_empty() {
-            problems.push(format!(
-                "{wat}: waiver of {:?}: reason is empty",
-                def.rule.get_ref()
-            ));
+            doc.problem(
+                Some(start),
+                Code::EmptyReason,
+                format!("waiver of {:?}: reason is empty", def.rule.get_ref()),
+            );
         }
         let expires = match &def.expires {
             None => None,
@@ -206,16 +208,21 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
                     match parse_date(&written) {
                         Ok(d) => Some(d),
                         Err(e) => {
-                            problems.push(format!("{}: expires = {written}: {e}", at(d.span())));
+                            doc.problem(
+                                Some(d.span().start),
+                                Code::BadDate,
+                                format!("expires = {written}: {e}"),
+                            );
                             None
                         }
                     }
                 }
                 _ => {
-                    problems.push(format!(
-                        "{}: expires must be a date (expires = 2027-01-31)",
-                        at(d.span())
-                    ));
+                    doc.problem(
+                        Some(d.span().start),
+                        Code::BadDate,
+                        "expires must be a date (expires = 2027-01-31)".into(),
+                    );
                     None
                 }
             },
@@ -224,200 +231,15 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
             rule: def.rule.into_inner(),
             reason: def.reason.trim().to_string(),
             expires,
-            at: wat,
+            at: at(&doc, start),
         });
     }
-    if problems.is_empty() {
+    if doc.problems.is_empty() {
         Ok(())
     } else {
-        sort_by_location(&mut problems);
+        let mut problems = doc.problems;
+        diag::sort(&mut problems);
         Err(PolicyError { problems })
-    }
-}
-
-/// `text` with the byte ranges replaced by spaces (newlines kept, so lines and columns stay
-/// the same); `None` when there is nothing to blank.
-fn without(text: &str, ranges: &[std::ops::Range<usize>]) -> Option<String> {
-    if ranges.is_empty() {
-        return None;
-    }
-    let mut bytes = text.as_bytes().to_vec();
-    for r in ranges {
-        let r = r.start.min(bytes.len())..r.end.min(bytes.len());
-        for b in &mut bytes[r] {
-            if *b != b'\n' {
-                *b = b' ';
-            }
-        }
-    }
-    // Blanking whole characters into ASCII spaces keeps UTF-8; a span that split a character
-    // would not, and then the caller reports the unknown keys alone.
-    String::from_utf8(bytes).ok()
-}
-
-/// The blanked file parses and has no unknown key left.
-fn still_valid(text: &str) -> bool {
-    let Ok(table) = DeTable::parse(text) else {
-        return false;
-    };
-    let (mut problems, mut unknown) = (Vec::new(), Vec::new());
-    check_keys(
-        table.get_ref(),
-        &TOP,
-        "",
-        &|_| String::new(),
-        &mut problems,
-        &mut unknown,
-    );
-    problems.is_empty()
-}
-
-/// Order `file:line:col: ...` messages by line and column.
-fn sort_by_location(problems: &mut [String]) {
-    problems.sort_by_key(|p| {
-        let mut it = p
-            .split(':')
-            .skip(1)
-            .map(|n| n.parse::<usize>().unwrap_or(usize::MAX));
-        (it.next(), it.next())
-    });
-}
-
-/// The shape of a policy file, for the unknown-key check.
-enum Shape {
-    Any,
-    Table(&'static [(&'static str, Shape)]),
-    ArrayOf(&'static Shape),
-    /// A table with free keys (rule ids) whose values are scalars.
-    FreeKeys,
-    /// A check: a table of check keys, `any`/`all` holding more checks.
-    Check,
-}
-
-const CHECK_KEYS: &[&str] = &[
-    "kconfig",
-    "cmdline",
-    "sysctl",
-    "runtime",
-    "is",
-    "one_of",
-    "none_of",
-    "at_least",
-    "at_most",
-    "contains",
-    "taint_clear",
-    "absent",
-    "arch",
-    "min_version",
-    "max_version",
-    "note",
-];
-
-const RULE: Shape = Shape::Table(&[
-    ("id", Shape::Any),
-    ("title", Shape::Any),
-    ("area", Shape::Any),
-    ("severity", Shape::Any),
-    ("rationale", Shape::Any),
-    ("breaks", Shape::Any),
-    ("decision", Shape::Any),
-    ("references", Shape::Any),
-    ("arch", Shape::Any),
-    ("min_version", Shape::Any),
-    (
-        "shortcut",
-        Shape::ArrayOf(&Shape::Table(&[
-            ("when", Shape::Check),
-            ("status", Shape::Any),
-            ("reason", Shape::Any),
-        ])),
-    ),
-    ("check", Shape::Check),
-    (
-        "remedy",
-        Shape::ArrayOf(&Shape::Table(&[
-            ("source", Shape::Any),
-            ("text", Shape::Any),
-        ])),
-    ),
-]);
-
-const TOP: Shape = Shape::Table(&[
-    ("extends", Shape::Any),
-    ("drop", Shape::Any),
-    ("severity", Shape::FreeKeys),
-    ("rule", Shape::ArrayOf(&RULE)),
-    (
-        "waiver",
-        Shape::ArrayOf(&Shape::Table(&[
-            ("rule", Shape::Any),
-            ("reason", Shape::Any),
-            ("expires", Shape::Any),
-        ])),
-    ),
-]);
-
-/// Report unknown keys; the span of each (key through value) goes to `unknown`.
-fn check_keys(
-    table: &DeTable<'_>,
-    shape: &Shape,
-    path: &str,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-    problems: &mut Vec<String>,
-    unknown: &mut Vec<std::ops::Range<usize>>,
-) {
-    let known: Vec<&str> = match shape {
-        Shape::Table(fields) => fields.iter().map(|(k, _)| *k).collect(),
-        Shape::Check => CHECK_KEYS.iter().copied().chain(["any", "all"]).collect(),
-        Shape::FreeKeys | Shape::Any | Shape::ArrayOf(_) => return,
-    };
-    for (key, value) in table.iter() {
-        let k: &str = key.get_ref();
-        let full = if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        };
-        if !known.contains(&k) {
-            problems.push(format!(
-                "{}: unknown key {full:?} (expected one of: {})",
-                at(key.span()),
-                known.join(", ")
-            ));
-            unknown.push(key.span().start..value.span().end.max(key.span().end));
-            continue;
-        }
-        let sub: &Shape = match shape {
-            Shape::Table(fields) => &fields.iter().find(|(n, _)| *n == k).expect("known").1,
-            Shape::Check if k == "any" || k == "all" => &Shape::ArrayOf(&Shape::Check),
-            _ => &Shape::Any,
-        };
-        check_value(value, sub, &full, at, problems, unknown);
-    }
-}
-
-fn check_value(
-    value: &Spanned<DeValue<'_>>,
-    shape: &Shape,
-    path: &str,
-    at: &dyn Fn(std::ops::Range<usize>) -> String,
-    problems: &mut Vec<String>,
-    unknown: &mut Vec<std::ops::Range<usize>>,
-) {
-    match (shape, value.get_ref()) {
-        (Shape::ArrayOf(inner), DeValue::Array(items)) => {
-            for item in items {
-                check_value(item, inner, path, at, problems, unknown);
-            }
-        }
-        (Shape::Table(_) | Shape::Check, DeValue::Table(t)) => {
-            check_keys(t, shape, path, at, problems, unknown)
-        }
-        (Shape::Any | Shape::FreeKeys, _) => {}
-        (Shape::ArrayOf(_), _) => {
-            problems.push(format!("{}: {path} must be an array", at(value.span())))
-        }
-        (_, _) => problems.push(format!("{}: {path} must be a table", at(value.span()))),
     }
 }
 

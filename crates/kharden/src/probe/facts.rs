@@ -8,33 +8,22 @@ use serde::Serialize;
 use super::cmdline::Cmdline;
 use super::kconfig::KConfig;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SourceKind {
-    Kconfig,
-    Cmdline,
-    Sysctl,
-    Runtime,
-}
+pub use super::kinds::{Lockdown, RuntimeFact, SourceKind};
 
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Kconfig => "kconfig",
-            SourceKind::Cmdline => "cmdline",
-            SourceKind::Sysctl => "sysctl",
-            SourceKind::Runtime => "runtime",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+#[serde(into = "&'static str")]
 pub enum SourceStatus {
     Read,
     Missing,
     Unreadable,
     NotUsed,
+}
+
+impl SourceStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// Where one kind of fact came from, for the report's `sources` list.
@@ -79,9 +68,10 @@ impl Value {
     }
 }
 
-/// A runtime fact: the path it was read from (the evidence key) and its value.
+/// What was read (or derived) for a runtime fact: the path it was read from (the evidence key)
+/// and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeFact {
+pub struct Reading {
     pub path: String,
     pub value: Value,
 }
@@ -141,8 +131,8 @@ pub struct Facts {
     pub kconfig_origin: String,
     pub cmdline: CmdlineFact,
     pub sysctl: BTreeMap<String, Value>,
-    /// Keyed by the runtime fact's name (`lockdown`, `sig_enforce`, ...).
-    pub runtime: BTreeMap<String, RuntimeFact>,
+    /// Every runtime fact, read live or derived offline.
+    pub runtime: BTreeMap<RuntimeFact, Reading>,
     /// Problems that did not stop the audit (malformed config lines, version mismatch, ...).
     pub warnings: Vec<String>,
 }

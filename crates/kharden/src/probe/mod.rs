@@ -5,6 +5,7 @@ pub mod cmdline;
 pub mod defaults;
 pub mod facts;
 pub mod kconfig;
+pub mod kinds;
 pub mod runtime;
 pub mod sysctl;
 pub mod taint;
@@ -42,18 +43,12 @@ pub const BASE_SYSCTLS: &[&str] = &[
     "kernel.tainted",
 ];
 
-pub fn collect(
+/// Read every fact an audit needs: the kernel config, the command line, the sysctls the rules
+/// name (`wanted_sysctls`, plus [`BASE_SYSCTLS`]) and the runtime state, live under the root or
+/// offline from the files given.
+pub fn read_facts(
     opts: &ProbeOptions,
     wanted_sysctls: &BTreeSet<String>,
-) -> Result<Facts, InputError> {
-    collect_then(opts, || wanted_sysctls.clone())
-}
-
-/// `collect`, asking for the sysctl keys only once the config and command line are read (the
-/// caller may still be loading the rules that name them, on another thread).
-pub fn collect_then(
-    opts: &ProbeOptions,
-    wanted_sysctls: impl FnOnce() -> BTreeSet<String>,
 ) -> Result<Facts, InputError> {
     let root = Root::new(&opts.root);
     if opts.live && !root.dir().is_dir() {
@@ -130,7 +125,7 @@ pub fn collect_then(
     let cmdline = read_cmdline(opts, &root, &mut sources)?;
 
     // Sysctls.
-    let mut keys: BTreeSet<String> = wanted_sysctls();
+    let mut keys: BTreeSet<String> = wanted_sysctls.clone();
     keys.extend(BASE_SYSCTLS.iter().map(|s| s.to_string()));
     let sysctl = read_sysctls(
         opts,

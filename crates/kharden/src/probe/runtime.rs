@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::cmdline::{kstrtobool, Cmdline};
-use super::facts::{RuntimeFact, Value};
+use super::facts::{Lockdown, Reading, RuntimeFact, Value};
 use super::kconfig::KConfig;
 use crate::files::root::{io_reason, Root};
 
@@ -30,64 +30,53 @@ const BP_SECURE_BOOT: usize = 0x1ec;
 const BP_LOADFLAGS: usize = 0x211;
 const KASLR_FLAG: u8 = 1 << 1;
 
-/// The runtime facts rules may name, with the values each can take.
-pub const RUNTIME_FACTS: &[(&str, &str)] = &[
-    ("lockdown", "none | integrity | confidentiality"),
-    ("lsm", "comma-separated list of active LSMs"),
-    ("sig_enforce", "Y | N"),
-    ("secure_boot", "enabled | disabled | setup_mode | not_efi"),
-    ("kaslr", "in_effect | off"),
-    (
-        "kallsyms",
-        "hidden | visible (kernel addresses as an unprivileged reader sees them)",
-    ),
-];
-
-pub const LOCKDOWN_LEVELS: &[&str] = &["none", "integrity", "confidentiality"];
-
-pub fn lockdown_rank(level: &str) -> Option<usize> {
-    LOCKDOWN_LEVELS.iter().position(|l| *l == level)
+/// The path a runtime fact is read from when nothing more precise is known.
+pub fn default_path(fact: RuntimeFact) -> &'static str {
+    match fact {
+        RuntimeFact::Lockdown => LOCKDOWN,
+        RuntimeFact::Lsm => LSM,
+        RuntimeFact::SigEnforce => SIG_ENFORCE,
+        RuntimeFact::SecureBoot => SECURE_BOOT_VAR,
+        RuntimeFact::Kaslr | RuntimeFact::Kallsyms => KALLSYMS,
+    }
 }
 
 /// `none [integrity] confidentiality` → `integrity`.
-pub fn parse_lockdown(text: &str) -> Option<String> {
+pub fn parse_lockdown(text: &str) -> Option<Lockdown> {
     text.split_whitespace()
         .find_map(|w| w.strip_prefix('[').and_then(|w| w.strip_suffix(']')))
-        .filter(|l| lockdown_rank(l).is_some())
-        .map(str::to_string)
+        .and_then(|l| l.parse().ok())
 }
 
 /// The level a kernel boots with before userspace can raise it: the Kconfig choice, raised
 /// by every valid `lockdown=` argument (the kernel only ever raises it).
-pub fn boot_lockdown(cfg: Option<&KConfig>, cmdline: Option<&Cmdline>) -> (String, String) {
-    let mut level = "none";
+pub fn boot_lockdown(cfg: Option<&KConfig>, cmdline: Option<&Cmdline>) -> (Lockdown, String) {
+    let mut level = Lockdown::None;
     let mut origin = "no LOCK_DOWN_KERNEL_FORCE_INTEGRITY/CONFIDENTIALITY".to_string();
     if let Some(cfg) = cfg {
         if cfg.enabled("LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY") {
-            level = "confidentiality";
+            level = Lockdown::Confidentiality;
             origin = "CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY=y".into();
         } else if cfg.enabled("LOCK_DOWN_KERNEL_FORCE_INTEGRITY") {
-            level = "integrity";
+            level = Lockdown::Integrity;
             origin = "CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y".into();
         }
     }
     if let Some(c) = cmdline {
         for p in c.all("lockdown") {
             let v = p.value.as_deref().unwrap_or("");
-            // lockdown= accepts only these two words; anything else is -EINVAL and ignored.
-            if matches!(v, "integrity" | "confidentiality")
-                && lockdown_rank(v) > lockdown_rank(level)
-            {
-                level = if v == "integrity" {
-                    "integrity"
-                } else {
-                    "confidentiality"
-                };
-                origin = format!("command line lockdown={v}");
+            // lockdown= accepts only integrity and confidentiality; anything else is -EINVAL
+            // and ignored.
+            match v.parse::<Lockdown>() {
+                Ok(l) if l != Lockdown::None && l > level => {
+                    level = l;
+                    origin = format!("command line lockdown={v}");
+                }
+                _ => {}
             }
         }
     }
-    (level.to_string(), origin)
+    (level, origin)
 }
 
 /// Whether the boot configuration enforces module signatures before userspace runs.
@@ -171,24 +160,23 @@ pub struct Context<'a> {
     pub arch: Option<&'a str>,
 }
 
-fn fact(path: &str, value: Value) -> RuntimeFact {
-    RuntimeFact {
+fn fact(path: &str, value: Value) -> Reading {
+    Reading {
         path: path.to_string(),
         value,
     }
 }
 
 /// Offline: what the kernel does at boot when nothing changes it, from config and command line.
-pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
+pub fn derive_offline(ctx: &Context) -> BTreeMap<RuntimeFact, Reading> {
     let mut out = BTreeMap::new();
     let no_cfg = "no kernel config given";
     let Some(cfg) = ctx.kconfig else {
-        for (name, _) in RUNTIME_FACTS {
-            let path = default_path(name);
+        for name in <RuntimeFact as strum::IntoEnumIterator>::iter() {
             out.insert(
-                name.to_string(),
+                name,
                 fact(
-                    path,
+                    default_path(name),
                     Value::unknown(format!("{no_cfg} and no live state read")),
                 ),
             );
@@ -205,14 +193,14 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
     } else {
         let (level, origin) = boot_lockdown(Some(cfg), ctx.cmdline);
         let mut origin = bd(origin);
-        if level == "none" && cfg.enabled("LOCK_DOWN_IN_EFI_SECURE_BOOT") {
+        if level == Lockdown::None && cfg.enabled("LOCK_DOWN_IN_EFI_SECURE_BOOT") {
             origin.push_str(
                 "; integrity only if booted with Secure Boot (LOCK_DOWN_IN_EFI_SECURE_BOOT)",
             );
         }
-        Value::known(level, origin)
+        Value::known(level.as_str(), origin)
     };
-    out.insert("lockdown".into(), fact(LOCKDOWN, lockdown));
+    out.insert(RuntimeFact::Lockdown, fact(LOCKDOWN, lockdown));
 
     let lsm = if cfg.enabled("SECURITY") {
         let (list, origin) = boot_lsm_list(cfg, ctx.cmdline);
@@ -222,7 +210,7 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
             origin: "CONFIG_SECURITY is not set".into(),
         }
     };
-    out.insert("lsm".into(), fact(LSM, lsm));
+    out.insert(RuntimeFact::Lsm, fact(LSM, lsm));
 
     let sig = if !cfg.enabled("MODULE_SIG") {
         Value::Absent {
@@ -232,10 +220,10 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
         let (on, origin) = boot_sig_enforce(cfg, ctx.cmdline);
         Value::known(if on { "Y" } else { "N" }, bd(origin))
     };
-    out.insert("sig_enforce".into(), fact(SIG_ENFORCE, sig));
+    out.insert(RuntimeFact::SigEnforce, fact(SIG_ENFORCE, sig));
 
     out.insert(
-        "secure_boot".into(),
+        RuntimeFact::SecureBoot,
         fact(
             SECURE_BOOT_VAR,
             Value::unknown("firmware state: only visible on a live host or snapshot"),
@@ -253,23 +241,13 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<String, RuntimeFact> {
     } else {
         KALLSYMS
     };
-    out.insert("kaslr".into(), fact(kaslr_path, kaslr));
+    out.insert(RuntimeFact::Kaslr, fact(kaslr_path, kaslr));
 
     out.insert(
-        "kallsyms".into(),
+        RuntimeFact::Kallsyms,
         fact(KALLSYMS, kallsyms_from_sysctls(ctx.sysctl)),
     );
     out
-}
-
-fn default_path(name: &str) -> &'static str {
-    match name {
-        "lockdown" => LOCKDOWN,
-        "lsm" => LSM,
-        "sig_enforce" => SIG_ENFORCE,
-        "secure_boot" => SECURE_BOOT_VAR,
-        _ => KALLSYMS,
-    }
 }
 
 /// `off` when the build or the command line rules KASLR out; `None` when they allow it.
@@ -335,7 +313,7 @@ fn describe(v: &Value) -> String {
 
 /// Live: read every runtime fact under `root`. `euid` is the auditing process's effective uid
 /// when auditing this very host (so a direct observation of /proc/kallsyms means something).
-pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<String, RuntimeFact> {
+pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<RuntimeFact, Reading> {
     let mut out = BTreeMap::new();
     let securityfs_mounted = root.exists(LSM) || root.is_dir_nonempty("/sys/kernel/security");
     let not_mounted = "securityfs not mounted: mount -t securityfs securityfs /sys/kernel/security";
@@ -343,7 +321,7 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Stri
     // Lockdown.
     let lockdown = match root.read_text(LOCKDOWN) {
         Ok(text) => match parse_lockdown(&text) {
-            Some(level) => Value::known(level, LOCKDOWN),
+            Some(level) => Value::known(level.as_str(), LOCKDOWN),
             None => Value::unknown(format!("unexpected content {:?}", clip(&text))),
         },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -362,9 +340,9 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Stri
             } else {
                 // The level can only be raised after boot, so the boot level is a lower bound.
                 let (level, origin) = boot_lockdown(ctx.kconfig, ctx.cmdline);
-                if level != "none" && ctx.kconfig.is_some() {
+                if level != Lockdown::None && ctx.kconfig.is_some() {
                     Value::known(
-                        level,
+                        level.as_str(),
                         format!("at least this, from {origin} ({not_mounted})"),
                     )
                 } else {
@@ -374,7 +352,7 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Stri
         }
         Err(e) => Value::unknown(io_reason(&e)),
     };
-    out.insert("lockdown".into(), fact(LOCKDOWN, lockdown));
+    out.insert(RuntimeFact::Lockdown, fact(LOCKDOWN, lockdown));
 
     let lsm = match root.read_text(LSM) {
         Ok(text) => Value::known(text, LSM),
@@ -390,7 +368,7 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Stri
         },
         Err(e) => Value::unknown(io_reason(&e)),
     };
-    out.insert("lsm".into(), fact(LSM, lsm));
+    out.insert(RuntimeFact::Lsm, fact(LSM, lsm));
 
     let sig = match root.read_text(SIG_ENFORCE) {
         Ok(v) if v == "Y" || v == "N" => Value::known(v, SIG_ENFORCE),
@@ -408,16 +386,16 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Stri
         }
         Err(e) => Value::unknown(io_reason(&e)),
     };
-    out.insert("sig_enforce".into(), fact(SIG_ENFORCE, sig));
+    out.insert(RuntimeFact::SigEnforce, fact(SIG_ENFORCE, sig));
 
     let (sb_path, sb) = secure_boot(root, ctx.arch);
-    out.insert("secure_boot".into(), fact(sb_path, sb));
+    out.insert(RuntimeFact::SecureBoot, fact(sb_path, sb));
 
     let (kaslr_path, kaslr) = kaslr_live(root, ctx);
-    out.insert("kaslr".into(), fact(kaslr_path, kaslr));
+    out.insert(RuntimeFact::Kaslr, fact(kaslr_path, kaslr));
 
     out.insert(
-        "kallsyms".into(),
+        RuntimeFact::Kallsyms,
         fact(KALLSYMS, kallsyms_live(root, ctx, euid)),
     );
     out
@@ -617,13 +595,14 @@ mod tests {
     #[test]
     fn lockdown_file_format() {
         assert_eq!(
-            parse_lockdown("none [integrity] confidentiality").as_deref(),
-            Some("integrity")
+            parse_lockdown("none [integrity] confidentiality"),
+            Some(Lockdown::Integrity)
         );
         assert_eq!(
-            parse_lockdown("[none] integrity confidentiality").as_deref(),
-            Some("none")
+            parse_lockdown("[none] integrity confidentiality"),
+            Some(Lockdown::None)
         );
+        assert_eq!(parse_lockdown("none [Integrity] confidentiality"), None);
         assert_eq!(parse_lockdown("none integrity"), None);
     }
 
@@ -631,9 +610,12 @@ mod tests {
     fn boot_lockdown_only_rises() {
         let cfg = KConfig::parse(b"CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y\n").unwrap();
         let c = Cmdline::parse("lockdown=none lockdown=bogus");
-        assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "integrity");
+        assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, Lockdown::Integrity);
         let c = Cmdline::parse("lockdown=confidentiality lockdown=integrity");
-        assert_eq!(boot_lockdown(Some(&cfg), Some(&c)).0, "confidentiality");
+        assert_eq!(
+            boot_lockdown(Some(&cfg), Some(&c)).0,
+            Lockdown::Confidentiality
+        );
     }
 
     /// The symbol is found where it is (after per-cpu symbols, malformed and non-UTF-8 lines),

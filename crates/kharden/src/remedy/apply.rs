@@ -9,8 +9,8 @@
 use crate::audit::Report;
 use crate::files::root::{io_reason, Root};
 use crate::policy::{Profile, Status};
-use crate::probe::runtime::{lockdown_rank, parse_lockdown, LOCKDOWN, SIG_ENFORCE};
-use crate::probe::{sysctl, Facts, SourceKind, Value};
+use crate::probe::runtime::{default_path, parse_lockdown, LOCKDOWN};
+use crate::probe::{sysctl, Facts, Lockdown, RuntimeFact, Value};
 
 use super::{collect, fragments, stricter, sysctl_irreversible, Change};
 
@@ -106,41 +106,34 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
         });
     }
 
-    // One-way runtime switches named by failing checks.
-    let mut runtime_rules: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    // One-way runtime switches named by failing checks: the lockdown level and module
+    // signature enforcement.
+    let mut runtime_rules: std::collections::BTreeMap<RuntimeFact, Vec<String>> =
+        Default::default();
     for f in report.findings.iter().filter(|f| f.status == Status::Fail) {
-        for e in f
-            .evidence
-            .iter()
-            .filter(|e| e.source == SourceKind::Runtime && e.ok == Some(false))
-        {
-            if e.key == LOCKDOWN || e.key == SIG_ENFORCE {
-                let k = if e.key == LOCKDOWN {
-                    LOCKDOWN
-                } else {
-                    SIG_ENFORCE
-                };
-                runtime_rules.entry(k).or_default().push(f.id.to_string());
+        for e in f.evidence.iter().filter(|e| e.ok == Some(false)) {
+            if let Some(fact @ (RuntimeFact::Lockdown | RuntimeFact::SigEnforce)) = e.fact {
+                runtime_rules
+                    .entry(fact)
+                    .or_default()
+                    .push(f.id.to_string());
             }
         }
     }
-    for (path, rules) in runtime_rules {
-        let fact = if path == LOCKDOWN {
-            "lockdown"
-        } else {
-            "sig_enforce"
-        };
-        let value = facts.runtime.get(fact).map(|f| f.value.clone());
-        let (from, to, state) = match (path, value) {
-            (LOCKDOWN, Some(Value::Known { value, .. })) => {
-                if lockdown_rank(&value) >= lockdown_rank("integrity") {
+    for (fact, rules) in runtime_rules {
+        let path = default_path(fact);
+        let value = facts.runtime.get(&fact).map(|f| f.value.clone());
+        let target = Lockdown::Integrity;
+        let (from, to, state) = match (fact, value) {
+            (RuntimeFact::Lockdown, Some(Value::Known { value, .. })) => {
+                if value.parse::<Lockdown>().is_ok_and(|level| level >= target) {
                     (
                         value.clone(),
-                        "integrity".to_string(),
+                        target.as_str().to_string(),
                         State::AlreadyStricter(format!("already {value}")),
                     )
                 } else {
-                    (value, "integrity".into(), State::Planned)
+                    (value, target.as_str().into(), State::Planned)
                 }
             }
             (_, Some(Value::Known { value, .. })) => {
@@ -167,7 +160,7 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             ),
         };
         steps.push(Step {
-            impact: impact_runtime(root, path, facts),
+            impact: impact_runtime(root, fact, facts),
             action: Action::Runtime {
                 path: path.to_string(),
                 from,
@@ -242,7 +235,7 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
 }
 
 /// What turning a one-way runtime switch on will break on this host.
-fn impact_runtime(root: &Root, path: &str, facts: &Facts) -> Vec<String> {
+fn impact_runtime(root: &Root, fact: RuntimeFact, facts: &Facts) -> Vec<String> {
     let mut out = Vec::new();
     let release = facts.kernel.release.clone().unwrap_or_default();
     // Both refuse unsigned modules.
@@ -272,7 +265,7 @@ fn impact_runtime(root: &Root, path: &str, facts: &Facts) -> Vec<String> {
     if root.exists("/var/lib/dkms") {
         out.push("DKMS is installed: its modules load only if signed with an enrolled key".into());
     }
-    if path == LOCKDOWN {
+    if fact == RuntimeFact::Lockdown {
         if root
             .read_text("/sys/power/resume")
             .is_ok_and(|r| r != "0:0" && !r.is_empty())
@@ -385,9 +378,9 @@ pub fn execute(root: &Root, steps: &mut [Step], how: Execute) {
                 })
             }
             Action::Runtime { path, to, .. } if path == LOCKDOWN => {
+                let want = to.parse::<Lockdown>().ok();
                 write_and_check(root, path, to, |read| {
-                    let level = parse_lockdown(read).unwrap_or_else(|| read.trim().to_string());
-                    lockdown_rank(&level) >= lockdown_rank(to)
+                    parse_lockdown(read).or_else(|| read.trim().parse().ok()) >= want
                 })
             }
             Action::Runtime { path, to, .. } => {

@@ -90,15 +90,12 @@ impl fmt::Display for Human<'_> {
                 .as_deref()
                 .map(|d| format!(": {}", clean(d)))
                 .unwrap_or_default();
-            let status = serde_json::to_value(s.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
             writeln!(
                 out,
-                "  {:<8} {} [{status}]{}",
+                "  {:<8} {} [{}]{}",
                 s.kind.as_str(),
                 clean(&s.origin),
+                s.status.as_str(),
                 p.dim(&detail)
             )?;
         }
@@ -154,7 +151,7 @@ impl fmt::Display for Human<'_> {
                 }
                 if f.status != Status::Pass {
                     for r in f.remedy.iter() {
-                        writeln!(out, "       fix [{}] {}", clean(&r.source), clean(&r.text))?;
+                        writeln!(out, "       fix [{}] {}", r.source.as_str(), clean(&r.text))?;
                     }
                 }
             }

@@ -65,11 +65,24 @@ pub fn check_text(c: &Check) -> String {
             if !l.arch.is_empty() {
                 cond.push_str(&format!(" [{}]", l.arch.join("/")));
             }
+            // Every condition of a leaf is shown (max_version was once left out).
             if let Some(v) = l.min_version {
-                cond.push_str(&format!(" [>= {}.{}]", v.0, v.1));
+                cond.push_str(&format!(" [>= {}]", version_text(v)));
             }
-            format!("{key} {}{cond}", l.cmp.expected_for(l.source))
+            if let Some(v) = l.max_version {
+                cond.push_str(&format!(" [<= {}]", version_text(v)));
+            }
+            format!("{key} {}{cond}", l.cmp.expected())
         }
+    }
+}
+
+/// `6.1`, or `6.6.8` when the patch level matters.
+fn version_text((major, minor, patch): (u32, u32, u32)) -> String {
+    if patch == 0 {
+        format!("{major}.{minor}")
+    } else {
+        format!("{major}.{minor}.{patch}")
     }
 }
 
@@ -179,7 +192,7 @@ impl fmt::Display for Explanation<'_> {
         if !r.remedy.is_empty() {
             writeln!(f, "\nHow to fix")?;
             for m in r.remedy.iter() {
-                writeln!(f, "  [{}] {}", clean(&m.source), clean(&m.text))?;
+                writeln!(f, "  [{}] {}", m.source.as_str(), clean(&m.text))?;
             }
         }
         if !r.references.is_empty() {
@@ -264,7 +277,7 @@ impl fmt::Display for RuleReference<'_> {
                     .map(|m| {
                         format!(
                             "[{}] `{}`",
-                            clean(&m.source),
+                            m.source.as_str(),
                             clean(&m.text).replace('`', "'")
                         )
                     })

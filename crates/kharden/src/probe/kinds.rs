@@ -1,0 +1,169 @@
+//! The names facts go by: the four sources, the runtime facts and the lockdown levels. Each is
+//! an enum whose spellings come from one derive (strum); serde writes them through it.
+//!
+//! Shared with build.rs (which compiles the built-in rules into static data): this file uses
+//! nothing of the crate but its neighbours through `super::`, and only strum and serde.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+
+use serde::Serialize;
+
+/// Where a fact comes from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
+#[serde(into = "&'static str")]
+pub enum SourceKind {
+    Kconfig,
+    Cmdline,
+    Sysctl,
+    Runtime,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// A fact of the running kernel that is not a config line, a command-line parameter or a sysctl
+/// (docs/audit-facts.md). Rules name them (`runtime = "lockdown"`); the name is decided when a
+/// policy is loaded, so that evaluation and `apply` look them up by this enum.
+///
+/// Ordered by name, like the strings a rule writes, so that a map keyed by facts can also be
+/// looked up by a written name (`Borrow<str>`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
+#[serde(into = "&'static str")]
+pub enum RuntimeFact {
+    Lockdown,
+    Lsm,
+    SigEnforce,
+    SecureBoot,
+    Kaslr,
+    Kallsyms,
+}
+
+impl RuntimeFact {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The values the fact takes, when they are a closed set (a rule comparing with another
+    /// word is refused when it is loaded); `None` for the LSM list.
+    pub fn values(self) -> Option<&'static [&'static str]> {
+        match self {
+            RuntimeFact::Lockdown => Some(<Lockdown as strum::VariantNames>::VARIANTS),
+            RuntimeFact::Lsm => None,
+            RuntimeFact::SigEnforce => Some(&["Y", "N"]),
+            RuntimeFact::SecureBoot => Some(&["enabled", "disabled", "setup_mode", "not_efi"]),
+            RuntimeFact::Kaslr => Some(&["in_effect", "off"]),
+            RuntimeFact::Kallsyms => Some(&["hidden", "visible"]),
+        }
+    }
+}
+
+impl Ord for RuntimeFact {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for RuntimeFact {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Borrow<str> for RuntimeFact {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+/// The kernel's lockdown levels, in order: each forbids what the one before does, and more.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum Lockdown {
+    None,
+    Integrity,
+    Confidentiality,
+}
+
+impl Lockdown {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strum::IntoEnumIterator;
+
+    /// A map keyed by facts is looked up by name (`Borrow<str>`): that holds only while the
+    /// facts order as their names do.
+    #[test]
+    fn runtime_facts_order_as_their_names() {
+        let facts: Vec<RuntimeFact> = RuntimeFact::iter().collect();
+        for a in &facts {
+            for b in &facts {
+                assert_eq!(a.cmp(b), a.as_str().cmp(b.as_str()));
+            }
+            assert_eq!(a.as_str().parse::<RuntimeFact>().ok(), Some(*a));
+        }
+    }
+
+    #[test]
+    fn names_and_order() {
+        assert!(Lockdown::None < Lockdown::Integrity);
+        assert!(Lockdown::Integrity < Lockdown::Confidentiality);
+        assert_eq!(
+            "integrity".parse::<Lockdown>().ok(),
+            Some(Lockdown::Integrity)
+        );
+        assert!("Integrity".parse::<Lockdown>().is_err());
+        assert_eq!(RuntimeFact::SigEnforce.as_str(), "sig_enforce");
+        assert_eq!(
+            serde_json::to_string(&SourceKind::Kconfig).unwrap(),
+            "\"kconfig\""
+        );
+    }
+}
