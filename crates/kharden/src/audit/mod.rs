@@ -386,7 +386,10 @@ fn eval_leaf(leaf: &Leaf, facts: &Facts) -> Option<Evidence> {
     let mut e = Evidence {
         source: leaf.source,
         key: leaf.key.clone(),
-        expected: leaf.cmp.expected(),
+        expected: match &leaf.expected {
+            Some(worded) => worded.clone(),
+            None => leaf.cmp.expected(),
+        },
         actual: None,
         ok: None,
         origin: None,

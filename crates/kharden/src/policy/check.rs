@@ -25,6 +25,10 @@ pub struct Leaf {
     /// The fact a runtime leaf reads (`None` for the other sources).
     pub runtime: Option<RuntimeFact>,
     pub cmp: Cmp,
+    /// `cmp.expected()` worded once when the rule is compiled (static text for a built-in rule),
+    /// for the comparisons whose words are formatted (bounds, lists); `None` where they cost
+    /// nothing to word (and a pointer in the static profiles costs a relocation at every start).
+    pub expected: Option<Text>,
     pub on_absent: OnAbsent,
     pub arch: List<Text>,
     pub min_version: Option<(u32, u32, u32)>,
@@ -123,6 +127,25 @@ impl Cmp {
                     .join(", ")
             )
             .into(),
+        }
+    }
+
+    /// [`Cmp::expected`] when it is formatted text, `None` when it is a borrowed word.
+    pub fn formatted(&self) -> Option<Text> {
+        match self {
+            Cmp::OneOf(_)
+            | Cmp::NoneOf(_)
+            | Cmp::AtLeast(_)
+            | Cmp::AtMost(_)
+            | Cmp::Contains(_)
+            | Cmp::TaintClear(_)
+            | Cmp::Is(Operand::Config(_)) => Some(self.expected()),
+            Cmp::NotSet
+            | Cmp::Enabled
+            | Cmp::Present
+            | Cmp::Absent
+            | Cmp::Bool(_)
+            | Cmp::Is(Operand::Value(_)) => None,
         }
     }
 

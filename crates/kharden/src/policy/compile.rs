@@ -306,6 +306,7 @@ pub fn check(def: &CheckDef, errs: &mut Problems) -> Check {
         source,
         key: key.clone().into(),
         runtime,
+        expected: cmp.formatted(),
         cmp,
         on_absent: def.absent.unwrap_or(OnAbsent::Compare),
         arch: def.arch.as_deref().map(texts).unwrap_or_default(),

@@ -6,7 +6,7 @@
 //! the same loader and compiler; so this file uses only serde, strum and its neighbours
 //! (`super::`).
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use super::load::{Inner, Nest, Shape};
 
@@ -30,16 +30,12 @@ pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
-/// The words of an enum are its strum spellings: `as_str`, and reading it from a file with
-/// serde's own message for a word it does not know. (Written once here instead of a
-/// hand-written match per enum.)
+/// The words of an enum are its strum spellings: `as_str`, serde writing them, and reading
+/// them from a file with serde's own message for a word it does not know. (Written once here
+/// instead of a hand-written match per enum.)
 macro_rules! words {
     ($($t:ty),*) => {$(
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                self.into()
-            }
-        }
+        super::kinds::spelled!($t);
 
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -63,13 +59,11 @@ macro_rules! words {
     Eq,
     PartialOrd,
     Ord,
-    Serialize,
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantNames,
 )]
 #[strum(serialize_all = "lowercase")]
-#[serde(into = "&'static str")]
 pub enum Severity {
     Low,
     Medium,
@@ -85,13 +79,11 @@ pub enum Severity {
     Eq,
     PartialOrd,
     Ord,
-    Serialize,
     strum::IntoStaticStr,
     strum::EnumString,
     strum::VariantNames,
 )]
 #[strum(serialize_all = "snake_case")]
-#[serde(into = "&'static str")]
 pub enum Status {
     Pass,
     Fail,

@@ -125,21 +125,6 @@ pub fn parse<'a>(file: &'a str, text: &'a str, lines: &'a LazyLines<'a>, shape: 
     doc
 }
 
-fn doc_problem(
-    file: &str,
-    lines: &LazyLines<'_>,
-    start: Option<usize>,
-    code: Code,
-    message: String,
-) -> Diagnostic {
-    Diagnostic {
-        file: file.to_string(),
-        at: start.map(|s| lines.line_col(s)),
-        code,
-        message,
-    }
-}
-
 impl<'a> Doc<'a> {
     /// Record a problem at a byte offset of the file (`None`: the problem has no place).
     pub fn problem(&mut self, start: Option<usize>, code: Code, message: String) {
@@ -155,8 +140,12 @@ impl<'a> Doc<'a> {
                 return;
             }
         }
-        self.problems
-            .push(doc_problem(self.file, self.lines, start, code, message));
+        self.problems.push(Diagnostic {
+            file: self.file.to_string(),
+            at: start.map(|s| self.lines.line_col(s)),
+            code,
+            message,
+        });
     }
 
     /// Line and column of a byte offset.

@@ -10,9 +10,8 @@ use super::kconfig::KConfig;
 
 pub use super::kinds::{Lockdown, RuntimeFact, SourceKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 #[strum(serialize_all = "snake_case")]
-#[serde(into = "&'static str")]
 pub enum SourceStatus {
     Read,
     Missing,
@@ -20,11 +19,7 @@ pub enum SourceStatus {
     NotUsed,
 }
 
-impl SourceStatus {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
+super::kinds::spelled!(SourceStatus);
 
 /// Where one kind of fact came from, for the report's `sources` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
