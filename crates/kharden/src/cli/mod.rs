@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod build;
 pub mod modsign;
 pub mod remedy;
 
@@ -15,6 +16,8 @@ pub enum Outcome {
     Clean,
     /// At least one finding or module failed (exit 1).
     Failed,
+    /// A command kharden ran for the user ended with this status (`modsign build`).
+    Status(i32),
 }
 
 impl Outcome {
@@ -31,6 +34,7 @@ impl Outcome {
         match self {
             Outcome::Clean => ExitCode::SUCCESS,
             Outcome::Failed => ExitCode::from(1),
+            Outcome::Status(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         }
     }
 }

@@ -29,10 +29,16 @@ pub enum ModsignCommand {
     Inspect(InspectArgs),
     /// List or extract the certificates built into a kernel image (exit 1 when it has none).
     Certs(CertsArgs),
+    /// Run a kernel build with a key that exists only in memory: its certificate is written
+    /// for the kernel to embed, every module the build installs is signed, the key destroyed.
+    Build(super::build::BuildArgs),
+    /// (Run by make under `modsign build`: sign one module through kharden's service.)
+    #[command(hide = true)]
+    SignRequest(super::build::SignRequestArgs),
 }
 
 /// `--hash`: the digests a module signature is made with.
-fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
+pub(crate) fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(["sha256", "sha384", "sha512"]).map(|h| match &*h {
         "sha384" => HashAlgo::Sha384,
@@ -157,6 +163,8 @@ pub fn run(cmd: ModsignCommand) -> anyhow::Result<Outcome> {
         ModsignCommand::Verify(a) => verify_modules(a),
         ModsignCommand::Inspect(a) => inspect(a),
         ModsignCommand::Certs(a) => certs(a),
+        ModsignCommand::Build(a) => super::build::run(a),
+        ModsignCommand::SignRequest(a) => super::build::sign_request(a),
     }
 }
 

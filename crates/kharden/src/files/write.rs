@@ -75,16 +75,31 @@ pub fn open_parent(path: &Path) -> io::Result<OwnedFd> {
     )?)
 }
 
-/// Replace `name` in the directory `dir` with `data`.
+/// Replace `name` in the directory `dir` with `data`, durably (file and directory synced).
 pub fn replace_at(dir: BorrowedFd<'_>, name: &OsStr, data: &[u8], perms: Perms) -> io::Result<()> {
+    replace_at_with(dir, name, data, perms, true)
+}
+
+/// Replace `name` in the directory `dir` with `data`; atomic either way, synced to disk only
+/// with `durable` (a build's outputs need atomicity, not an fsync per file).
+pub fn replace_at_with(
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    data: &[u8],
+    perms: Perms,
+    durable: bool,
+) -> io::Result<()> {
     let tmp = Temp::create(dir, name, perms)?;
     let result = (|| {
         let mut f = tmp.file()?;
         f.write_all(data)?;
-        f.sync_all()
+        if durable {
+            f.sync_all()?;
+        }
+        Ok(())
     })();
     match result {
-        Ok(()) => tmp.commit(true),
+        Ok(()) => tmp.commit(durable),
         Err(e) => {
             tmp.discard();
             Err(e)

@@ -9,6 +9,7 @@
 //! on the descriptor that is read.
 
 pub mod budget;
+pub mod build;
 pub mod pool;
 pub mod sign;
 pub mod verify;
