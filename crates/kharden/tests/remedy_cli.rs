@@ -592,3 +592,46 @@ fn fix_json_holds_the_files_the_human_output_prints() {
     let v = json(args.iter().copied().chain(["--format", "json"]));
     assert_eq!(v["files"], serde_json::json!([]));
 }
+
+#[test]
+fn fix_module_sig_key_adds_the_modsign_build_lines_once() {
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--emit",
+        "kconfig",
+        "--module-sig-key",
+        "certs/kharden.pem",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "CONFIG_MODULES=y",
+        "CONFIG_MODULE_SIG=y",
+        "CONFIG_MODULE_SIG_ALL=y",
+        "CONFIG_MODULE_SIG_KEY=\"certs/kharden.pem\"",
+    ] {
+        assert_eq!(
+            r.stdout.lines().filter(|l| *l == line).count(),
+            1,
+            "{line}:\n{}",
+            r.stdout
+        );
+    }
+    // Asked for by a failing rule too: one line, both reasons.
+    assert!(r
+        .stdout
+        .contains("# kharden: module-sig-enforced, modsign-build\nCONFIG_MODULE_SIG_FORCE=y\n"));
+    // A path that would break the Kconfig string is refused.
+    let r = kharden([
+        "fix",
+        "--config",
+        &cloud(),
+        "--no-live",
+        "--module-sig-key",
+        "a\"b",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(r.stderr.contains("--module-sig-key"), "{}", r.stderr);
+}

@@ -51,6 +51,11 @@ pub struct FixArgs {
     pub all_rules: bool,
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Also put in the Kconfig fragment the lines of a kernel built under `kharden modsign
+    /// build --cert-out CERT`: MODULE_SIG, MODULE_SIG_ALL, MODULE_SIG_FORCE and
+    /// MODULE_SIG_KEY="CERT" (relative to the source tree, or absolute).
+    #[arg(long, value_name = "CERT")]
+    pub module_sig_key: Option<String>,
 }
 
 /// A report in the format asked for, on stdout.
@@ -73,6 +78,10 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
     if !args.all_rules {
         // A failing rule may list settings that already hold; only the missing ones are news.
         planned.retain(|p| !remedy::already_holds(&p.change, &facts));
+    }
+    if let Some(cert) = &args.module_sig_key {
+        remedy::module_sig_build(cert, &mut planned)
+            .map_err(|e| anyhow::anyhow!("--module-sig-key: {e}"))?;
     }
     let absent = |key: &str| match facts.sysctl.get(key) {
         Some(kharden::probe::Value::Absent { origin }) => Some(origin.clone()),
