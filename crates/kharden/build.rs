@@ -55,7 +55,7 @@ mod rule;
 mod taint;
 
 use check::{Bound, Check, Cmp, Leaf, Operand};
-use remedy::Change;
+use remedy::{Change, Part};
 use rule::{Remedy, Rule, Shortcut};
 
 /// A compiled value written as the Rust expression that builds it, borrowing every text and
@@ -199,7 +199,14 @@ impl Bake for Remedy {
     }
 }
 
-impl Bake for Change<Cow<'static, str>> {
+impl Bake for Part {
+    fn bake(&self, o: &mut String) {
+        let Part { start, end } = self;
+        write!(o, "Part {{ start: {start}, end: {end} }}").unwrap();
+    }
+}
+
+impl Bake for Change<Part> {
     fn bake(&self, o: &mut String) {
         match self {
             Change::KconfigSet { name, value } => fields!(o, "Change::KconfigSet", name, value),
@@ -362,7 +369,7 @@ fn main() {
         "#[allow(clippy::all, unused_imports)]\nmod generated {{\n\
          use std::borrow::Cow::Borrowed as B;\n\
          use crate::policy::{{Bound, Check, Cmp, Leaf, OnAbsent, Operand, Remedy, Rule, Severity, Shortcut, Status}};\n\
-         use crate::policy::remedy::Change;\n\
+         use crate::policy::remedy::{{Change, Part}};\n\
          use crate::probe::kinds::{{Lockdown, RuntimeFact, SourceKind}};\n\
          {statics}\n\
          pub fn static_profile(name: &str) -> Option<&'static [Rule]> {{\n    match name {{\n{arms}        _ => None,\n    }}\n}}\n}}\n"

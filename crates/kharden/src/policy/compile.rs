@@ -9,7 +9,7 @@ use super::def::{parse_version, CheckDef, List, RuleDef, RuleFile, Text};
 use super::diag::{self, Code, Diagnostic, LazyLines};
 use super::kinds::{Lockdown, RuntimeFact, SourceKind};
 use super::load::{self, Doc, Shape};
-use super::remedy::Change;
+use super::remedy::{Change, Part};
 use super::rule::{Remedy, Rule, Shortcut};
 use super::taint;
 
@@ -119,15 +119,19 @@ fn rule(def: RuleDef, file: Text, errs: &mut Problems) -> Rule {
         .collect();
     let mut remedies = Vec::new();
     for r in def.remedy {
+        // Change::parse refuses a source that is not a SourceKind.
         let parsed = Change::parse(&r.source, &r.text).and_then(|change| {
             let source = r.source.parse::<SourceKind>().map_err(|e| e.to_string())?;
-            Ok((source, change))
+            Ok((
+                source,
+                change.map(|c| c.map(|part| Part::of(&r.text, part))),
+            ))
         });
         match parsed {
             Ok((source, change)) => remedies.push(Remedy {
                 source,
                 text: r.text,
-                change: change.map(|c| c.map(|s| Text::from(s.clone()))),
+                change,
             }),
             Err(e) => errs.push((Code::BadRemedy, e)),
         }

@@ -13,8 +13,8 @@
 use super::kinds::SourceKind;
 
 /// One machine-applicable change, parsed from a rule's remedy text. A compiled rule holds its
-/// changes with borrowed texts (`Change<Text>`: built-in rules are static data); plans own
-/// theirs (`Change`, with `String`s).
+/// changes as [`Part`]s of the text it keeps anyway (`Change<Part>`); parsing gives parts of the
+/// text read (`Change<&str>`); plans own theirs (`Change`, with `String`s).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Change<S = String> {
     /// `CONFIG_X=value` (value as written, e.g. `y`, `"sha512"`).
@@ -48,9 +48,38 @@ impl<S> Change<S> {
     }
 }
 
-impl Change {
-    /// Parse a remedy (`source`, `text`); `Ok(None)` for free-text instructions (runtime).
-    pub fn parse(source: &str, text: &str) -> Result<Option<Change>, String> {
+/// Where a part of a change lies in its remedy's text, in bytes. A compiled rule keeps its
+/// changes as parts of the text it holds anyway: the static built-in profiles carry no second
+/// copy of them, and no more pointers for the loader to relocate at every start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Part {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Part {
+    /// The place of `part`, a slice of `text`, in `text`.
+    pub fn of(text: &str, part: &str) -> Part {
+        let start = (part.as_ptr() as usize)
+            .checked_sub(text.as_ptr() as usize)
+            .filter(|s| s + part.len() <= text.len())
+            .expect("a part of the text");
+        Part {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
+    }
+
+    /// This part of `text`.
+    pub fn in_text(self, text: &str) -> &str {
+        &text[self.start as usize..self.end as usize]
+    }
+}
+
+impl<'t> Change<&'t str> {
+    /// Parse a remedy (`source`, `text`); `Ok(None)` for free-text instructions (runtime). The
+    /// change's texts are slices of `text`.
+    pub fn parse(source: &str, text: &'t str) -> Result<Option<Change<&'t str>>, String> {
         let t = text.trim();
         if t.chars().any(|c| c.is_control() && c != '\t') {
             return Err(format!(
@@ -86,7 +115,7 @@ impl Change {
                 }
                 Ok(Some(Change::KconfigSet {
                     name: valid_symbol(name)?,
-                    value: value.to_string(),
+                    value,
                 }))
             }
             SourceKind::Sysctl => {
@@ -114,10 +143,7 @@ impl Change {
                          spaces and . _ - : , /)"
                     ));
                 }
-                Ok(Some(Change::Sysctl {
-                    key: key.to_string(),
-                    value: value.to_string(),
-                }))
+                Ok(Some(Change::Sysctl { key, value }))
             }
             SourceKind::Cmdline => {
                 let (remove, arg) = match t.strip_prefix("remove ") {
@@ -131,9 +157,9 @@ impl Change {
                     ));
                 }
                 Ok(Some(if remove {
-                    Change::CmdlineRemove { arg: arg.into() }
+                    Change::CmdlineRemove { arg }
                 } else {
-                    Change::CmdlineAdd { arg: arg.into() }
+                    Change::CmdlineAdd { arg }
                 }))
             }
             SourceKind::Runtime => Ok(None),
@@ -141,13 +167,13 @@ impl Change {
     }
 }
 
-fn valid_symbol(name: &str) -> Result<String, String> {
+fn valid_symbol(name: &str) -> Result<&str, String> {
     if !name.is_empty()
         && name
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
     {
-        Ok(name.to_string())
+        Ok(name)
     } else {
         Err(format!("{name:?} is not a Kconfig symbol"))
     }

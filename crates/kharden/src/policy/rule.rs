@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::check::Check;
 use super::def::{List, Severity, Status, Text};
 use super::kinds::SourceKind;
-use super::remedy::Change;
+use super::remedy::{Change, Part};
 
 /// How to fix a rule in one place: the text as written (shown to people) and, for the sources
 /// `fix` and `apply` act on, the change it was parsed into when the policy was loaded.
@@ -17,9 +17,19 @@ use super::remedy::Change;
 pub struct Remedy {
     pub source: SourceKind,
     pub text: Text,
-    /// `None` for a runtime remedy: an instruction for a person.
+    /// The change, as parts of `text`; `None` for a runtime remedy: an instruction for a
+    /// person.
     #[serde(skip)]
-    pub change: Option<Change<Text>>,
+    pub change: Option<Change<Part>>,
+}
+
+impl Remedy {
+    /// The change this remedy makes, its texts borrowed from the remedy's.
+    pub fn change(&self) -> Option<Change<&str>> {
+        self.change
+            .as_ref()
+            .map(|c| c.map(|part| part.in_text(&self.text)))
+    }
 }
 
 /// A condition that settles a rule before its main check (e.g. "no module support: pass").

@@ -33,7 +33,7 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
         for r in rule.remedy.iter() {
             // Every remedy was parsed when its policy was loaded (a bad one is a load error);
             // runtime remedies are instructions, not changes.
-            let Some(change) = r.change.as_ref().map(|c| c.map(|s| s.to_string())) else {
+            let Some(change) = r.change().map(|c| c.map(|s| s.to_string())) else {
                 continue;
             };
             let tag = (rule.id.to_string(), rule.title.to_string());
@@ -115,28 +115,24 @@ mod tests {
         assert_eq!(
             Change::parse("kconfig", "CONFIG_MODULE_SIG_FORCE=y").unwrap(),
             Some(Change::KconfigSet {
-                name: "MODULE_SIG_FORCE".into(),
-                value: "y".into()
+                name: "MODULE_SIG_FORCE",
+                value: "y"
             })
         );
         assert_eq!(
             Change::parse("kconfig", "# CONFIG_KEXEC is not set").unwrap(),
-            Some(Change::KconfigUnset {
-                name: "KEXEC".into()
-            })
+            Some(Change::KconfigUnset { name: "KEXEC" })
         );
         assert_eq!(
             Change::parse("sysctl", "kernel.kptr_restrict = 1").unwrap(),
             Some(Change::Sysctl {
-                key: "kernel.kptr_restrict".into(),
-                value: "1".into()
+                key: "kernel.kptr_restrict",
+                value: "1"
             })
         );
         assert_eq!(
             Change::parse("cmdline", "remove nokaslr").unwrap(),
-            Some(Change::CmdlineRemove {
-                arg: "nokaslr".into()
-            })
+            Some(Change::CmdlineRemove { arg: "nokaslr" })
         );
         assert_eq!(Change::parse("runtime", "echo 1 > x").unwrap(), None);
         assert!(Change::parse("kconfig", "MODULE_SIG=y").is_err());
@@ -154,8 +150,7 @@ mod tests {
                 for r in rule.remedy.iter() {
                     let parsed = Change::parse(r.source.as_str(), &r.text)
                         .unwrap_or_else(|e| panic!("{}: {e}", rule.id));
-                    let held = r.change.as_ref().map(|c| c.map(|s| s.to_string()));
-                    assert_eq!(held, parsed, "{}", rule.id);
+                    assert_eq!(r.change(), parsed, "{}", rule.id);
                 }
             }
         }
