@@ -107,6 +107,19 @@ impl Swapper {
     }
 }
 
+/// `modsign sign-tree TREE` with an ECDSA key (made in a millisecond, unlike RSA-4096).
+fn sign_tree(tree: &Path, cert: &Path) -> Run {
+    kharden([
+        "modsign",
+        "sign-tree",
+        p(tree),
+        "--key-type",
+        "ecdsa-p384",
+        "--cert-out",
+        p(cert),
+    ])
+}
+
 /// Runs of each racy case (the review saw a leak in 10 of 300 runs).
 const RUNS: usize = 300;
 
@@ -320,15 +333,7 @@ fn sign_tree_never_copies_a_file_swapped_in_for_a_module() {
         fs::set_permissions(&module, fs::Permissions::from_mode(0o644)).unwrap();
         std::os::unix::fs::symlink(&secret, &evil).unwrap();
         let s = Swapper::start(&swapper_paths.0, &swapper_paths.1);
-        let r = kharden([
-            "modsign",
-            "sign-tree",
-            p(&tree),
-            "--key-type",
-            "ecdsa-p384",
-            "--cert-out",
-            p(&cert),
-        ]);
+        let r = sign_tree(&tree, &cert);
         swaps += s.stop();
         assert!(r.code == 0 || r.code == 1, "run {i}: {}", r.stderr);
         for name in [&module, &evil] {
@@ -433,54 +438,6 @@ fn apply_dry_run_reads_module_bombs_within_the_budget() {
 /// The decompression limit of one module (512 MiB) and the process's own needs.
 const LIMIT_AND_SLACK: u64 = (512 << 20) + (160 << 20);
 
-/// zstd frames of `len` zero bytes: a few KB on disk.
-fn zstd_bomb(len: u64) -> Vec<u8> {
-    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
-    enc.set_pledged_src_size(Some(len)).unwrap();
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        std::io::Write::write_all(&mut enc, &chunk[..n]).unwrap();
-        left -= n as u64;
-    }
-    enc.finish().unwrap()
-}
-
-/// Run kharden and sample its VmHWM (peak resident memory) until it exits.
-fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kharden"))
-        .args(args)
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let done = Arc::new(AtomicBool::new(false));
-    let flag = done.clone();
-    let sampler = std::thread::spawn(move || {
-        let mut hwm = 0u64;
-        while !flag.load(Ordering::Relaxed) {
-            if let Ok(s) = fs::read_to_string(&status) {
-                if let Some(kb) = s
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    hwm = hwm.max(kb << 10);
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        hwm
-    });
-    let out = child.wait_with_output().unwrap();
-    done.store(true, Ordering::Relaxed);
-    (out, sampler.join().unwrap())
-}
-
 // -------------------------------------------------------------------------------------------
 // Case 11
 
@@ -497,15 +454,7 @@ fn sign_tree_refuses_a_second_concurrent_run_and_names_the_holder() {
         .unwrap()
         .expect("lock");
     let cert = d.path().join("cert.der");
-    let r = kharden([
-        "modsign",
-        "sign-tree",
-        p(&tree),
-        "--key-type",
-        "ecdsa-p384",
-        "--cert-out",
-        p(&cert),
-    ]);
+    let r = sign_tree(&tree, &cert);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("locked by another run")
@@ -523,15 +472,7 @@ fn sign_tree_refuses_a_second_concurrent_run_and_names_the_holder() {
         "a certificate was written by the refused run"
     );
     drop(lock);
-    let r = kharden([
-        "modsign",
-        "sign-tree",
-        p(&tree),
-        "--key-type",
-        "ecdsa-p384",
-        "--cert-out",
-        p(&cert),
-    ]);
+    let r = sign_tree(&tree, &cert);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -554,15 +495,7 @@ fn sign_tree_deletes_only_its_own_stale_temporaries() {
     fs::write(&by_nobody, b"nobody's").unwrap();
     give_to_nobody(&by_nobody);
     let cert = d.path().join("cert.der");
-    let r = kharden([
-        "modsign",
-        "sign-tree",
-        p(&tree),
-        "--key-type",
-        "ecdsa-p384",
-        "--cert-out",
-        p(&cert),
-    ]);
+    let r = sign_tree(&tree, &cert);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!ours.exists(), "our own stale temporary stays");
     for f in &theirs {

@@ -3,61 +3,16 @@
 //! budget every module read shares (crates/kharden/src/modules/budget.rs: 1 GiB), measured as
 //! the process's VmHWM. Before the budget, each job could hold 512 MiB: 64 jobs, 32 GiB.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+
+use common::{run_measured, zstd_bomb};
 
 /// The budget and what the process needs besides decompression (64 thread stacks, the
 /// binary, the allocator's own slack).
 const BUDGET_AND_SLACK: u64 = (1 << 30) + (160 << 20);
-
-fn zstd_bomb(len: u64) -> Vec<u8> {
-    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
-    enc.set_pledged_src_size(Some(len)).unwrap();
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        std::io::Write::write_all(&mut enc, &chunk[..n]).unwrap();
-        left -= n as u64;
-    }
-    enc.finish().unwrap()
-}
-
-/// Run kharden and sample its VmHWM (peak resident memory) until it exits.
-fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kharden"))
-        .args(args)
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let done = Arc::new(AtomicBool::new(false));
-    let flag = done.clone();
-    let sampler = std::thread::spawn(move || {
-        let mut hwm = 0u64;
-        while !flag.load(Ordering::Relaxed) {
-            if let Ok(s) = fs::read_to_string(&status) {
-                if let Some(kb) = s
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmHWM:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    hwm = hwm.max(kb << 10);
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        hwm
-    });
-    let out = child.wait_with_output().unwrap();
-    done.store(true, Ordering::Relaxed);
-    (out, sampler.join().unwrap())
-}
 
 #[test]
 fn verify_of_64_bombs_with_64_jobs_stays_within_one_memory_budget() {

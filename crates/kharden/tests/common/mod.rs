@@ -155,3 +155,51 @@ pub fn pipe(prog: &str, args: &[&str], data: &[u8]) -> Vec<u8> {
     assert!(out.status.success(), "{prog} failed");
     out.stdout
 }
+
+/// zstd frames of `len` zero bytes: a few KB on disk.
+pub fn zstd_bomb(len: u64) -> Vec<u8> {
+    let mut enc = zstd::stream::Encoder::new(Vec::new(), 3).unwrap();
+    enc.set_pledged_src_size(Some(len)).unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        std::io::Write::write_all(&mut enc, &chunk[..n]).unwrap();
+        left -= n as u64;
+    }
+    enc.finish().unwrap()
+}
+
+/// Run kharden (clean environment) and sample its VmHWM (peak resident memory) until it exits.
+pub fn run_measured(args: &[&str]) -> (std::process::Output, u64) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kharden"))
+        .args(args)
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = done.clone();
+    let sampler = std::thread::spawn(move || {
+        let mut hwm = 0u64;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(s) = std::fs::read_to_string(&status) {
+                if let Some(kb) = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                {
+                    hwm = hwm.max(kb << 10);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        hwm
+    });
+    let out = child.wait_with_output().unwrap();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    (out, sampler.join().unwrap())
+}
