@@ -189,7 +189,10 @@ pub fn module_sig_build(cert: &str, planned: &mut Vec<Planned>) -> Result<(), St
             Change::KconfigSet { name, .. } | Change::KconfigUnset { name } => Some(name.clone()),
             _ => None,
         };
-        match planned.iter_mut().find(|p| name(&p.change) == name(&change)) {
+        match planned
+            .iter_mut()
+            .find(|p| name(&p.change) == name(&change))
+        {
             Some(p) if p.change == change => p.rules.push(tag.clone()),
             Some(p) => {
                 p.change = change;
