@@ -106,6 +106,49 @@ pub fn stricter(a: &str, b: &str) -> bool {
     }
 }
 
+/// The config lines of a kernel built under `kharden modsign build --cert-out CERT` (docs/
+/// modsign.md): modules signed at build time with the certificate kharden writes, and only
+/// signed modules loaded. Added to `fix`'s Kconfig fragment by `--module-sig-key CERT`, after
+/// the changes failing rules ask for (a line already there is not repeated).
+pub fn module_sig_build(cert: &str, planned: &mut Vec<Planned>) -> Result<(), String> {
+    let tag = (
+        "modsign-build".to_string(),
+        "Modules signed at build time by kharden modsign build".to_string(),
+    );
+    let lines = [
+        "CONFIG_MODULES=y".to_string(),
+        "CONFIG_MODULE_SIG=y".to_string(),
+        "CONFIG_MODULE_SIG_ALL=y".to_string(),
+        "CONFIG_MODULE_SIG_FORCE=y".to_string(),
+        format!("CONFIG_MODULE_SIG_KEY=\"{cert}\""),
+    ];
+    for line in lines {
+        let Some(change) = Change::parse("kconfig", &line)?.map(|c| c.map(|s| s.to_string()))
+        else {
+            continue;
+        };
+        let name = |c: &Change| match c {
+            Change::KconfigSet { name, .. } | Change::KconfigUnset { name } => Some(name.clone()),
+            _ => None,
+        };
+        match planned
+            .iter_mut()
+            .find(|p| name(&p.change) == name(&change))
+        {
+            Some(p) if p.change == change => p.rules.push(tag.clone()),
+            Some(p) => {
+                p.change = change;
+                p.rules = vec![tag.clone()];
+            }
+            None => planned.push(Planned {
+                change,
+                rules: vec![tag.clone()],
+            }),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,47 +205,4 @@ mod tests {
         assert!(!stricter("1", "1"));
         assert!(!stricter("a", "b"));
     }
-}
-
-/// The config lines of a kernel built under `kharden modsign build --cert-out CERT` (docs/
-/// modsign.md): modules signed at build time with the certificate kharden writes, and only
-/// signed modules loaded. Added to `fix`'s Kconfig fragment by `--module-sig-key CERT`, after
-/// the changes failing rules ask for (a line already there is not repeated).
-pub fn module_sig_build(cert: &str, planned: &mut Vec<Planned>) -> Result<(), String> {
-    let tag = (
-        "modsign-build".to_string(),
-        "Modules signed at build time by kharden modsign build".to_string(),
-    );
-    let lines = [
-        "CONFIG_MODULES=y".to_string(),
-        "CONFIG_MODULE_SIG=y".to_string(),
-        "CONFIG_MODULE_SIG_ALL=y".to_string(),
-        "CONFIG_MODULE_SIG_FORCE=y".to_string(),
-        format!("CONFIG_MODULE_SIG_KEY=\"{cert}\""),
-    ];
-    for line in lines {
-        let Some(change) = Change::parse("kconfig", &line)?.map(|c| c.map(|s| s.to_string()))
-        else {
-            continue;
-        };
-        let name = |c: &Change| match c {
-            Change::KconfigSet { name, .. } | Change::KconfigUnset { name } => Some(name.clone()),
-            _ => None,
-        };
-        match planned
-            .iter_mut()
-            .find(|p| name(&p.change) == name(&change))
-        {
-            Some(p) if p.change == change => p.rules.push(tag.clone()),
-            Some(p) => {
-                p.change = change;
-                p.rules = vec![tag.clone()];
-            }
-            None => planned.push(Planned {
-                change,
-                rules: vec![tag.clone()],
-            }),
-        }
-    }
-    Ok(())
 }
