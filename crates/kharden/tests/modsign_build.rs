@@ -96,7 +96,7 @@ fn a_failed_build_passes_its_status_and_leaves_no_certificate() {
 #[test]
 fn sigterm_reaches_the_build_and_the_key_is_still_dropped() {
     let d = tempfile::tempdir().unwrap();
-    let mut child = kharden()
+    let child = kharden()
         .current_dir(d.path())
         .args([
             "modsign",
@@ -138,7 +138,7 @@ fn sigterm_reaches_the_build_and_the_key_is_still_dropped() {
 fn only_the_builds_own_processes_get_signatures_and_nothing_outlives_it() {
     let d = tempfile::tempdir().unwrap();
     // The build tells us its socket, then waits for us.
-    let mut child = kharden()
+    let child = kharden()
         .current_dir(d.path())
         .args([
             "modsign",
