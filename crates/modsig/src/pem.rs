@@ -168,7 +168,10 @@ pub fn parse(data: &[u8]) -> Result<Vec<Block>, PemError> {
     while let Some(found) = find(&data[pos..], BEGIN) {
         let begin = pos + found;
         let (line, mut next) = line_at(data, begin);
-        let label_text = line[BEGIN.len()..]
+        // The line is trimmed of trailing blanks: "-----BEGIN " alone is shorter than BEGIN.
+        let label_text = line
+            .get(BEGIN.len()..)
+            .unwrap_or_default()
             .strip_suffix(DASHES)
             .ok_or(PemError::UnterminatedBegin { offset: begin })?;
         if !valid_label(label_text) {
@@ -321,6 +324,22 @@ pub fn encode(label: &str, data: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Found by the fuzz smoke run (fuzz/artifacts/modsig_x509/crash-6731e513...): a BEGIN
+    /// marker followed only by blanks made the trimmed line shorter than the marker.
+    #[test]
+    fn a_bare_begin_marker_is_an_error_not_a_panic() {
+        for data in [
+            &b"-----BEGIN \n"[..],
+            b"-----BEGIN \r\n",
+            b"-----BEGIN  \t",
+            b"x\n-----BEGIN ",
+        ] {
+            assert!(parse(data).is_err(), "{data:?}");
+        }
+        let crash = b"-----BEGINWk\nC8p\n-----END PRIVATE KEY-----\n-----BEGIN \n";
+        assert!(parse(crash).is_err());
+    }
+
     use super::{parse, Label, PemError};
 
     #[test]
