@@ -9,6 +9,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use modsig::{HashAlgo, KeyType};
 
+use super::build::hash_arg;
 use super::{print, progress, warn, Outcome};
 use kharden::modules::pool::{jobs, Pool};
 use kharden::modules::{sign, verify, Budget};
@@ -35,16 +36,6 @@ pub enum ModsignCommand {
     /// (Run by make under `modsign build`: sign one module through kharden's service.)
     #[command(hide = true)]
     SignRequest(super::build::SignRequestArgs),
-}
-
-/// `--hash`: the digests a module signature is made with.
-pub(crate) fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["sha256", "sha384", "sha512"]).map(|h| match &*h {
-        "sha384" => HashAlgo::Sha384,
-        "sha512" => HashAlgo::Sha512,
-        _ => HashAlgo::Sha256,
-    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
