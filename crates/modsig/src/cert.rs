@@ -3,7 +3,7 @@
 //! identifier, the public key, and the fields people want to see.
 
 use crate::der::{self, ctx_cons, DerError, Reader, Tlv};
-use crate::{keys, oid, pem, Error};
+use crate::{oid, pem, Error};
 
 /// What the certificate reader says when given a key file (say `verify --cert key.pem`).
 const PRIVATE_KEY_NOT_CERT: &str = "the data contains a private key, not a certificate";
@@ -60,7 +60,7 @@ impl Certificate {
     /// name what is wrong and at which byte.
     pub fn from_der(der: &[u8]) -> Result<Self, Error> {
         parse(der).map_err(|e| {
-            Error::Certificate(if keys::looks_like_private_key(der) {
+            Error::Certificate(if der::looks_like_private_key(der) {
                 PRIVATE_KEY_NOT_CERT.into()
             } else {
                 e.to_string()

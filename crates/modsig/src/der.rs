@@ -248,6 +248,19 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
     }
 }
 
+/// True when `data` starts like a PKCS#8, PKCS#1 or SEC1 private key: a SEQUENCE whose first
+/// element is the one-byte INTEGER version 0 or 1. Only the first bytes are looked at, so a
+/// truncated or damaged key still counts; a certificate (a SEQUENCE that starts with a
+/// SEQUENCE) never does.
+pub fn looks_like_private_key(data: &[u8]) -> bool {
+    match header(data) {
+        Ok((SEQUENCE, hdr, _)) => {
+            matches!(data.get(hdr..hdr + 3), Some([INTEGER, 1, 0 | 1]))
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -317,19 +317,6 @@ fn bit_string(b: &[u8]) -> Vec<u8> {
     der::tlv(der::BIT_STRING, &c)
 }
 
-/// True when `data` starts like a PKCS#8, PKCS#1 or SEC1 private key: a SEQUENCE whose first
-/// element is the one-byte INTEGER version 0 or 1. Only the first bytes are looked at, so a
-/// truncated or damaged key still counts; a certificate (a SEQUENCE that starts with a
-/// SEQUENCE) never does.
-pub fn looks_like_private_key(data: &[u8]) -> bool {
-    match der::header(data) {
-        Ok((der::SEQUENCE, hdr, _)) => {
-            matches!(data.get(hdr..hdr + 3), Some([der::INTEGER, 1, 0 | 1]))
-        }
-        _ => false,
-    }
-}
-
 /// RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
 fn cert_time(unix: u64) -> Vec<u8> {
     let days = (unix / 86400) as i64;

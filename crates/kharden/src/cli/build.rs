@@ -8,7 +8,7 @@ use clap::Args;
 use kharden::modules::{build, sign};
 use modsig::{HashAlgo, KeyType};
 
-use super::modsign::KeyTypeArg;
+use super::keys::{hash_arg, KeyTypeArg};
 use super::Outcome;
 
 #[derive(Debug, Args)]
@@ -118,14 +118,4 @@ fn check_config_names(cert_out: &std::path::Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// `--hash`: the digests a module signature is made with.
-pub(crate) fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["sha256", "sha384", "sha512"]).map(|h| match &*h {
-        "sha384" => HashAlgo::Sha384,
-        "sha512" => HashAlgo::Sha512,
-        _ => HashAlgo::Sha256,
-    })
 }

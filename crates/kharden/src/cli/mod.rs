@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod build;
+pub mod keys;
 pub mod modsign;
 pub mod remedy;
 

@@ -9,7 +9,7 @@ use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
 use modsig::{HashAlgo, KeyType};
 
-use super::build::hash_arg;
+use super::keys::{hash_arg, KeyTypeArg};
 use super::{print, progress, warn, Outcome};
 use kharden::modules::pool::{jobs, Pool};
 use kharden::modules::{sign, verify, Budget};
@@ -36,14 +36,6 @@ pub enum ModsignCommand {
     /// (Run by make under `modsign build`: sign one module through kharden's service.)
     #[command(hide = true)]
     SignRequest(super::build::SignRequestArgs),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KeyTypeArg {
-    /// RSA-4096 (the kernel's default; Debian's kernels verify only RSA).
-    Rsa4096,
-    /// ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384).
-    EcdsaP384,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

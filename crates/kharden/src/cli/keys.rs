@@ -1,0 +1,23 @@
+//! The flags that choose a module-signing key and digest, shared by `modsign sign-tree`,
+//! `sign` and `build`.
+
+use clap::ValueEnum;
+use modsig::HashAlgo;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyTypeArg {
+    /// RSA-4096 (the kernel's default; Debian's kernels verify only RSA).
+    Rsa4096,
+    /// ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384).
+    EcdsaP384,
+}
+
+/// `--hash`: the digests a module signature is made with.
+pub fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["sha256", "sha384", "sha512"]).map(|h| match &*h {
+        "sha384" => HashAlgo::Sha384,
+        "sha512" => HashAlgo::Sha512,
+        _ => HashAlgo::Sha256,
+    })
+}
