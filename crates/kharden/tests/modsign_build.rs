@@ -48,6 +48,24 @@ fn build(dir: &Path, cert: &str, script: &str) -> Output {
         .unwrap()
 }
 
+/// `modsign build` (ECDSA: a key in a millisecond) of `script`, running in the background.
+fn spawn_build(dir: &Path, script: &str) -> std::process::Child {
+    kharden()
+        .current_dir(dir)
+        .args([
+            "modsign",
+            "build",
+            "--key-type",
+            "ecdsa-p384",
+            "--cert-out",
+            "cert.pem",
+        ])
+        .args(["--", "sh", "-c", script])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn build_signs_what_make_asks_and_the_modules_verify_against_the_certificate() {
     let d = tempfile::tempdir().unwrap();
@@ -96,23 +114,10 @@ fn a_failed_build_passes_its_status_and_leaves_no_certificate() {
 #[test]
 fn sigterm_reaches_the_build_and_the_key_is_still_dropped() {
     let d = tempfile::tempdir().unwrap();
-    let child = kharden()
-        .current_dir(d.path())
-        .args([
-            "modsign",
-            "build",
-            "--key-type",
-            "ecdsa-p384",
-            "--cert-out",
-            "cert.pem",
-            "--",
-            "sh",
-            "-c",
-            "trap 'echo term > got-term; exit 143' TERM; touch started; while :; do sleep 0.1; done",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_build(
+        d.path(),
+        "trap 'echo term > got-term; exit 143' TERM; touch started; while :; do sleep 0.1; done",
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while !d.path().join("started").exists() {
         assert!(Instant::now() < deadline, "the build never started");
@@ -138,23 +143,10 @@ fn sigterm_reaches_the_build_and_the_key_is_still_dropped() {
 fn only_the_builds_own_processes_get_signatures_and_nothing_outlives_it() {
     let d = tempfile::tempdir().unwrap();
     // The build tells us its socket, then waits for us.
-    let child = kharden()
-        .current_dir(d.path())
-        .args([
-            "modsign",
-            "build",
-            "--key-type",
-            "ecdsa-p384",
-            "--cert-out",
-            "cert.pem",
-            "--",
-            "sh",
-            "-c",
-            "echo \"$KHARDEN_SIGN_SOCKET\" > socket.path; while [ ! -e go ]; do sleep 0.05; done",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_build(
+        d.path(),
+        "echo \"$KHARDEN_SIGN_SOCKET\" > socket.path; while [ ! -e go ]; do sleep 0.05; done",
+    );
     // However this test ends, the build is told to finish (no process left behind).
     struct Go(PathBuf);
     impl Drop for Go {
