@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use kharden::modules::{build, sign};
-use modsig::{HashAlgo, KeyType};
+use modsig::HashAlgo;
 
 use super::keys::{hash_arg, KeyTypeArg};
 use super::Outcome;
@@ -46,10 +46,7 @@ pub fn run(a: BuildArgs) -> anyhow::Result<Outcome> {
         Err(busy) => anyhow::bail!("this directory: {busy}; wait for it to finish"),
     };
     check_config_names(&a.cert_out)?;
-    let key_type = match a.key_type {
-        KeyTypeArg::Rsa4096 => KeyType::Rsa4096,
-        KeyTypeArg::EcdsaP384 => KeyType::EcdsaP384,
-    };
+    let (key_type, _) = a.key_type.key_type();
     let (signer, cert) = sign::ephemeral(key_type, a.hash, &a.subject, false)?;
     // Written before the build starts: the kernel's build embeds it (certs/signing_key.x509).
     sign::write_cert(&a.cert_out, &cert, true)?;

@@ -21,3 +21,13 @@ pub fn hash_arg() -> impl clap::builder::TypedValueParser<Value = HashAlgo> {
         _ => HashAlgo::Sha256,
     })
 }
+
+impl KeyTypeArg {
+    /// The key type, and its name as the messages write it.
+    pub fn key_type(self) -> (modsig::KeyType, &'static str) {
+        match self {
+            KeyTypeArg::Rsa4096 => (modsig::KeyType::Rsa4096, "RSA-4096"),
+            KeyTypeArg::EcdsaP384 => (modsig::KeyType::EcdsaP384, "ECDSA P-384"),
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::{Args, Subcommand, ValueEnum};
-use modsig::{HashAlgo, KeyType};
+use modsig::HashAlgo;
 
 use super::keys::{hash_arg, KeyTypeArg};
 use super::{print, progress, warn, Outcome};
@@ -153,10 +153,7 @@ pub fn run(cmd: ModsignCommand) -> anyhow::Result<Outcome> {
 
 fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let (tree, _lock, listing) = sign::open_tree(&a.dir)?;
-    let (key_type, name) = match a.key_type {
-        KeyTypeArg::Rsa4096 => (KeyType::Rsa4096, "RSA-4096"),
-        KeyTypeArg::EcdsaP384 => (KeyType::EcdsaP384, "ECDSA P-384"),
-    };
+    let (key_type, name) = a.key_type.key_type();
     let start = Instant::now();
     eprintln!("kharden: generating a {name} key in memory (it never reaches disk)");
     // The certificate is written before any module is signed: if the run is interrupted, the

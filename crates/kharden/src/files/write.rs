@@ -89,6 +89,10 @@ pub fn replace_at_with(
     perms: Perms,
     durable: bool,
 ) -> io::Result<()> {
+    if durable {
+        // A one-off write (a config file, a certificate): what a killed run of it left goes.
+        remove_stale(dir, Some(name));
+    }
     let tmp = Temp::create(dir, name, perms)?;
     let result = (|| {
         let mut f = tmp.file()?;
@@ -118,13 +122,13 @@ pub struct Temp {
 }
 
 impl Temp {
-    /// Create the temporary for `target` in `dir` with `perms` already set. Stale temporaries of
-    /// this target left by a dead kharden process of the caller are removed first.
+    /// Create the temporary for `target` in `dir` with `perms` already set. (Stale temporaries
+    /// are not looked for here: that reads the whole directory, once per file for a tree of
+    /// modules. One-off writes clean up through [`replace_at_with`]; trees through their walk.)
     pub fn create(dir: BorrowedFd<'_>, target: &OsStr, perms: Perms) -> io::Result<Temp> {
         if target.is_empty() || target.as_bytes().contains(&b'/') {
             return Err(io::Error::other("not a file name"));
         }
-        remove_stale(dir, Some(target));
         let mut last = None;
         for _ in 0..16 {
             let name = temp_name(target)?;

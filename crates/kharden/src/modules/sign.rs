@@ -111,6 +111,11 @@ pub fn prepare(
         Dest::New { dir, name } => (dir, name, Perms::mode(0o644)),
     };
     drop(module);
+    if sync {
+        // One module signed on its own (`sign`): clean up after a killed earlier run of it. A
+        // tree's walk does that for the whole tree instead of once per module.
+        crate::files::write::remove_stale(dir, Some(name));
+    }
     let written = Temp::create(dir, name, perms).and_then(|tmp| {
         let mut f = tmp.file()?;
         f.write_all(&out)?;
