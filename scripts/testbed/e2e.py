@@ -151,7 +151,7 @@ def evidence_level(finding: dict) -> str | None:
 
 def parse_audit(out: str) -> dict[str, dict]:
     doc = json.loads(out)
-    if doc.get("schema") != "kharden.audit/1":
+    if doc.get("schema") != "kharden.audit/2":
         raise ValueError(f"unexpected schema {doc.get('schema')!r}")
     return {f["id"]: f for f in doc.get("findings", [])}
 

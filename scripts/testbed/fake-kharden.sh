@@ -56,7 +56,7 @@ elif [ -n "$lf" ]; then
 	if [ $((lf & 2)) -ne 0 ]; then as=pass; else as=fail; fi
 else as=unknown; fi
 {
-	printf '{"schema":"kharden.audit/1","generator":"fake-kharden.sh","findings":['
+	printf '{"schema":"kharden.audit/2","generator":"fake-kharden.sh","findings":['
 	finding kaslr-runtime "$as" "_text=${text:-?}" "loadflags=${lf:-?}"; printf ,
 	finding dmesg-restrict "$ds" "kernel.dmesg_restrict=${dm:-?}"; printf ,
 	finding kallsyms-hidden "$hs" "kernel.kptr_restrict=${kptr:-?}" "kernel.perf_event_paranoid=${perf:-?}"; printf ,

@@ -62,7 +62,7 @@ fn json_output_snapshot_and_contract() {
         .stdout
         .replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["schema"], "kharden.audit/1");
+    assert_eq!(v["schema"], "kharden.audit/2");
     for key in ["kernel", "profile", "sources", "findings", "summary"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
@@ -73,6 +73,9 @@ fn json_output_snapshot_and_contract() {
         assert!(["low", "medium", "high", "critical"].contains(&f["severity"].as_str().unwrap()));
         for e in f["evidence"].as_array().unwrap() {
             assert!(allowed_source.contains(&e["source"].as_str().unwrap()));
+            // kharden.audit/2: kconfig keys in the kernel's own spelling, and only those.
+            let key = e["key"].as_str().unwrap();
+            assert_eq!(e["source"] == "kconfig", key.starts_with("CONFIG_"), "{e}");
             assert!(e["ok"].is_boolean() || e["ok"].is_null());
             assert!(e["actual"].is_string() || e["actual"].is_null());
         }
@@ -175,7 +178,7 @@ fn arm64_config_is_judged_offline_without_x86_checks() {
     assert!(
         !keys
             .iter()
-            .any(|k| k == "KEXEC_BZIMAGE_VERIFY_SIG" || k == "RANDOMIZE_MEMORY"),
+            .any(|k| k == "CONFIG_KEXEC_BZIMAGE_VERIFY_SIG" || k == "CONFIG_RANDOMIZE_MEMORY"),
         "{keys:?}"
     );
 }

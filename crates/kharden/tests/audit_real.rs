@@ -183,12 +183,12 @@ fn every_committed_config_is_read_and_judged() {
             .starts_with("the kernel has no kexec_file_load");
         if !arch.starts_with("x86") {
             assert!(
-                !keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"),
+                !keys.contains(&"CONFIG_KEXEC_BZIMAGE_VERIFY_SIG"),
                 "{name} ({arch}): {keys:?}"
             );
         } else if !shortcut {
             assert!(
-                keys.contains(&"KEXEC_BZIMAGE_VERIFY_SIG"),
+                keys.contains(&"CONFIG_KEXEC_BZIMAGE_VERIFY_SIG"),
                 "{name} ({arch}): {keys:?}"
             );
         }

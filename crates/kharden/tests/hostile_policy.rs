@@ -97,7 +97,7 @@ fn today_override_is_a_flag_reported_in_both_outputs() {
     assert_eq!(json.code, 0, "{}", json.stderr);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(doc["today_override"], "2020-01-01");
-    assert_eq!(doc["schema"], "kharden.audit/1");
+    assert_eq!(doc["schema"], "kharden.audit/2");
     assert_eq!(doc["summary"]["fail"], 0);
 
     // Through the expiry date itself, the waiver holds; the day after it does not.

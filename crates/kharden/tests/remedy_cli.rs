@@ -385,8 +385,22 @@ fn diff_shows_flips_and_settings() {
     ]);
     assert_eq!(r.code, 1);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["schema"], "kharden.diff/1");
+    assert_eq!(v["schema"], "kharden.diff/2");
     assert!(v["regressions"].as_u64().unwrap() >= 6);
+    // kconfig keys in the kernel's own spelling, as the human output writes them.
+    let options: Vec<&serde_json::Value> = v["areas"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|a| a["options"].as_array().unwrap())
+        .collect();
+    assert!(options
+        .iter()
+        .any(|o| o["source"] == "kconfig" && o["key"] == "CONFIG_KEXEC"));
+    for o in &options {
+        let key = o["key"].as_str().unwrap();
+        assert_eq!(o["source"] == "kconfig", key.starts_with("CONFIG_"), "{o}");
+    }
     // Two snapshot roots.
     let a = fixtures().join("snapshots/deb12-6.1-cloud-default");
     let b = fixtures().join("snapshots/deb12-6.1-cloud-integrity-sigenforce");

@@ -11,11 +11,14 @@ use crate::probe::{
     taint, Facts, KernelInfo, Lockdown, RuntimeFact, SourceKind, SourceRecord, Value,
 };
 
-pub const SCHEMA: &str = "kharden.audit/1";
+pub const SCHEMA: &str = "kharden.audit/2";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Written as `{source, key, expected, actual, ok, origin}`, the key spelled `CONFIG_X` for
+/// kconfig (kharden.audit/2).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
     pub source: SourceKind,
+    /// The bare option name for kconfig (`KEXEC`), the dotted name for sysctls, ...
     pub key: Text,
     pub expected: Text,
     pub actual: Option<String>,
@@ -23,9 +26,11 @@ pub struct Evidence {
     /// Where the actual value came from (a path, a build-time default, or why it is unknown).
     pub origin: Option<String>,
     /// The runtime fact a runtime leaf read (its `key` is the path the value came from).
-    #[serde(skip)]
+    /// Not serialised.
     pub fact: Option<RuntimeFact>,
 }
+
+crate::probe::keyed_by_source!(Evidence, "Evidence", [expected, actual, ok, origin]);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -317,11 +322,8 @@ fn describe_into(out: &mut String, e: &Evidence) {
     }
 }
 
-fn display_key(e: &Evidence) -> String {
-    match e.source {
-        SourceKind::Kconfig => format!("CONFIG_{}", e.key),
-        _ => e.key.to_string(),
-    }
+fn display_key(e: &Evidence) -> std::borrow::Cow<'_, str> {
+    e.source.spelled_key(&e.key)
 }
 
 fn eval(check: &Check, facts: &Facts, ev: &mut Vec<Evidence>) -> CheckResult {

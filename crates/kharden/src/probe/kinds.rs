@@ -50,6 +50,17 @@ pub enum SourceKind {
 
 spelled!(SourceKind, RuntimeFact);
 
+impl SourceKind {
+    /// A key as the JSON documents and the human output spell it: a kconfig option with the
+    /// kernel's own `CONFIG_` prefix (rules and facts keep the bare name), anything else as is.
+    pub fn spelled_key(self, key: &str) -> std::borrow::Cow<'_, str> {
+        match self {
+            SourceKind::Kconfig => std::borrow::Cow::Owned(format!("CONFIG_{key}")),
+            _ => std::borrow::Cow::Borrowed(key),
+        }
+    }
+}
+
 /// A fact of the running kernel that is not a config line, a command-line parameter or a sysctl
 /// (docs/audit-facts.md). Rules name them (`runtime = "lockdown"`); the name is decided when a
 /// policy is loaded, so that evaluation and `apply` look them up by this enum.

@@ -432,3 +432,22 @@ fn read_sysctls(
     }
     Ok(out)
 }
+
+/// Serialise a struct whose `key` field is spelled by its `source` (`CONFIG_X` for kconfig):
+/// `#[serde(serialize_with)]` cannot see a sibling field, so the struct is written by hand.
+macro_rules! keyed_by_source {
+    ($t:ty, $name:literal, [$($field:ident),*]) => {
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct as _;
+                let fields = [$(stringify!($field)),*].len();
+                let mut st = s.serialize_struct($name, 2 + fields)?;
+                st.serialize_field("source", &self.source)?;
+                st.serialize_field("key", &*self.source.spelled_key(&self.key))?;
+                $(st.serialize_field(stringify!($field), &self.$field)?;)*
+                st.end()
+            }
+        }
+    };
+}
+pub(crate) use keyed_by_source;

@@ -17,9 +17,11 @@ pub struct Flip {
     pub b: Status,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Written with the key spelled `CONFIG_X` for kconfig (kharden.diff/2).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionDiff {
     pub source: SourceKind,
+    /// The bare option name for kconfig, as rules name it.
     pub key: String,
     pub a: Option<String>,
     pub b: Option<String>,
@@ -30,6 +32,8 @@ pub struct Area {
     pub flips: Vec<Flip>,
     pub options: Vec<OptionDiff>,
 }
+
+crate::probe::keyed_by_source!(OptionDiff, "OptionDiff", [a, b]);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diff {
@@ -109,7 +113,7 @@ pub fn diff(profile: &Profile, a: Side<'_>, b: Side<'_>) -> Diff {
         }
     }
     Diff {
-        schema: "kharden.diff/1",
+        schema: "kharden.diff/2",
         a: a.name.to_string(),
         b: b.name.to_string(),
         profile: profile.name.clone(),

@@ -1,5 +1,5 @@
 //! `kharden diff A B`: the comparison (`remedy::diff::Diff`) for a terminal, and as the
-//! `kharden.diff/1` JSON document (its fields in declaration order).
+//! `kharden.diff/2` JSON document (its fields in declaration order).
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The `kharden.audit/1` JSON document (its contract: docs/json-output.md).
+//! The `kharden.audit/2` JSON document (its contract: docs/json-output.md).
 
 use std::io::{self, Write};
 
@@ -14,7 +14,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// [`write`], for an audit whose waivers were judged as of a day set by `--today`: the document
-/// then ends with `"today_override": "YYYY-MM-DD"` (a field added within `kharden.audit/1`).
+/// then ends with `"today_override": "YYYY-MM-DD"` (a field added within `kharden.audit/2`).
 /// Without it the bytes are exactly those of [`write`].
 pub fn write_with_today(
     report: &Report,
