@@ -1,4 +1,4 @@
-//! `kharden modsign build`: the article's build, whole. A key is made in memory, its
+//! `kharden modsign build`: the ephemeral-key kernel build, whole. A key is made in memory, its
 //! certificate written for the kernel's build to embed, the user's unchanged build command run,
 //! every module signature the build asks for served from memory, and the key destroyed when
 //! the command ends.

@@ -33,7 +33,7 @@ pub const RULE_FILES: &[(&str, &str)] = &[
 pub const PROFILES: &[(&str, &str, &[&str])] = &[
     (
         "baseline",
-        "The hardening of the kernel described in our reference article: Secure Boot, enforced \
+        "A production kernel's essential hardening: Secure Boot, enforced \
          module signatures, no legacy kexec, signed kexec_file_load, KASLR, hidden kernel \
          pointers, lockdown, struct randomisation and SELinux's runtime switches.",
         BASELINE_FILES,
