@@ -7,7 +7,7 @@
 #
 #   copy      cmd_sign=true: the build without signing (the baseline)
 #   kharden   `kharden modsign build --hash sha512 -- make`: key made in memory, one
-#             `kharden modsign sign-request` per module through the socket
+#             `kharden-sign-request` (the small client beside kharden) per module through the socket
 #   sign-file the kernel's way: `scripts/sign-file sha512 KEY CERT module` per module, the key
 #             on disk (Debian's linux-kbuild-6.1 sign-file)
 #   floor     N RSA-4096 signatures at aws-lc-rs's own rate on JOBS threads, plus reading and

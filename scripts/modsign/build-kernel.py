@@ -289,8 +289,8 @@ def main() -> int:
         kos = {m: next(moddir.rglob(f"{m}.ko")) for m in MODULES}
         # The log: every module signed by kharden's client, sign-file never run, no GENKEY.
         log_text = p.stdout + p.stderr
-        requests = len(re.findall(r"modsign sign-request \S+\.ko", log_text))
-        check("every module was signed by `kharden modsign sign-request`", requests == len(MODULES),
+        requests = len(re.findall(r"kharden-sign-request \S+\.ko", log_text))
+        check("every module was signed by kharden's client `kharden-sign-request`", requests == len(MODULES),
               f"{requests} requests in the V=1 log")
         # (It is built, "HOSTCC scripts/sign-file", as the kernel always builds it; it is
         # never run: Makefile.modinst's command would be `scripts/sign-file sha256 KEY ...`.)

@@ -66,40 +66,115 @@ fn spawn_build(dir: &Path, script: &str) -> std::process::Child {
         .unwrap()
 }
 
+/// Two unsigned modules and a Makefile that does for each what Makefile.modinst does, with
+/// cmd_sign from MAKEFLAGS (the certificate must already be there when the command starts);
+/// each command make runs is logged in `signed-by`.
+fn two_modules_to_install(dir: &Path) {
+    for m in ["a", "b"] {
+        fs::copy(fixture("crc7.unsigned.ko"), dir.join(format!("{m}.ko"))).unwrap();
+    }
+    fs::write(
+        dir.join("Makefile"),
+        "all: a.ko b.ko\n%.ko: FORCE\n\ttest -s cert.pem\n\techo '$(cmd_sign)' >> signed-by\n\t$(cmd_sign)\nFORCE:\n",
+    )
+    .unwrap();
+}
+
+fn verify_both(dir: &Path) {
+    let v = kharden()
+        .args(["modsign", "verify", "--cert", "cert.pem", "a.ko", "b.ko"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
+    assert!(String::from_utf8_lossy(&v.stdout).contains("2 modules: 2 valid"));
+}
+
 #[test]
 fn build_signs_what_make_asks_and_the_modules_verify_against_the_certificate() {
     let d = tempfile::tempdir().unwrap();
-    for m in ["a", "b"] {
-        fs::copy(
-            fixture("crc7.unsigned.ko"),
-            d.path().join(format!("{m}.ko")),
-        )
-        .unwrap();
-    }
-    // What Makefile.modinst does for each module, with cmd_sign from MAKEFLAGS; and the
-    // certificate must already be there when the command starts.
-    fs::write(
-        d.path().join("Makefile"),
-        "all: a.ko b.ko\n%.ko: FORCE\n\ttest -s cert.pem\n\t$(cmd_sign)\nFORCE:\n",
-    )
-    .unwrap();
+    two_modules_to_install(d.path());
     let o = build(d.path(), "cert.pem", "make -s -j2 all");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // make ran the small client installed beside kharden, once per module.
+    let client = env!("CARGO_BIN_EXE_kharden-sign-request");
+    let log = fs::read_to_string(d.path().join("signed-by")).unwrap();
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [format!("{client} a.ko"), format!("{client} b.ko")],
+        "{log}"
+    );
     let summary = String::from_utf8_lossy(&o.stderr);
     assert!(
         summary.contains("2 module(s) signed") && summary.contains("private key destroyed"),
         "{summary}"
     );
-    let v = kharden()
-        .args(["modsign", "verify", "--cert", "cert.pem", "a.ko", "b.ko"])
-        .current_dir(d.path())
-        .output()
-        .unwrap();
-    assert_eq!(v.status.code(), Some(0), "{}", text(&v));
-    assert!(String::from_utf8_lossy(&v.stdout).contains("2 modules: 2 valid"));
+    verify_both(d.path());
     // The certificate is PEM (what CONFIG_MODULE_SIG_KEY's extract-cert reads), and no key.
     let pem = fs::read_to_string(d.path().join("cert.pem")).unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----") && !pem.contains("PRIVATE"));
+}
+
+#[test]
+fn without_the_small_client_make_runs_kharden_modsign_sign_request() {
+    let bin = tempfile::tempdir().unwrap();
+    let alone = bin.path().join("kharden");
+    fs::copy(env!("CARGO_BIN_EXE_kharden"), &alone).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    two_modules_to_install(d.path());
+    let o = Command::new(&alone)
+        .env_remove("MAKEFLAGS")
+        .env_remove("KHARDEN_SIGN_SOCKET")
+        .current_dir(d.path())
+        .args([
+            "modsign",
+            "build",
+            "--key-type",
+            "ecdsa-p384",
+            "--cert-out",
+            "cert.pem",
+        ])
+        .args(["--", "make", "-s", "-j2", "all"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let log = fs::read_to_string(d.path().join("signed-by")).unwrap();
+    assert_eq!(
+        log.matches(&format!("{} modsign sign-request ", alone.display()))
+            .count(),
+        2,
+        "{log}"
+    );
+    verify_both(d.path());
+}
+
+#[test]
+fn the_small_client_refuses_what_sign_request_refuses() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m.ko");
+    fs::copy(fixture("crc7.unsigned.ko"), &m).unwrap();
+    let client = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kharden-sign-request"));
+        c.env_remove("KHARDEN_SIGN_SOCKET");
+        c
+    };
+    let o = client().arg(&m).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("KHARDEN_SIGN_SOCKET is not set") && err.contains("m.ko"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let o = client().output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("usage: kharden-sign-request MODULE"));
+    assert_eq!(
+        fs::read(&m).unwrap(),
+        fs::read(fixture("crc7.unsigned.ko")).unwrap()
+    );
 }
 
 #[test]

@@ -7,7 +7,8 @@
 //! module with `$(call cmd,sign)`, that is with the make variable `cmd_sign`. kharden runs the
 //! command with `cmd_sign` defined in `MAKEFLAGS`, which GNU make takes as a command-line
 //! definition and hands down to every sub-make (also through `scripts/package/builddeb`), so
-//! `cmd_sign` becomes `kharden modsign sign-request MODULE`: that client sends the module's
+//! `cmd_sign` becomes `kharden-sign-request MODULE` (the small client installed beside
+//! `kharden`, or `kharden modsign sign-request MODULE` without it): that client sends the module's
 //! bytes over a Unix socket and appends the detached signature it gets back. The kernel's own
 //! `sign-file` is never run, and there is no private key on disk for it to find.
 //!
@@ -301,12 +302,7 @@ pub struct Outcome {
 pub fn run(command: &[std::ffi::OsString], signer: Signer) -> Result<Outcome, InputError> {
     let start = std::time::Instant::now();
     let exe = std::env::current_exe().map_err(|e| InputError::io(Path::new("kharden"), &e))?;
-    let exe_word = make_word(&exe).ok_or_else(|| {
-        InputError::new(
-            &exe,
-            "this path cannot be handed to make (use plain characters)",
-        )
-    })?;
+    let client = client_command(&exe)?;
     let (program, args) = command
         .split_first()
         .ok_or_else(|| InputError::new(Path::new("COMMAND"), "no command given"))?;
@@ -315,7 +311,7 @@ pub fn run(command: &[std::ffi::OsString], signer: Signer) -> Result<Outcome, In
     let mut child = std::process::Command::new(program)
         .args(args)
         .env(SOCKET_ENV, service.socket())
-        .env("MAKEFLAGS", makeflags(existing.as_deref(), &exe_word))
+        .env("MAKEFLAGS", makeflags(existing.as_deref(), &client))
         .spawn()
         .map_err(|e| InputError::io(Path::new(program), &e))?;
     let child_pid = child.id();
@@ -377,11 +373,35 @@ pub fn make_word(exe: &Path) -> Option<String> {
         .then(|| s.to_string())
 }
 
-/// `MAKEFLAGS` for the build: what the caller had, plus `cmd_sign` pointing at `exe`.
-pub fn makeflags(existing: Option<&str>, exe: &str) -> String {
-    // In MAKEFLAGS a space inside a value is escaped with a backslash and `$` is doubled (make
-    // undoes both when it reads the variable; `$@` is then the module being installed).
-    let def = format!("cmd_sign={exe}\\ modsign\\ sign-request\\ $$@");
+/// The name of the small client installed beside `kharden` (src/bin/kharden-sign-request.rs).
+pub const CLIENT: &str = "kharden-sign-request";
+
+/// The command make runs for each module, as words for `MAKEFLAGS` (a space inside a value is
+/// escaped with a backslash there): the small client beside the running `kharden`, or
+/// `kharden modsign sign-request` where it is not installed. Both do the same; the client
+/// starts with about a third of the page faults (docs/modsign.md, "Signing cost").
+pub fn client_command(exe: &Path) -> Result<String, InputError> {
+    let plain = |p: &Path| {
+        make_word(p).ok_or_else(|| {
+            InputError::new(
+                p,
+                "this path cannot be handed to make (use plain characters)",
+            )
+        })
+    };
+    let beside = exe.with_file_name(CLIENT);
+    if std::fs::metadata(&beside).is_ok_and(|m| m.is_file()) {
+        return plain(&beside);
+    }
+    Ok(format!("{}\\ modsign\\ sign-request", plain(exe)?))
+}
+
+/// `MAKEFLAGS` for the build: what the caller had, plus `cmd_sign` running `client` (from
+/// [`client_command`]) on the module being installed.
+pub fn makeflags(existing: Option<&str>, client: &str) -> String {
+    // In MAKEFLAGS `$` is doubled (make undoes it when it reads the variable; `$@` is then the
+    // module being installed).
+    let def = format!("cmd_sign={client}\\ $$@");
     match existing.map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) => format!("{e} {def}"),
         None => def,
@@ -408,10 +428,27 @@ mod tests {
     }
 
     #[test]
+    fn the_client_beside_kharden_is_preferred() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("kharden");
+        std::fs::write(&exe, b"").unwrap();
+        assert_eq!(
+            client_command(&exe).unwrap(),
+            format!("{}\\ modsign\\ sign-request", exe.display())
+        );
+        std::fs::write(dir.path().join(CLIENT), b"").unwrap();
+        assert_eq!(
+            client_command(&exe).unwrap(),
+            dir.path().join(CLIENT).display().to_string()
+        );
+        assert!(client_command(Path::new("/tmp/a b/kharden")).is_err());
+    }
+
+    #[test]
     fn makeflags_keep_what_was_there() {
         assert_eq!(
-            makeflags(None, "/usr/bin/kharden"),
-            "cmd_sign=/usr/bin/kharden\\ modsign\\ sign-request\\ $$@"
+            makeflags(None, "/usr/bin/kharden-sign-request"),
+            "cmd_sign=/usr/bin/kharden-sign-request\\ $$@"
         );
         assert!(makeflags(Some(" -j2 "), "/k").starts_with("-j2 cmd_sign=/k\\ "));
         assert!(make_word(Path::new("/usr/bin/kharden")).is_some());
