@@ -649,3 +649,100 @@ fn fix_module_sig_key_adds_the_modsign_build_lines_once() {
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("--module-sig-key"), "{}", r.stderr);
 }
+
+/// A policy that waives kexec-load-disabled and drops kptr-restrict: `fix` writes nothing for
+/// them, `apply` plans nothing for them (not even the one-way kexec_load_disabled), and both say
+/// so, in words and in JSON. They once acted on every failing rule, waived or not.
+#[test]
+fn fix_and_apply_honour_waivers_and_drops() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "drop = [\"kptr-restrict\"]\n\n[[waiver]]\nrule = \"kexec-load-disabled\"\nreason = \"kdump via kexec_load on this fleet\"\nexpires = 2999-01-31\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let base = ["fix", "--config", &cloud(), "--no-live", "--policy", p];
+    let r = kharden(base);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for absent in [
+        "kernel.kexec_load_disabled",
+        "kernel.kptr_restrict",
+        "# kharden: kexec-load-disabled",
+        "# CONFIG_KEXEC is not set",
+    ] {
+        assert!(!r.stdout.contains(absent), "{absent}:\n{}", r.stdout);
+    }
+    // The other rules are still fixed.
+    assert!(
+        r.stdout.contains("CONFIG_MODULE_SIG_FORCE=y"),
+        "{}",
+        r.stdout
+    );
+    let said = format!(
+        "# left out: kexec-load-disabled is waived ({p}:3:1, until 2999-01-31): kdump via kexec_load on this fleet\n# left out: kptr-restrict is dropped ({p}:1:9)\n"
+    );
+    assert!(r.stdout.ends_with(&said), "{}", r.stdout);
+    // --all-rules does not bring them back.
+    let r = kharden(base.iter().copied().chain(["--all-rules"]));
+    assert!(
+        !r.stdout.contains("kernel.kexec_load_disabled"),
+        "{}",
+        r.stdout
+    );
+    let v = json(base.iter().copied().chain(["--format", "json"]));
+    let left = v["left_out"].as_array().unwrap();
+    assert_eq!(left.len(), 2, "{v}");
+    assert_eq!(left[0]["rule"], "kexec-load-disabled");
+    assert_eq!(left[0]["why"], "waived");
+    assert_eq!(left[0]["expires"], "2999-01-31");
+    assert_eq!(left[1]["rule"], "kptr-restrict");
+    assert_eq!(left[1]["why"], "dropped");
+    for f in v["files"].as_array().unwrap() {
+        assert!(!f["text"].as_str().unwrap().contains("kexec_load_disabled"));
+    }
+
+    // apply, on a copy of a live snapshot: no kexec_load_disabled step, kptr_restrict not
+    // raised (it is 0 there), kexec-load-disabled asks for no lockdown.
+    let root = live_copy("deb12-6.1-cloud-default");
+    let r = root.path().to_str().unwrap().to_string();
+    let v = json(["apply", "--root", &r, "--policy", p, "--format", "json"]);
+    let steps = v["steps"].as_array().unwrap();
+    assert!(
+        !steps
+            .iter()
+            .any(|s| s["target"] == "kernel.kexec_load_disabled"
+                || s["target"] == "kernel.kptr_restrict"),
+        "{v}"
+    );
+    let lockdown = step(&v, "/sys/kernel/security/lockdown");
+    assert!(
+        !lockdown["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "kexec-load-disabled"),
+        "{lockdown}"
+    );
+    assert_eq!(v["left_out"].as_array().unwrap().len(), 2, "{v}");
+    let out = kharden(["apply", "--root", &r, "--policy", p]);
+    assert!(
+        out.stdout
+            .contains("left out: kexec-load-disabled is waived"),
+        "{}",
+        out.stdout
+    );
+    // The same policy as the root's own /etc/kharden/policy.toml: honoured too.
+    std::fs::create_dir_all(root.path().join("etc/kharden")).unwrap();
+    std::fs::copy(&policy, root.path().join("etc/kharden/policy.toml")).unwrap();
+    let v = json(["apply", "--root", &r, "--format", "json"]);
+    assert!(
+        !v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["target"] == "kernel.kexec_load_disabled"),
+        "{v}"
+    );
+}

@@ -91,8 +91,8 @@ fn today_note(d: Date) -> String {
 }
 
 /// Load the profile (with user policies), read the facts, evaluate: everything before output.
-/// Waivers expire against the system clock: `fix` and `apply` act on failing findings whether
-/// waived or not, so no date changes what they do.
+/// Waivers expire against the system clock: `fix` and `apply` leave alone the rules a waiver in
+/// force covers (and those a policy drops).
 pub fn collect(
     inputs: &Inputs,
 ) -> anyhow::Result<(

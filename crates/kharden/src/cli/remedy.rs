@@ -113,7 +113,7 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
     let written_to = args.out.as_ref().map(|d| d.display().to_string());
     output(
         args.format,
-        &FixReport::new(&profile.name, files, written_to),
+        &FixReport::new(&profile.name, files, written_to, remedy::left_out(&profile)),
     )?;
     Ok(Outcome::Clean)
 }
@@ -125,6 +125,10 @@ pub struct ApplyArgs {
     pub root: PathBuf,
     #[arg(long, default_value = "baseline")]
     pub profile: String,
+    /// User policy (TOML), as `audit --policy`: waived and dropped rules are left alone.
+    /// Applied after <ROOT>/etc/kharden/policy.toml, which is read when present.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     /// Carry out the plan (default: print it).
     #[arg(long)]
     pub yes: bool,
@@ -143,7 +147,7 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
         sysctl: None,
         no_live: false,
         profile: args.profile.clone(),
-        policy: None,
+        policy: args.policy.clone(),
     };
     let (profile, facts, report) = collect(&inputs)?;
     let root = Root::new(&args.root);
@@ -158,7 +162,7 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
         allow_irreversible: args.allow_irreversible,
     };
     apply::execute(&root, &mut steps, how);
-    let report = ApplyReport::new(&profile.name, &steps, how);
+    let report = ApplyReport::new(&profile.name, &steps, how, remedy::left_out(&profile));
     output(args.format, &report)?;
     let failed = report.summary.failed;
     anyhow::ensure!(

@@ -44,6 +44,7 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
         rules,
         waivers: Vec::new(),
         today: None,
+        dropped: Vec::new(),
     })
 }
 

@@ -37,6 +37,8 @@ pub struct Profile {
     pub waivers: Vec<user::Waiver>,
     /// The date waivers expire against (`None`: waivers never expire).
     pub today: Option<user::Date>,
+    /// Rules user policies dropped from the profile, with where (`file:line:column`).
+    pub dropped: Vec<user::Dropped>,
 }
 
 impl Profile {
@@ -54,6 +56,18 @@ impl Profile {
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// The waiver of rule `id` that holds as of [`Profile::today`] (an expired waiver does not:
+    /// the audit fails it), if any. `fix` and `apply` leave such a rule alone.
+    pub fn waiver_in_force(&self, id: &str) -> Option<&user::Waiver> {
+        self.waivers.iter().find(|w| {
+            w.rule == id
+                && match (w.expires, self.today) {
+                    (Some(exp), Some(today)) => exp >= today,
+                    _ => true,
+                }
+        })
     }
 }
 

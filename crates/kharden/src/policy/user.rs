@@ -27,6 +27,14 @@ pub struct Waiver {
     pub at: String,
 }
 
+/// A rule a policy file dropped from the profile.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Dropped {
+    pub rule: String,
+    /// `file:line:column` of the id in `drop = [...]`.
+    pub at: String,
+}
+
 /// The keys of a policy file. Its fields are read one key (and one rule, one waiver) at a time
 /// with [`load::Doc`], so that a bad value hides no other problem; the struct is the list of
 /// keys the loader checks.
@@ -135,6 +143,10 @@ pub fn apply(name: &str, text: &str, profile: &mut Profile) -> Result<(), Policy
     for d in &drops {
         if ids.remove(d.get_ref().as_str()) {
             dropped.insert(d.get_ref().as_str());
+            profile.dropped.push(Dropped {
+                rule: d.get_ref().clone(),
+                at: at(&doc, d.span().start),
+            });
         } else {
             doc.problem(
                 Some(d.span().start),

@@ -110,7 +110,11 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
     // signature enforcement.
     let mut runtime_rules: std::collections::BTreeMap<RuntimeFact, Vec<String>> =
         Default::default();
-    for f in report.findings.iter().filter(|f| f.status == Status::Fail) {
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && profile.waiver_in_force(&f.id).is_none())
+    {
         for e in f.evidence.iter().filter(|e| e.ok == Some(false)) {
             if let Some(fact @ (RuntimeFact::Lockdown | RuntimeFact::SigEnforce)) = e.fact {
                 runtime_rules

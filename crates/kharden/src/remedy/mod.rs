@@ -19,10 +19,14 @@ pub struct Planned {
 }
 
 /// Collect the changes asked for by failing findings (or by every rule with `all_rules`),
-/// deduplicated; for one sysctl asked with several values, the strictest (highest) wins.
+/// deduplicated; for one sysctl asked with several values, the strictest (highest) wins. A rule
+/// a policy waives (a waiver in force) asks for nothing: see [`left_out`].
 pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
     for rule in profile.rules.iter() {
+        if profile.waiver_in_force(&rule.id).is_some() {
+            continue;
+        }
         let failing = report
             .findings
             .iter()
@@ -61,6 +65,59 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
         }
     }
     out
+}
+
+/// A rule `fix` and `apply` leave out because a user policy says so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LeftOut {
+    pub rule: String,
+    /// `waived` or `dropped`.
+    pub why: LeftOutWhy,
+    /// Where the policy says so (`file:line:column`).
+    pub at: String,
+    /// The waiver's reason (`None` for a drop).
+    pub reason: Option<String>,
+    /// The waiver's expiry, `YYYY-MM-DD` (`None`: no expiry, or a drop).
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOutWhy {
+    Waived,
+    Dropped,
+}
+
+/// The rules of `profile` that `fix` and `apply` leave out: those waived by a waiver in force
+/// (whether they fail or not) and those user policies dropped, in that order, each by id.
+pub fn left_out(profile: &Profile) -> Vec<LeftOut> {
+    let mut waived: Vec<LeftOut> = profile
+        .rules
+        .iter()
+        .filter_map(|r| profile.waiver_in_force(&r.id))
+        .map(|w| LeftOut {
+            rule: w.rule.clone(),
+            why: LeftOutWhy::Waived,
+            at: w.at.clone(),
+            reason: Some(w.reason.clone()),
+            expires: w.expires.map(crate::audit::date_text),
+        })
+        .collect();
+    waived.sort_by(|a, b| a.rule.cmp(&b.rule));
+    let mut dropped: Vec<LeftOut> = profile
+        .dropped
+        .iter()
+        .map(|d| LeftOut {
+            rule: d.rule.clone(),
+            why: LeftOutWhy::Dropped,
+            at: d.at.clone(),
+            reason: None,
+            expires: None,
+        })
+        .collect();
+    dropped.sort_by(|a, b| a.rule.cmp(&b.rule));
+    waived.extend(dropped);
+    waived
 }
 
 /// Whether the audited kernel already has this setting.

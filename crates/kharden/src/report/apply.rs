@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::term::clean;
 use super::Render;
 use crate::remedy::apply::{Action, Execute, State, Step};
+use crate::remedy::LeftOut;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
@@ -17,6 +18,8 @@ pub struct ApplyReport {
     pub dry_run: bool,
     pub steps: Vec<StepView>,
     pub summary: Summary,
+    /// Rules a user policy waives or drops: no step is there for them.
+    pub left_out: Vec<LeftOut>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -70,7 +73,7 @@ pub struct Summary {
 
 impl ApplyReport {
     /// The report of `steps` after [`crate::remedy::apply::execute`] ran them as `how` says.
-    pub fn new(profile: &str, steps: &[Step], how: Execute) -> ApplyReport {
+    pub fn new(profile: &str, steps: &[Step], how: Execute, left_out: Vec<LeftOut>) -> ApplyReport {
         let steps: Vec<StepView> = steps.iter().map(StepView::new).collect();
         let count = |state| steps.iter().filter(|s| s.state == state).count();
         let summary = Summary {
@@ -84,6 +87,7 @@ impl ApplyReport {
             dry_run: !how.yes,
             steps,
             summary,
+            left_out,
         }
     }
 }
@@ -144,7 +148,8 @@ impl Render for ApplyReport {}
 impl fmt::Display for ApplyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.steps.is_empty() {
-            return writeln!(f, "nothing to do: no failing rule has a runtime fix");
+            writeln!(f, "nothing to do: no failing rule has a runtime fix")?;
+            return super::left_out_lines(f, "", &self.left_out);
         }
         let mode = if self.dry_run {
             "plan (dry run: add --yes to apply)"
@@ -160,6 +165,7 @@ impl fmt::Display for ApplyReport {
             failed,
             steps,
         } = self.summary;
+        super::left_out_lines(f, "", &self.left_out)?;
         writeln!(f, "{done} done, {failed} failed, {steps} steps")
     }
 }

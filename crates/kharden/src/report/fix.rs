@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::term::clean;
 use super::Render;
 use crate::remedy::fragments::{Fragment, Kind};
+use crate::remedy::LeftOut;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FixReport {
@@ -17,15 +18,23 @@ pub struct FixReport {
     pub files: Vec<Fragment>,
     /// The directory the files were written to (`--out`); `None`: printed.
     pub written_to: Option<String>,
+    /// Rules a user policy waives or drops: nothing in the files is there for them.
+    pub left_out: Vec<LeftOut>,
 }
 
 impl FixReport {
-    pub fn new(profile: &str, files: Vec<Fragment>, written_to: Option<String>) -> FixReport {
+    pub fn new(
+        profile: &str,
+        files: Vec<Fragment>,
+        written_to: Option<String>,
+        left_out: Vec<LeftOut>,
+    ) -> FixReport {
         FixReport {
             schema: "kharden.fix/1",
             profile: profile.to_string(),
             files,
             written_to,
+            left_out,
         }
     }
 }
@@ -39,10 +48,12 @@ impl fmt::Display for FixReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(dir) = &self.written_to {
             if self.files.is_empty() {
-                return writeln!(f, "nothing to fix");
+                writeln!(f, "nothing to fix")?;
+            } else {
+                let names: Vec<&str> = self.files.iter().map(|x| x.name).collect();
+                writeln!(f, "wrote {} in {}", names.join(", "), clean(dir))?;
             }
-            let names: Vec<&str> = self.files.iter().map(|x| x.name).collect();
-            return writeln!(f, "wrote {} in {}", names.join(", "), clean(dir));
+            return super::left_out_lines(f, "", &self.left_out);
         }
         for file in &self.files {
             let about = match file.kind {
@@ -55,6 +66,6 @@ impl fmt::Display for FixReport {
         if self.files.is_empty() {
             writeln!(f, "# nothing to fix")?;
         }
-        Ok(())
+        super::left_out_lines(f, "# ", &self.left_out)
     }
 }
