@@ -460,3 +460,83 @@ fn help_of_every_command() {
         );
     }
 }
+
+/// `--no-live` with nothing to judge is a usage error (it once reported `0 fail, 19 unknown`
+/// and exited 0: a CI job that forgot its config passed). `fix` shares the inputs and the rule.
+#[test]
+fn no_live_without_a_source_is_a_usage_error() {
+    for cmd in ["audit", "fix"] {
+        let r = kharden([cmd, "--no-live"]);
+        assert_eq!(r.code, 2, "{cmd}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{cmd}: {}", r.stdout);
+        assert_eq!(r.stderr.lines().count(), 1, "{cmd}: {}", r.stderr);
+        assert!(r.stderr.contains("--no-live") && r.stderr.contains("--config FILE"));
+    }
+    // Any one source is enough.
+    let cmdline = fixtures().join("synthetic/hardened.cmdline");
+    let r = kharden([
+        "audit",
+        "--no-live",
+        "--cmdline",
+        cmdline.to_str().unwrap(),
+        "--exit-zero",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// `--fail-on LEVEL`: exit 1 only when a finding of that severity or higher fails; `unknown`
+/// also when a finding is unknown. The default (`low`) fails on any failing finding.
+#[test]
+fn fail_on_sets_the_failing_severity() {
+    let snap = snapshot("deb12-6.1-cloud-default");
+    let v = json(["audit", "--root", &snap, "--format", "json"]);
+    let failing: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    // The snapshot fails rules of every severity but has one unknown (module-sig-all).
+    assert!(failing.contains(&"critical") && failing.contains(&"low"));
+    let code = |level: &str| kharden(["audit", "--root", &snap, "--fail-on", level]).code;
+    for level in ["low", "medium", "high", "critical", "unknown"] {
+        assert_eq!(code(level), 1, "{level}");
+    }
+    assert_eq!(kharden(["audit", "--root", &snap]).code, 1);
+    // The hardened kernel: lockdown integrity and sig_enforce; what still fails is below
+    // critical, and nothing fails at `critical`.
+    let hard = snapshot("deb12-6.12-cloud-ovmf-sb");
+    let v = json(["audit", "--root", &hard, "--format", "json"]);
+    let worst = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect::<Vec<_>>();
+    assert!(
+        !worst.is_empty() && !worst.contains(&"critical"),
+        "{worst:?}"
+    );
+    assert_eq!(
+        kharden(["audit", "--root", &hard, "--fail-on", "critical"]).code,
+        0
+    );
+    // Offline with only a command line: nothing fails, but most is unknown.
+    let cmdline = fixtures().join("synthetic/hardened.cmdline");
+    let c = cmdline.to_str().unwrap();
+    let r = kharden([
+        "audit",
+        "--no-live",
+        "--cmdline",
+        c,
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let r = kharden(["audit", "--no-live", "--cmdline", c, "--fail-on", "unknown"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let r = kharden(["audit", "--root", &snap, "--fail-on", "severe"]);
+    assert_eq!(r.code, 2);
+}

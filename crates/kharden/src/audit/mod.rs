@@ -78,6 +78,46 @@ impl Report {
     pub fn failed(&self) -> bool {
         self.summary.fail > 0
     }
+
+    /// Whether the report fails at `level` (`audit --fail-on`): a finding of that severity or
+    /// higher fails, or, with [`FailOn::Unknown`], any finding fails or is unknown. Waived
+    /// findings never count.
+    pub fn fails_on(&self, level: FailOn) -> bool {
+        self.findings
+            .iter()
+            .filter(|f| f.waiver.is_none())
+            .any(|f| match (level, f.status) {
+                (_, Status::Fail) => level.severity().is_none_or(|min| f.severity >= min),
+                (FailOn::Unknown, Status::Unknown) => true,
+                _ => false,
+            })
+    }
+}
+
+/// The level at which an audit fails (`audit --fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// A failing finding of any severity (the default).
+    #[default]
+    Low,
+    Medium,
+    High,
+    Critical,
+    /// A failing finding of any severity, or an unknown one.
+    Unknown,
+}
+
+impl FailOn {
+    /// The lowest severity that fails (`None`: every severity).
+    fn severity(self) -> Option<Severity> {
+        match self {
+            FailOn::Low => Some(Severity::Low),
+            FailOn::Medium => Some(Severity::Medium),
+            FailOn::High => Some(Severity::High),
+            FailOn::Critical => Some(Severity::Critical),
+            FailOn::Unknown => None,
+        }
+    }
 }
 
 pub fn run(profile: &Profile, facts: &Facts) -> Report {

@@ -19,6 +19,28 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+    Unknown,
+}
+
+impl FailOnArg {
+    fn level(self) -> kharden::audit::FailOn {
+        use kharden::audit::FailOn;
+        match self {
+            FailOnArg::Low => FailOn::Low,
+            FailOnArg::Medium => FailOn::Medium,
+            FailOnArg::High => FailOn::High,
+            FailOnArg::Critical => FailOn::Critical,
+            FailOnArg::Unknown => FailOn::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
     Always,
@@ -53,6 +75,24 @@ pub struct Inputs {
     pub policy: Option<PathBuf>,
 }
 
+impl Inputs {
+    /// Flags that contradict each other, refused before anything is read: `--no-live` judges
+    /// only the files given, so it needs one (an audit of nothing would pass a CI job that
+    /// forgot its config).
+    fn check(&self) -> anyhow::Result<()> {
+        let offline = self.config.is_some()
+            || self.cmdline.is_some()
+            || self.sysctl.is_some()
+            || self.root != std::path::Path::new("/");
+        anyhow::ensure!(
+            !self.no_live || offline,
+            "--no-live judges only the files given: give --config FILE, --cmdline FILE, \
+             --sysctl FILE or --root DIR"
+        );
+        Ok(())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     #[command(flatten)]
@@ -68,6 +108,10 @@ pub struct AuditArgs {
     /// Exit 0 even when rules fail (for reports).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Exit 1 when a rule of this severity or higher fails; `unknown`: when any rule fails or
+    /// cannot be judged. Waived findings never count.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "low")]
+    pub fail_on: FailOnArg,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
     /// Judge waiver expiry as of this day instead of the system clock's (UTC), e.g. to
@@ -112,6 +156,7 @@ fn collect_as_of(
     kharden::probe::Facts,
     kharden::audit::Report,
 )> {
+    inputs.check()?;
     let opts = ProbeOptions {
         root: inputs.root.clone(),
         config: inputs.config.clone(),
@@ -148,7 +193,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
             },
         ))?,
     }
-    let outcome = if report.failed() && !args.exit_zero {
+    let outcome = if report.fails_on(args.fail_on.level()) && !args.exit_zero {
         Outcome::Failed
     } else {
         Outcome::Clean
