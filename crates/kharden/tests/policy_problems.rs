@@ -198,3 +198,75 @@ fn a_syntax_error_is_reported_once() {
     );
     assert_eq!(summary(&found), vec![(Code::TomlSyntax, (4, 11))]);
 }
+
+/// A waiver with a bad date and an empty reason: both at once (the bad date once hid the empty
+/// reason until it was fixed); a rule with a bad optional value still has its other values
+/// checked.
+#[test]
+fn one_bad_value_of_an_item_hides_none_of_its_others() {
+    let text =
+        "[[waiver]]\nrule = \"kexec-load-disabled\"\nreason = \"\"\nexpires = 2027-02-31\n\n\
+                [[waiver]]\nrule = \"kptr-restrict\"\nreason = \" \"\nexpires = \"soon\"\n";
+    let found = problems("w.toml", text);
+    assert_eq!(
+        summary(&found),
+        vec![
+            (Code::EmptyReason, (1, 1)),
+            (Code::TomlSyntax, (4, 11)),
+            (Code::EmptyReason, (6, 1)),
+            (Code::InvalidValue, (9, 11)),
+        ],
+        "{found:#?}"
+    );
+    let rule = "[[rule]]\nid = \"site\"\ntitle = \"\"\narea = \"site\"\nseverity = \"low\"\n\
+                rationale = \"r\"\nbreaks = \"b\"\narch = \"x86_64\"\n\
+                check = { sysctl = \"kernel.kptr_restrict\", at_least = 1 }\n";
+    let found = problems("r.toml", rule);
+    let codes: Vec<Code> = found.iter().map(|p| p.code).collect();
+    // `arch` must be a list; the empty title is still found.
+    assert_eq!(
+        codes,
+        vec![Code::EmptyText, Code::InvalidValue],
+        "{found:#?}"
+    );
+}
+
+/// A user rule's remedy is parsed when the policy is loaded: a sysctl remedy that is not
+/// `key = value` is a problem at the remedy's own line and column, and no command runs with
+/// the policy (it once passed `rules --policy`, showed in `audit -v`, and `fix` dropped it).
+#[test]
+fn a_malformed_remedy_is_a_load_error_at_its_place() {
+    let text = "[[rule]]\nid = \"site-kptr\"\ntitle = \"t\"\narea = \"site\"\nseverity = \"low\"\n\
+                rationale = \"r\"\nbreaks = \"b\"\n\
+                check = { sysctl = \"kernel.kptr_restrict\", at_least = 1 }\n\
+                remedy = [{ source = \"sysctl\", text = \"kernel.kptr_restrict = 1\" },\n          \
+                { source = \"sysctl\", text = \"kptr_restrict\" }]\n";
+    let found = problems("m.toml", text);
+    assert_eq!(
+        summary(&found),
+        vec![(Code::BadRemedy, (10, 39))],
+        "{found:#?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.toml");
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let config = common::fixtures().join("configs/debian12-6.1-cloud-amd64.config.xz");
+    let c = config.to_str().unwrap();
+    for args in [
+        vec!["rules", "--policy", p],
+        vec!["audit", "--config", c, "--no-live", "-v", "--policy", p],
+        vec!["fix", "--config", c, "--no-live", "--policy", p],
+    ] {
+        let r = common::kharden(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stdout);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(&format!(
+                "{p}:10:39: rule \"site-kptr\": sysctl remedy \"kptr_restrict\" is not `key = value`"
+            )),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}

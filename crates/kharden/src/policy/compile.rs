@@ -38,9 +38,13 @@ pub fn rules(doc: &mut Doc<'_>, defs: Vec<(usize, RuleDef)>) -> Vec<Rule> {
     defs.into_iter()
         .map(|(start, def)| {
             let mut problems = Vec::new();
-            let rule = rule(def, file.clone(), &mut problems);
+            let mut placed = Vec::new();
+            let rule = rule(def, file.clone(), &mut problems, &mut placed);
             for (code, msg) in problems {
                 doc.problem(Some(start), code, format!("rule {:?}: {msg}", rule.id));
+            }
+            for (at, code, msg) in placed {
+                doc.problem(Some(at), code, format!("rule {:?}: {msg}", rule.id));
             }
             rule
         })
@@ -66,8 +70,14 @@ fn texts(vs: &[String]) -> List<Text> {
         .into()
 }
 
-/// One rule; its problems are pushed to `errs` (the rule is still returned, for messages).
-fn rule(def: RuleDef, file: Text, errs: &mut Problems) -> Rule {
+/// One rule; its problems are pushed to `errs` (placed at the rule), or to `placed` with the
+/// offset of the value at fault (the rule is still returned, for messages).
+fn rule(
+    def: RuleDef,
+    file: Text,
+    errs: &mut Problems,
+    placed: &mut Vec<(usize, Code, String)>,
+) -> Rule {
     if def.id.is_empty()
         || !def
             .id
@@ -119,21 +129,23 @@ fn rule(def: RuleDef, file: Text, errs: &mut Problems) -> Rule {
         .collect();
     let mut remedies = Vec::new();
     for r in def.remedy {
+        let at = r.text.span().start;
+        let (r_source, r_text) = (r.source, r.text.into_inner());
         // Change::parse refuses a source that is not a SourceKind.
-        let parsed = Change::parse(&r.source, &r.text).and_then(|change| {
-            let source = r.source.parse::<SourceKind>().map_err(|e| e.to_string())?;
+        let parsed = Change::parse(&r_source, &r_text).and_then(|change| {
+            let source = r_source.parse::<SourceKind>().map_err(|e| e.to_string())?;
             Ok((
                 source,
-                change.map(|c| c.map(|part| Part::of(&r.text, part))),
+                change.map(|c| c.map(|part| Part::of(&r_text, part))),
             ))
         });
         match parsed {
             Ok((source, change)) => remedies.push(Remedy {
                 source,
-                text: r.text,
+                text: r_text,
                 change,
             }),
-            Err(e) => errs.push((Code::BadRemedy, e)),
+            Err(e) => placed.push((at, Code::BadRemedy, e)),
         }
     }
     // Titles and areas end up in comments of generated files and on terminals: one line.

@@ -175,7 +175,8 @@ impl Nest for ShortcutDef {
 #[serde(deny_unknown_fields)]
 pub struct RemedyDef {
     pub source: String,
-    pub text: Text,
+    /// With its place, so that a malformed remedy is reported where it is written.
+    pub text: toml::Spanned<Text>,
 }
 
 impl Nest for RemedyDef {}

@@ -179,21 +179,49 @@ impl<'a> Doc<'a> {
         out
     }
 
+    /// Read `value` as `T`. A table whose key holds a value serde refuses is read again without
+    /// that key, so that one bad value of an item hides no problem of its other keys (a waiver
+    /// with a bad date and an empty reason shows both); when the key was required, the item is
+    /// given up with the one problem.
     fn read<T: DeserializeOwned>(&mut self, value: Spanned<DeValue<'a>>) -> Option<T> {
         let span = value.span();
-        match T::deserialize(value.into_deserializer()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let start = e.span().unwrap_or(span).start;
-                self.problem(
-                    Some(start),
-                    Code::InvalidValue,
-                    e.message().trim().to_string(),
-                );
-                None
+        let mut value = value;
+        let mut removed: Vec<String> = Vec::new();
+        loop {
+            let err = match T::deserialize(value.clone().into_deserializer()) {
+                Ok(v) => return Some(v),
+                Err(e) => e,
+            };
+            let message = err.message().trim().to_string();
+            // The retry only misses a key it took out: that problem is already reported.
+            if removed
+                .iter()
+                .any(|k| message == format!("missing field `{k}`"))
+            {
+                return None;
             }
+            let start = err.span().unwrap_or(span.clone()).start;
+            self.problem(Some(start), Code::InvalidValue, message);
+            let key = key_holding(&value, start)?;
+            if let DeValue::Table(t) = value.get_mut() {
+                t.remove(key.as_str());
+            }
+            removed.push(key);
         }
     }
+}
+
+/// The key of `table` whose key or value spans the byte offset `at` (a top-level key only).
+fn key_holding(table: &Spanned<DeValue<'_>>, at: usize) -> Option<String> {
+    let DeValue::Table(t) = table.get_ref() else {
+        return None;
+    };
+    t.iter()
+        .find(|(k, v)| {
+            k.span().contains(&at)
+                || v.span().start <= at && at < v.span().end.max(v.span().start + 1)
+        })
+        .map(|(k, _)| k.get_ref().to_string())
 }
 
 /// Report every key of `table` (and of the tables it holds) that `shape` does not have, and
