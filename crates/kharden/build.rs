@@ -127,8 +127,9 @@ bake_unit!(kinds::Lockdown);
 
 /// `Type { field: value, ... }`, each field baked.
 macro_rules! fields {
-    ($o:expr, $name:literal, $($field:ident),+) => {{
-        $o.push_str(concat!($name, " {"));
+    ($o:expr, $name:expr, $($field:ident),+) => {{
+        $o.push_str($name);
+        $o.push_str(" {");
         $(
             $o.push_str(concat!(" ", stringify!($field), ": "));
             $field.bake($o);
@@ -138,66 +139,45 @@ macro_rules! fields {
     }};
 }
 
-impl Bake for Rule {
-    fn bake(&self, o: &mut String) {
-        let Rule {
-            id,
-            title,
-            area,
-            severity,
-            rationale,
-            breaks,
-            decision,
-            references,
-            arch,
-            min_version,
-            shortcuts,
-            check,
-            remedy,
-            file,
-        } = self;
-        fields!(
-            o,
-            "Rule",
-            id,
-            title,
-            area,
-            severity,
-            rationale,
-            breaks,
-            decision,
-            references,
-            arch,
-            min_version,
-            shortcuts,
-            check,
-            remedy,
-            file
-        );
-    }
+/// A struct baked field by field. The fields are named once, and the pattern that takes the
+/// value apart has no `..`: a field added to the type and not listed here is a build error.
+macro_rules! bake_struct {
+    ($t:ident { $($field:ident),+ $(,)? }) => {
+        impl Bake for $t {
+            fn bake(&self, o: &mut String) {
+                let $t { $($field),+ } = self;
+                fields!(o, stringify!($t), $($field),+);
+            }
+        }
+    };
 }
 
-impl Bake for Shortcut {
-    fn bake(&self, o: &mut String) {
-        let Shortcut {
-            when,
-            status,
-            reason,
-        } = self;
-        fields!(o, "Shortcut", when, status, reason);
-    }
-}
-
-impl Bake for Remedy {
-    fn bake(&self, o: &mut String) {
-        let Remedy {
-            source,
-            text,
-            change,
-        } = self;
-        fields!(o, "Remedy", source, text, change);
-    }
-}
+bake_struct!(Rule {
+    id,
+    title,
+    area,
+    severity,
+    rationale,
+    breaks,
+    decision,
+    references,
+    arch,
+    min_version,
+    shortcuts,
+    check,
+    remedy,
+    file,
+});
+bake_struct!(Shortcut {
+    when,
+    status,
+    reason
+});
+bake_struct!(Remedy {
+    source,
+    text,
+    change
+});
 
 impl Bake for Part {
     fn bake(&self, o: &mut String) {
@@ -231,36 +211,18 @@ impl Bake for Check {
     }
 }
 
-impl Bake for Leaf {
-    fn bake(&self, o: &mut String) {
-        let Leaf {
-            source,
-            key,
-            runtime,
-            cmp,
-            expected,
-            on_absent,
-            arch,
-            min_version,
-            max_version,
-            note,
-        } = self;
-        fields!(
-            o,
-            "Leaf",
-            source,
-            key,
-            runtime,
-            cmp,
-            expected,
-            on_absent,
-            arch,
-            min_version,
-            max_version,
-            note
-        );
-    }
-}
+bake_struct!(Leaf {
+    source,
+    key,
+    runtime,
+    cmp,
+    expected,
+    on_absent,
+    arch,
+    min_version,
+    max_version,
+    note,
+});
 
 impl Bake for Cmp {
     fn bake(&self, o: &mut String) {

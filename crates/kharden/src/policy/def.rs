@@ -30,13 +30,10 @@ pub fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
     Some((major, minor, patch))
 }
 
-/// The words of an enum are its strum spellings: `as_str`, serde writing them, and reading
-/// them from a file with serde's own message for a word it does not know. (Written once here
-/// instead of a hand-written match per enum.)
+/// Reading a word enum ([`super::kinds::word_enum`]) from a file, with serde's own message for a
+/// word it does not know. (Written once here instead of a hand-written match per enum.)
 macro_rules! words {
     ($($t:ty),*) => {$(
-        super::kinds::spelled!($t);
-
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let word = String::deserialize(d)?;
@@ -51,57 +48,37 @@ macro_rules! words {
     )*};
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum Severity {
-    Low,
-    Medium,
-    High,
-    Critical,
+super::kinds::word_enum! {
+    #[strum(serialize_all = "lowercase")]
+    pub enum Severity {
+        Low,
+        Medium,
+        High,
+        Critical,
+    }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum Status {
-    Pass,
-    Fail,
-    Unknown,
-    NotApplicable,
+super::kinds::word_enum! {
+    #[strum(serialize_all = "snake_case")]
+    pub enum Status {
+        Pass,
+        Fail,
+        Unknown,
+        NotApplicable,
+    }
 }
 
-/// How a leaf judges a fact that does not exist (a config line, sysctl or file that is missing).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::VariantNames,
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum OnAbsent {
-    /// Compare as usual (a missing config option counts as "not set").
-    Compare,
-    Pass,
-    Fail,
-    Unknown,
+super::kinds::word_enum! {
+    /// How a leaf judges a fact that does not exist (a config line, sysctl or file that is
+    /// missing).
+    #[strum(serialize_all = "lowercase")]
+    pub enum OnAbsent {
+        /// Compare as usual (a missing config option counts as "not set").
+        Compare,
+        Pass,
+        Fail,
+        Unknown,
+    }
 }
 
 words!(Severity, Status, OnAbsent);

@@ -6,73 +6,56 @@
 
 use std::fmt;
 
-/// What kind of problem a diagnostic is. The codes are stable: scripts may match them, and
-/// docs/policy-format.md lists each (a test holds the list and this enum equal).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    strum::IntoStaticStr,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
-#[strum(serialize_all = "kebab-case")]
-pub enum Code {
-    /// The file is not TOML (each syntax error the parser finds).
-    TomlSyntax,
-    /// A key the format does not have.
-    UnknownKey,
-    /// A key that holds tables (`rule`, `check`, `any`, ...) holds something else.
-    WrongShape,
-    /// A value the format does not take: a missing key, a wrong type, a word that is not one
-    /// of those allowed (`severity = "hgh"` in a rule).
-    InvalidValue,
-    /// A rule id that is not lowercase letters, digits and `-`.
-    BadId,
-    /// A rule's title, area, rationale or breaks is empty.
-    EmptyText,
-    /// A title or area that is not one line without control characters.
-    ControlCharacters,
-    /// An architecture kharden does not know.
-    UnknownArch,
-    /// `min_version` or `max_version` that is not a version.
-    BadVersion,
-    /// A check that is not exactly one of any/all/a source with exactly one comparison, or an
-    /// empty any/all.
-    BadCheck,
-    /// A fact named wrongly: a kconfig option written with `CONFIG_`, a sysctl that is not
-    /// dotted, a runtime fact kharden does not read.
-    BadFact,
-    /// A comparison that cannot hold: a bound that is not a number, lockdown level or
-    /// CONFIG_NAME, a word the fact never takes, an empty none_of, a taint letter that does
-    /// not exist.
-    BadComparison,
-    /// A remedy that is not in its source's fixed form.
-    BadRemedy,
-    /// A rule id that already exists.
-    DuplicateRule,
-    /// `extends` names another profile than the one loaded.
-    ExtendsMismatch,
-    /// `drop` or `[severity]` names a rule the profile does not have.
-    UnknownRule,
-    /// A `[severity]` value that is not low, medium, high or critical.
-    BadSeverity,
-    /// A waiver without a reason.
-    EmptyReason,
-    /// A waiver's `expires` that is not a day that exists.
-    BadDate,
-    /// A built-in profile that does not exist.
-    UnknownProfile,
-}
-
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+super::kinds::word_enum! {
+    /// What kind of problem a diagnostic is. The codes are stable: scripts may match them, and
+    /// docs/policy-format.md lists each (a test holds the list and this enum equal).
+    #[strum(serialize_all = "kebab-case")]
+    pub enum Code {
+        /// The file is not TOML (each syntax error the parser finds).
+        TomlSyntax,
+        /// A key the format does not have.
+        UnknownKey,
+        /// A key that holds tables (`rule`, `check`, `any`, ...) holds something else.
+        WrongShape,
+        /// A value the format does not take: a missing key, a wrong type, a word that is not one
+        /// of those allowed (`severity = "hgh"` in a rule).
+        InvalidValue,
+        /// A rule id that is not lowercase letters, digits and `-`.
+        BadId,
+        /// A rule's title, area, rationale or breaks is empty.
+        EmptyText,
+        /// A title or area that is not one line without control characters.
+        ControlCharacters,
+        /// An architecture kharden does not know.
+        UnknownArch,
+        /// `min_version` or `max_version` that is not a version.
+        BadVersion,
+        /// A check that is not exactly one of any/all/a source with exactly one comparison, or an
+        /// empty any/all.
+        BadCheck,
+        /// A fact named wrongly: a kconfig option written with `CONFIG_`, a sysctl that is not
+        /// dotted, a runtime fact kharden does not read.
+        BadFact,
+        /// A comparison that cannot hold: a bound that is not a number, lockdown level or
+        /// CONFIG_NAME, a word the fact never takes, an empty none_of, a taint letter that does
+        /// not exist.
+        BadComparison,
+        /// A remedy that is not in its source's fixed form.
+        BadRemedy,
+        /// A rule id that already exists.
+        DuplicateRule,
+        /// `extends` names another profile than the one loaded.
+        ExtendsMismatch,
+        /// `drop` or `[severity]` names a rule the profile does not have.
+        UnknownRule,
+        /// A `[severity]` value that is not low, medium, high or critical.
+        BadSeverity,
+        /// A waiver without a reason.
+        EmptyReason,
+        /// A waiver's `expires` that is not a day that exists.
+        BadDate,
+        /// A built-in profile that does not exist.
+        UnknownProfile,
     }
 }
 

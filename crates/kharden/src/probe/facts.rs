@@ -10,16 +10,15 @@ use super::kconfig::KConfig;
 
 pub use super::kinds::{Lockdown, RuntimeFact, SourceKind};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
-#[strum(serialize_all = "snake_case")]
-pub enum SourceStatus {
-    Read,
-    Missing,
-    Unreadable,
-    NotUsed,
+super::kinds::word_enum! {
+    #[strum(serialize_all = "snake_case")]
+    pub enum SourceStatus {
+        Read,
+        Missing,
+        Unreadable,
+        NotUsed,
+    }
 }
-
-super::kinds::spelled!(SourceStatus);
 
 /// Where one kind of fact came from, for the report's `sources` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

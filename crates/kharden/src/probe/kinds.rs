@@ -5,50 +5,56 @@
 //! nothing of the crate but its neighbours through `super::`, and only strum and serde.
 
 use std::borrow::Borrow;
-use std::cmp::Ordering;
 
-/// `as_str` from the strum spelling, and serde writing that spelling (directly: serde's
-/// `into = "&str"` made a full-profile report measurably slower to write).
-macro_rules! spelled {
-    ($($t:ty),*) => {$(
-        impl $t {
+/// An enum whose values are words (a fact's source, a lockdown level, a severity, a problem's
+/// code ...): one derive for all of them, the spellings from strum (`#[strum(serialize_all =
+/// ...)]` on the enum), `as_str`, and serde writing that spelling (directly: serde's `into =
+/// "&str"` made a full-profile report measurably slower to write). Written once here instead of
+/// a derive list and two impls per enum.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($body:tt)* }) => {
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            strum::IntoStaticStr,
+            strum::EnumString,
+            strum::VariantNames,
+            strum::EnumIter,
+        )]
+        $(#[$meta])*
+        pub enum $name { $($body)* }
+
+        impl $name {
             pub fn as_str(self) -> &'static str {
                 self.into()
             }
         }
 
-        impl serde::Serialize for $t {
+        impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
-    )*};
+    };
 }
-pub(crate) use spelled;
+pub(crate) use word_enum;
 
-/// Where a fact comes from.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum SourceKind {
-    Kconfig,
-    Cmdline,
-    Sysctl,
-    Runtime,
+word_enum! {
+    /// Where a fact comes from.
+    #[strum(serialize_all = "lowercase")]
+    pub enum SourceKind {
+        Kconfig,
+        Cmdline,
+        Sysctl,
+        Runtime,
+    }
 }
-
-spelled!(SourceKind, RuntimeFact);
 
 impl SourceKind {
     /// A key as the JSON documents and the human output spell it: a kconfig option with the
@@ -61,32 +67,23 @@ impl SourceKind {
     }
 }
 
-/// A fact of the running kernel that is not a config line, a command-line parameter or a sysctl
-/// (docs/audit-facts.md). Rules name them (`runtime = "lockdown"`); the name is decided when a
-/// policy is loaded, so that evaluation and `apply` look them up by this enum.
-///
-/// Ordered by name, like the strings a rule writes, so that a map keyed by facts can also be
-/// looked up by a written name (`Borrow<str>`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-    strum::EnumIter,
-)]
-#[strum(serialize_all = "snake_case")]
-pub enum RuntimeFact {
-    Lockdown,
-    Lsm,
-    SigEnforce,
-    SecureBoot,
-    Kaslr,
-    Kallsyms,
+word_enum! {
+    /// A fact of the running kernel that is not a config line, a command-line parameter or a
+    /// sysctl (docs/audit-facts.md). Rules name them (`runtime = "lockdown"`); the name is
+    /// decided when a policy is loaded, so that evaluation and `apply` look them up by this enum.
+    ///
+    /// The variants stand in the order of their names, like the strings a rule writes, so that
+    /// a map keyed by facts can also be looked up by a written name (`Borrow<str>`; a test holds
+    /// them so: add a fact where its name sorts).
+    #[strum(serialize_all = "snake_case")]
+    pub enum RuntimeFact {
+        Kallsyms,
+        Kaslr,
+        Lockdown,
+        Lsm,
+        SecureBoot,
+        SigEnforce,
+    }
 }
 
 impl RuntimeFact {
@@ -104,48 +101,19 @@ impl RuntimeFact {
     }
 }
 
-impl Ord for RuntimeFact {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl PartialOrd for RuntimeFact {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 impl Borrow<str> for RuntimeFact {
     fn borrow(&self) -> &str {
         self.as_str()
     }
 }
 
-/// The kernel's lockdown levels, in order: each forbids what the one before does, and more.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantNames,
-)]
-#[strum(serialize_all = "lowercase")]
-pub enum Lockdown {
-    None,
-    Integrity,
-    Confidentiality,
-}
-
-impl Lockdown {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+word_enum! {
+    /// The kernel's lockdown levels, in order: each forbids what the one before does, and more.
+    #[strum(serialize_all = "lowercase")]
+    pub enum Lockdown {
+        None,
+        Integrity,
+        Confidentiality,
     }
 }
 
