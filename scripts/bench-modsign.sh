@@ -1,6 +1,6 @@
 #!/bin/bash
 # kharden modsign against its peers, side by side, on every module of Debian's
-# linux-image-6.1.0-*-amd64 (issue 3, "Speed"). Prints times and ratios.
+# linux-image-6.1.0-*-amd64. Prints times and ratios.
 #
 #   scripts/bench-modsign.sh [JOBS]          # JOBS defaults to 2 (as `make -j2 modules_install`)
 #   KHARDEN=path/kharden LIMITS=path/limits scripts/bench-modsign.sh    # prebuilt binaries
@@ -24,44 +24,17 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=${1:-2}
-cache=${KHARDEN_CACHE:-$root/.cache/modsign}
-export KHARDEN_CACHE=$cache
-target=${CARGO_TARGET_DIR:-$root/target}
-
-pkgdir=$("$root/scripts/modsign/fetch-kernel.sh" '^linux-image-6\.1\.0-[0-9]+-amd64$')
-"$root/scripts/modsign/fetch-sign-file.sh"
-signfile="$cache/sign-file"
-# KHARDEN / LIMITS: use prebuilt binaries instead of building them here.
-if [ -z "${KHARDEN:-}" ] || [ -z "${LIMITS:-}" ]; then
-	(cd "$root" && cargo build --release -q -p kharden && cargo build --release -q -p modsig --example limits)
-fi
-kharden=${KHARDEN:-$target/release/kharden}
-limits=${LIMITS:-$target/release/examples/limits}
-moddir=$(ls -d "$pkgdir"/lib/modules/*)
+# shellcheck source=lib/bench-modsign.sh
+. "$root/scripts/lib/bench-modsign.sh"
 vmlinuz=$(ls "$pkgdir"/boot/vmlinuz-*)
 work="$cache/bench"
 rm -rf "$work"
 mkdir -p "$work"
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
 peak_mib() { /usr/bin/time -f '%M' -o "$work/rss" "$@" >/dev/null 2>&1 || true; python3 -c "import sys; print(f'{int(open(sys.argv[1]).read().split()[-1]) / 1024:.1f}')" "$work/rss"; }
 
 echo "== preparing: unsigned copy of $(basename "$pkgdir"), key as certs/Makefile makes it" >&2
-cp -r "$moddir/kernel" "$work/unsigned"
-python3 - "$work/unsigned" <<'PY'
-import os, sys
-magic = b"~Module signature appended~\n"
-for d, _, files in os.walk(sys.argv[1]):
-    for f in files:
-        if f.endswith(".ko"):
-            p = os.path.join(d, f)
-            b = open(p, "rb").read()
-            if b.endswith(magic):
-                sig_len = int.from_bytes(b[-32:-28], "big")
-                open(p, "wb").write(b[: len(b) - 40 - sig_len])
-PY
+unsigned_copy "$work/unsigned"
 n=$(find "$work/unsigned" -name '*.ko' | wc -l)
 bytes=$(du -sb "$work/unsigned" | cut -f1)
 cat >"$work/x509.genkey" <<'GENKEY'

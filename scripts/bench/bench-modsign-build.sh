@@ -1,6 +1,6 @@
 #!/bin/bash
 # The signing cost of `kharden modsign build` over a build, against the RSA-4096 floor and the
-# kernel's own sign-file (issue 14, "Signing throughput"). Every module of Debian's
+# kernel's own sign-file. Every module of Debian's
 # linux-image-6.1.0-*-amd64 (unsigned copies) is installed by a Makefile that does what the
 # kernel's scripts/Makefile.modinst does for each module (copy, then `$(call cmd,sign)` =
 # `$(cmd_sign)`), JOBS at a time:
@@ -19,44 +19,14 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 jobs=${1:-2}
-cache=${KHARDEN_CACHE:-$root/.cache/modsign}
-export KHARDEN_CACHE=$cache
-target=${CARGO_TARGET_DIR:-$root/target}
-
-pkgdir=$("$root/scripts/modsign/fetch-kernel.sh" '^linux-image-6\.1\.0-[0-9]+-amd64$')
-"$root/scripts/modsign/fetch-sign-file.sh"
-signfile="$cache/sign-file"
-if [ -z "${KHARDEN:-}" ] || [ -z "${LIMITS:-}" ]; then
-	(cd "$root" && cargo build --release -q -p kharden && cargo build --release -q -p modsig --example limits)
-fi
-kharden=${KHARDEN:-$target/release/kharden}
-limits=${LIMITS:-$target/release/examples/limits}
-moddir=$(ls -d "$pkgdir"/lib/modules/*)
+# shellcheck source=../lib/bench-modsign.sh
+. "$root/scripts/lib/bench-modsign.sh"
 work="$cache/bench-build"
 rm -rf "$work"
 mkdir -p "$work"
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
-ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
-
 echo "== preparing unsigned copies of $(basename "$pkgdir")" >&2
-cp -r "$moddir/kernel" "$work/src"
-python3 - "$work/src" "$work/modules.list" <<'PY'
-import os, sys
-magic = b"~Module signature appended~\n"
-names = []
-for d, _, files in os.walk(sys.argv[1]):
-    for f in files:
-        if f.endswith(".ko"):
-            p = os.path.join(d, f)
-            b = open(p, "rb").read()
-            if b.endswith(magic):
-                sig_len = int.from_bytes(b[-32:-28], "big")
-                open(p, "wb").write(b[: len(b) - 40 - sig_len])
-            names.append(os.path.relpath(p, sys.argv[1]))
-open(sys.argv[2], "w").write("".join(sorted(n + "\n" for n in names)))
-PY
+unsigned_copy "$work/src" "$work/modules.list"
 n=$(wc -l <"$work/modules.list")
 # What Makefile.modinst does per module: install (cp), then $(call cmd,sign).
 {

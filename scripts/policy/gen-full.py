@@ -195,31 +195,27 @@ def ml(s):
 
 # ---- texts -----------------------------------------------------------------------------------
 
+# The title of a check without one in notes.toml: by source, the expected value's own
+# wording first, then "*X" (a word in a list), then the value itself.
+TITLES = {
+    "kconfig": ({"y": "{n} is enabled", "is not set": "{n} is disabled",
+                 "MAX": "{n} is at its maximum"},
+                "{x} is in the default LSM list ({n})", "{n} is {e}"),
+    "cmdline": ({"is not set": "{n} is not on the kernel command line",
+                 "is present": "The kernel boots with {n}",
+                 "is not off": "{n}= does not turn the mitigation off"},
+                "The kernel boots with {n}={x}", "The kernel boots with {n}={e}"),
+    "sysctl": ({"MAX": "{n} is at its maximum"}, None, "{n} = {e}"),
+}
+
+
 def default_title(t, name, exp):
-    n = name
-    if t == "kconfig":
-        if exp == "y":
-            return f"{n} is enabled"
-        if exp == "is not set":
-            return f"{n} is disabled"
-        if exp.startswith("*"):
-            return f"{exp.strip('*')} is in the default LSM list ({n})"
-        if exp == "MAX":
-            return f"{n} is at its maximum"
-        return f"{n} is {exp}"
-    if t == "cmdline":
-        if exp == "is not set":
-            return f"{n} is not on the kernel command line"
-        if exp == "is present":
-            return f"The kernel boots with {n}"
-        if exp == "is not off":
-            return f"{n}= does not turn the mitigation off"
-        if exp.startswith("*"):
-            return f"The kernel boots with {n}={exp.strip('*')}"
-        return f"The kernel boots with {n}={exp}"
-    if exp == "MAX":
-        return f"{n} is at its maximum"
-    return f"{n} = {exp}"
+    words, starred, other = TITLES.get(t, TITLES["sysctl"])
+    if exp in words:
+        return words[exp].format(n=name)
+    if starred and exp.startswith("*"):
+        return starred.format(n=name, x=exp.strip("*"))
+    return other.format(n=name, e=exp)
 
 
 DEFAULT_BREAKS = {
