@@ -1,5 +1,7 @@
 //! Evaluation: facts × rules → findings. Pure: no I/O, no printing, deterministic order.
 
+pub mod state;
+
 use serde::Serialize;
 
 use crate::policy::{

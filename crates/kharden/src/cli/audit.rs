@@ -18,6 +18,21 @@ pub enum Format {
     Json,
 }
 
+/// `audit --format`: the two every command has, and the formats fleets and CI read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    /// One finding per line (kharden.finding/1), for log shippers.
+    Jsonl,
+    /// node_exporter textfile (docs/prometheus.md).
+    Prometheus,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, one test case per rule.
+    Junit,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOnArg {
     Low,
@@ -98,7 +113,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub inputs: Inputs,
     #[arg(long, value_enum, default_value = "human")]
-    pub format: Format,
+    pub format: AuditFormat,
     /// List passing and not-applicable rules too.
     #[arg(long)]
     pub all: bool,
@@ -114,6 +129,14 @@ pub struct AuditArgs {
     pub fail_on: FailOnArg,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Write the output to FILE (atomically: a reader sees the old file or the new one)
+    /// instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Add the host's name, boot id, the time and kharden's version to json, jsonl and
+    /// prometheus output (without it, the output depends on the inputs alone).
+    #[arg(long)]
+    pub with_host: bool,
     /// Judge waiver expiry as of this day instead of the system clock's (UTC), e.g. to
     /// reproduce an earlier report. The output says so.
     #[arg(long, value_name = "YYYY-MM-DD")]
@@ -176,22 +199,47 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     // Checked before anything is read.
     let today = parse_today(args.today.as_deref())?;
     let (_profile, facts, report) = collect_as_of(&args.inputs, today)?;
-    match args.format {
-        Format::Json => {
+    let host = args
+        .with_host
+        .then(|| kharden::probe::host::read(&kharden::files::Root::new(&args.inputs.root)));
+    let audited = report::Audited {
+        profile: &_profile,
+        facts: &facts,
+        report: &report,
+        host: host.as_ref(),
+    };
+    let text = match args.format {
+        AuditFormat::Json if args.output.is_none() => {
             let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-            report::json::write_with_today(&report, today, &mut out)
+            report::json::write_with(&report, today, host.as_ref(), &mut out)
                 .and_then(|()| out.flush())
                 .context("writing to stdout")?;
+            None
         }
-        Format::Human => write_stdout(&report::human::render(
+        AuditFormat::Json => {
+            let mut out = Vec::with_capacity(64 << 10);
+            report::json::write_with(&report, today, host.as_ref(), &mut out)?;
+            Some(String::from_utf8(out).expect("JSON is UTF-8"))
+        }
+        AuditFormat::Human => Some(report::human::render(
             &report,
             report::human::Options {
-                color: use_color(args.color),
+                color: args.output.is_none() && use_color(args.color),
                 all: args.all,
                 verbose: args.verbose,
                 today_override: today,
             },
-        ))?,
+        )),
+        AuditFormat::Jsonl => Some(report::jsonl::render(&audited)),
+        AuditFormat::Prometheus => Some(report::prometheus::render(&audited)),
+        AuditFormat::Sarif => Some(report::sarif::render(&audited)),
+        AuditFormat::Junit => Some(report::junit::render(&audited)),
+    };
+    if let Some(text) = text {
+        match &args.output {
+            Some(path) => kharden::files::write::write_new(path, text.as_bytes())?,
+            None => write_stdout(&text)?,
+        }
     }
     let outcome = if report.fails_on(args.fail_on.level()) && !args.exit_zero {
         Outcome::Failed

@@ -318,6 +318,29 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     }
 }
 
+/// A date to days since 1970-01-01 (the inverse of [`civil_from_days`]).
+pub fn days_from_civil((y, m, d): Date) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds as an RFC 3339 UTC time: `2026-12-05T02:37:12Z`.
+pub fn datetime_text(secs: u64) -> String {
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> Date {
     let z = z + 719_468;
@@ -340,6 +363,10 @@ mod tests {
     fn civil_dates() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_786), (2026, 11, 29));
+        for z in [-800_000, -1, 0, 59, 60, 20_786, 2_932_896] {
+            assert_eq!(days_from_civil(civil_from_days(z)), z);
+        }
+        assert_eq!(datetime_text(1_796_524_632), "2026-12-06T02:37:12Z");
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 

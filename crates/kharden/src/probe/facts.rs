@@ -115,6 +115,26 @@ pub struct KernelInfo {
     pub version: Option<(u32, u32, u32)>,
 }
 
+/// A file facts were read from, for reports that point at it (SARIF locations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileRef {
+    /// A file the user named (`--config`, `--cmdline`, `--sysctl`), as named.
+    Named(String),
+    /// A file under the audited root, by its absolute path inside the root.
+    InRoot(String),
+}
+
+/// The files the config, command line and sysctls were read from (`None`: not read from one
+/// file: derived, or /proc/sys read key by key).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRefs {
+    pub kconfig: Option<FileRef>,
+    pub cmdline: Option<FileRef>,
+    pub sysctl: Option<FileRef>,
+    /// True when the root is the host's `/` (an in-root path is then a path on this machine).
+    pub root_is_host: bool,
+}
+
 /// Everything the evaluation may look at.
 #[derive(Debug, Clone)]
 pub struct Facts {
@@ -123,6 +143,8 @@ pub struct Facts {
     pub sources: Vec<SourceRecord>,
     pub kconfig: Result<KConfig, String>,
     pub kconfig_origin: String,
+    /// Where the config, command line and sysctl dump were read from.
+    pub files: FileRefs,
     pub cmdline: CmdlineFact,
     pub sysctl: BTreeMap<String, Value>,
     /// Every runtime fact, read live or derived offline.

@@ -316,6 +316,21 @@ impl KConfig {
         }
     }
 
+    /// The 1-based line that sets `CONFIG_<name>` (for a string or number set more than once,
+    /// the line of the value that counts; otherwise the option's first line), `None` when the
+    /// config has no line for it. For reports that point at the line (SARIF).
+    pub fn line_of(&self, name: &str) -> Option<usize> {
+        let entry = match self.slots[self.find_slot(&self.text, name).0] {
+            0 => return None,
+            s => self.entries[Self::entry_of(s)],
+        };
+        let offset = match entry.value {
+            Val::Text(start, _) => start,
+            _ => entry.name.0,
+        } as usize;
+        Some(memchr::memchr_iter(b'\n', &self.text.as_bytes()[..offset]).count() + 1)
+    }
+
     /// True when the option is `y` or `m`.
     pub fn enabled(&self, name: &str) -> bool {
         matches!(self.get(name), Some("y") | Some("m"))
@@ -439,6 +454,21 @@ mod tests {
         assert_eq!(cfg.get("NR"), Some("0x10"));
         assert_eq!(cfg.get("KEXEC"), None);
         assert!(cfg.warnings.is_empty(), "{:?}", cfg.warnings);
+    }
+
+    /// The line of an option: `y`, "is not set" and strings; a string set twice points at the
+    /// line that counts; an absent option has none.
+    #[test]
+    fn line_of_points_at_the_setting() {
+        let cfg = KConfig::parse(
+            b"#\n# Linux/x86 6.1.172 Kernel Configuration\nCONFIG_A=y\n# CONFIG_B is not set\n\
+              CONFIG_S=\"one\"\n\nCONFIG_S=\"two\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.line_of("A"), Some(3));
+        assert_eq!(cfg.line_of("B"), Some(4));
+        assert_eq!(cfg.line_of("S"), Some(7));
+        assert_eq!(cfg.line_of("C"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod cmdline;
 pub mod defaults;
 pub mod facts;
+pub mod host;
 pub mod kconfig;
 pub mod kinds;
 pub mod runtime;
@@ -67,7 +68,8 @@ pub fn read_facts(
     };
 
     // Kernel config.
-    let (kconfig, kconfig_origin) = read_kconfig(opts, &root, release.as_deref(), &mut sources)?;
+    let (kconfig, kconfig_origin, kconfig_file) =
+        read_kconfig(opts, &root, release.as_deref(), &mut sources)?;
     if let Ok(cfg) = &kconfig {
         warnings.extend(
             cfg.warnings
@@ -190,6 +192,19 @@ pub fn read_facts(
         sources,
         kconfig,
         kconfig_origin,
+        files: FileRefs {
+            kconfig: kconfig_file,
+            cmdline: match (&opts.cmdline, &cmdline) {
+                (Some(p), _) => Some(FileRef::Named(p.display().to_string())),
+                (None, CmdlineFact::Known { .. }) => Some(FileRef::InRoot(runtime::CMDLINE.into())),
+                _ => None,
+            },
+            sysctl: opts
+                .sysctl
+                .as_ref()
+                .map(|p| FileRef::Named(p.display().to_string())),
+            root_is_host: root.is_host(),
+        },
         cmdline,
         sysctl,
         runtime,
@@ -215,7 +230,7 @@ fn read_kconfig(
     root: &Root,
     release: Option<&str>,
     sources: &mut Vec<SourceRecord>,
-) -> Result<(Result<KConfig, String>, String), InputError> {
+) -> Result<(Result<KConfig, String>, String, Option<FileRef>), InputError> {
     let record = |origin: &str, status, detail: Option<String>| SourceRecord {
         kind: SourceKind::Kconfig,
         origin: origin.to_string(),
@@ -231,7 +246,8 @@ fn read_kconfig(
             SourceStatus::Read,
             Some(format!("{} format, {} options", format.name(), cfg.len())),
         ));
-        return Ok((Ok(cfg), origin));
+        let named = FileRef::Named(origin.clone());
+        return Ok((Ok(cfg), origin, Some(named)));
     }
     if !opts.live {
         let reason = "no kernel config given (--config)".to_string();
@@ -240,7 +256,7 @@ fn read_kconfig(
             SourceStatus::NotUsed,
             Some(reason.clone()),
         ));
-        return Ok((Err(reason.clone()), reason));
+        return Ok((Err(reason.clone()), reason, None));
     }
     let mut candidates = vec!["/proc/config.gz".to_string()];
     if let Some(rel) = release {
@@ -259,7 +275,7 @@ fn read_kconfig(
                         SourceStatus::Read,
                         Some(format!("{} format, {} options", format.name(), cfg.len())),
                     ));
-                    return Ok((Ok(cfg), origin));
+                    return Ok((Ok(cfg), origin, Some(FileRef::InRoot(cand.clone()))));
                 }
                 Err(e) => {
                     let origin = root_origin(root, cand);
@@ -296,7 +312,7 @@ fn read_kconfig(
             Some(reason.clone()),
         ));
     }
-    Ok((Err(reason.clone()), reason))
+    Ok((Err(reason.clone()), reason, None))
 }
 
 fn read_cmdline(

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::audit::{date_text, Report};
 use crate::policy::user::Date;
+use crate::probe::host::HostInfo;
 
 /// Write the document to `out` as it is serialised (no intermediate string: the full profile's
 /// report is ~300 KB, and building it first costs more than writing it).
@@ -21,24 +22,40 @@ pub fn write_with_today(
     today: Option<Date>,
     out: &mut impl Write,
 ) -> io::Result<()> {
+    write_with(report, today, None, out)
+}
+
+/// [`write_with_today`], and with `--with-host` the host's metadata as a final `"host"` object
+/// (hostname, boot id, time, kharden version; a field added within `kharden.audit/1`).
+pub fn write_with(
+    report: &Report,
+    today: Option<Date>,
+    host: Option<&HostInfo>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, Pretty::default());
-    match today {
-        None => report.serialize(&mut ser)?,
-        Some(d) => Dated {
+    if today.is_none() && host.is_none() {
+        report.serialize(&mut ser)?;
+    } else {
+        Dated {
             report,
-            today_override: date_text(d),
+            today_override: today.map(date_text),
+            host,
         }
-        .serialize(&mut ser)?,
+        .serialize(&mut ser)?;
     }
     out.write_all(b"\n")
 }
 
-/// The report's fields, then the date `--today` set.
+/// The report's fields, then the date `--today` set, then the host (`--with-host`).
 #[derive(Serialize)]
 struct Dated<'a> {
     #[serde(flatten)]
     report: &'a Report,
-    today_override: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    today_override: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a HostInfo>,
 }
 
 /// `,` then a newline and the indentation of the deepest level a report reaches, with room.

@@ -1,6 +1,8 @@
 //! Emitters: every output of every command, from typed values. No decisions here, only
 //! rendering: audit (human.rs, json.rs), rules and explain (rules.rs), fix (fix.rs), apply
-//! (apply.rs), diff (diff.rs) and modsign (modsign.rs). Text bound for a terminal passes its
+//! (apply.rs), diff (diff.rs) and modsign (modsign.rs); the formats fleets and CI read: a
+//! node_exporter textfile (prometheus.rs), SARIF (sarif.rs), JUnit XML (junit.rs) and JSON
+//! lines (jsonl.rs). Text bound for a terminal passes its
 //! input-derived strings through [`term::clean`].
 
 use std::fmt;
@@ -12,8 +14,12 @@ pub mod diff;
 pub mod fix;
 pub mod human;
 pub mod json;
+pub mod jsonl;
+pub mod junit;
 pub mod modsign;
+pub mod prometheus;
 pub mod rules;
+pub mod sarif;
 pub mod term;
 
 /// The lines that say which rules a user policy kept `fix` or `apply` from acting on, one per
@@ -40,6 +46,28 @@ pub fn left_out_lines(
         }
     }
     Ok(())
+}
+
+/// An audit with what the export formats add to its report: the facts it judged, the
+/// profile (rule texts) and, with `--with-host`, the host's metadata.
+#[derive(Clone, Copy)]
+pub struct Audited<'a> {
+    pub profile: &'a crate::policy::Profile,
+    pub facts: &'a crate::probe::Facts,
+    pub report: &'a crate::audit::Report,
+    pub host: Option<&'a crate::probe::host::HostInfo>,
+}
+
+impl Audited<'_> {
+    /// The status a finding is reported with in the export formats: `waived` for a waived
+    /// finding, else its status.
+    pub fn status_of(f: &crate::audit::Finding) -> &'static str {
+        if f.waiver.is_some() {
+            "waived"
+        } else {
+            f.status.as_str()
+        }
+    }
 }
 
 /// A command's result in each of its formats: human text (the value's [`fmt::Display`], which
