@@ -23,13 +23,10 @@ pub enum Format {
 pub enum AuditFormat {
     Human,
     Json,
-    /// One finding per line (kharden.finding/1), for log shippers.
+    // One finding per line (kharden.finding/1), for log shippers; the others: docs/exports.md.
     Jsonl,
-    /// node_exporter textfile (docs/prometheus.md).
     Prometheus,
-    /// SARIF 2.1.0, for code scanning.
     Sarif,
-    /// JUnit XML, one test case per rule.
     Junit,
 }
 
@@ -112,6 +109,8 @@ impl Inputs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub inputs: Inputs,
+    /// Output format; jsonl, prometheus (a node_exporter textfile), sarif and junit are
+    /// described in docs/exports.md.
     #[arg(long, value_enum, default_value = "human")]
     pub format: AuditFormat,
     /// List passing and not-applicable rules too.

@@ -225,12 +225,15 @@ fn read_named(path: &Path) -> Result<Vec<u8>, InputError> {
     read_regular(path, root::MAX_FILE_BYTES).map_err(|e| input_err(path, io_reason(&e)))
 }
 
+/// The config (or why there is none), where it came from in words, and the file.
+type KconfigRead = (Result<KConfig, String>, String, Option<FileRef>);
+
 fn read_kconfig(
     opts: &ProbeOptions,
     root: &Root,
     release: Option<&str>,
     sources: &mut Vec<SourceRecord>,
-) -> Result<(Result<KConfig, String>, String, Option<FileRef>), InputError> {
+) -> Result<KconfigRead, InputError> {
     let record = |origin: &str, status, detail: Option<String>| SourceRecord {
         kind: SourceKind::Kconfig,
         origin: origin.to_string(),

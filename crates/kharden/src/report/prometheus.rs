@@ -1,5 +1,5 @@
 //! A node_exporter textfile (Prometheus text exposition format 0.0.4) of one audit; the metrics
-//! are documented in docs/prometheus.md.
+//! are documented in docs/exports.md.
 //!
 //! What node_exporter's textfile collector and the Prometheus conventions ask, and what this
 //! writer therefore guarantees itself (promtool does not check all of it): every family once,

@@ -1,4 +1,4 @@
-//! SARIF 2.1.0 for code scanning (docs/sarif.md): one reporting descriptor per rule of the
+//! SARIF 2.1.0 for code scanning (docs/exports.md): one reporting descriptor per rule of the
 //! profile, with its help text; one result per failing, unknown or waived finding (waived ones
 //! carry a suppression), located at the line of the kernel config that decides it, or at the
 //! runtime path it was read from. Passing and not-applicable rules have no result.

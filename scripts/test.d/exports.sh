@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# audit --format prometheus|sarif|junit against promtool, the SARIF 2.1.0 schema and a JUnit
+# XSD, and the shipped alerting rules under promtool test rules (scripts/exports/check-engines.sh).
+# Budget: about 1 minute with a warm cache (cold: + the Debian packages and two downloads).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" -eq 0 ]; then
+  scripts/exports/install-deps.sh
+fi
+cargo build -p kharden --locked
+export KHARDEN_BIN=${CARGO_TARGET_DIR:-target}/debug/kharden
+timeout 600 scripts/exports/check-engines.sh
