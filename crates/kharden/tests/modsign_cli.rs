@@ -408,10 +408,8 @@ fn verify_input_errors_exit_2_naming_the_file() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("/nonexistent/x.ko"));
-    assert!(
-        text(&o.stdout).contains("valid"),
-        "the readable module is still reported"
-    );
+    // An input error, not a verdict: no report of the readable module either.
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
     let o = kharden(&["modsign", "verify", "--cert", s(&cert)]);
     assert_eq!(o.status.code(), Some(2), "no paths is a usage error");
 }
@@ -588,4 +586,86 @@ fn inspect_shows_modinfo_fields_and_the_signer_id() {
     assert_eq!(doc["modules"][0]["cms"]["signers"][0]["signature_len"], 512);
     let o = kharden(&["modsign", "inspect", "/nonexistent.ko"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// A path that cannot be read is one error line naming it, exit 2, and nothing on stdout (not
+/// `0 modules: none`, not a JSON body): the error was printed twice and a report written.
+#[test]
+fn verify_with_an_unreadable_path_writes_no_report() {
+    let cert = fixtures().join("rsa4096_cert.der");
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.ko");
+    for format in ["human", "json"] {
+        let o = kharden(&[
+            "modsign",
+            "verify",
+            "--cert",
+            s(&cert),
+            "--format",
+            format,
+            s(&missing),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{format}");
+        assert!(o.stdout.is_empty(), "{format}: {}", text(&o.stdout));
+        let err = text(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{format}: {err}");
+        assert!(err.contains("missing.ko: not found"), "{err}");
+    }
+    // Two: each once, then the count.
+    let other = dir.path().join("other.ko");
+    let o = kharden(&[
+        "modsign",
+        "verify",
+        "--cert",
+        s(&cert),
+        s(&missing),
+        s(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert_eq!(err.lines().count(), 3, "{err}");
+    assert_eq!(err.matches("missing.ko").count(), 1, "{err}");
+    assert!(
+        err.ends_with("kharden: error: 2 paths could not be read\n"),
+        "{err}"
+    );
+}
+
+/// A file that is not a certificate at all (a kernel config) is said to be one, not given a
+/// DER parser's complaint about its bytes; a real but damaged DER certificate keeps the detail.
+#[test]
+fn cert_that_is_not_a_certificate_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".config");
+    std::fs::write(
+        &config,
+        "# Automatically generated file; DO NOT EDIT.\nCONFIG_64BIT=y\n",
+    )
+    .unwrap();
+    let module = dir.path().join("crc7.ko");
+    std::fs::write(&module, fixture("crc7.unsigned.ko")).unwrap();
+    let o = kharden(&["modsign", "verify", "--cert", s(&config), s(&module)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert_eq!(
+        err,
+        format!(
+            "kharden: error: {}: not a certificate: neither PEM with a CERTIFICATE block nor one DER X.509 certificate\n",
+            config.display()
+        )
+    );
+    let mut der = fixture("rsa4096_cert.der");
+    assert_eq!(der[..2], [0x30, 0x82]);
+    der[4] = 0x31; // the TBSCertificate is no longer a SEQUENCE; the whole is still one
+    let bad = dir.path().join("bad.der");
+    std::fs::write(&bad, &der).unwrap();
+    let o = kharden(&["modsign", "verify", "--cert", s(&bad), s(&module)]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("reading certificates: certificate:") && !err.contains("not a certificate"),
+        "{err}"
+    );
 }

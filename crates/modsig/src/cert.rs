@@ -7,6 +7,16 @@ use crate::{oid, pem, Error};
 
 /// What the certificate reader says when given a key file (say `verify --cert key.pem`).
 const PRIVATE_KEY_NOT_CERT: &str = "the data contains a private key, not a certificate";
+const NOT_A_CERT: &str =
+    "not a certificate: neither PEM with a CERTIFICATE block nor one DER X.509 certificate";
+
+/// Whether `der` is shaped like one DER certificate: a SEQUENCE that fills all of it. Only then
+/// is a parse error worth its detail; anything else (a text file, a kernel config) is simply
+/// not a certificate.
+fn shaped_like_one_sequence(der: &[u8]) -> bool {
+    der::header(der)
+        .is_ok_and(|(tag, head, len)| tag == 0x30 && head.checked_add(len) == Some(der.len()))
+}
 
 /// An elliptic curve the verifier can use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +72,8 @@ impl Certificate {
         parse(der).map_err(|e| {
             Error::Certificate(if der::looks_like_private_key(der) {
                 PRIVATE_KEY_NOT_CERT.into()
+            } else if !shaped_like_one_sequence(der) {
+                NOT_A_CERT.into()
             } else {
                 e.to_string()
             })

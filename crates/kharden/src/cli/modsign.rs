@@ -191,22 +191,32 @@ fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
         bail!("no trusted certificates: give --cert FILE and/or --kernel IMAGE");
     }
     let found = verify::find(&a.paths);
+    // A path that cannot be read is an input error: it is reported before anything is
+    // verified, and no report is written (a partial one would read as a verdict).
+    paths_unread(found.errors.iter().map(|e| e.to_string()).collect())?;
     let bar = progress(found.targets.len(), "verifying");
     let pool = Pool::new(jobs(a.jobs))?;
     let checked = verify::check_all(&found.targets, &ring, &pool, &|| bar.inc(1));
     bar.finish_and_clear();
-    let (report, errors) = VerifyReport::new(checked, found.errors);
+    let (report, errors) = VerifyReport::new(checked, Vec::new());
+    paths_unread(errors.iter().map(|e| e.to_string()).collect())?;
     output(a.format, &report)?;
-    if let Some(first) = errors.first() {
-        for e in &errors {
-            eprintln!("kharden: error: {e}");
-        }
-        bail!(
-            "{} path(s) could not be read (first: {first})",
-            errors.len()
-        );
-    }
     Ok(Outcome::failed_if(report.refused()))
+}
+
+/// Paths that could not be read: one error line each, the last of them the summary main
+/// prints (one path: just its error, once).
+fn paths_unread(errors: Vec<String>) -> anyhow::Result<()> {
+    match errors.as_slice() {
+        [] => Ok(()),
+        [one] => bail!("{one}"),
+        many => {
+            for e in many {
+                eprintln!("kharden: error: {}", kharden::report::term::clean(e));
+            }
+            bail!("{} paths could not be read", many.len())
+        }
+    }
 }
 
 fn inspect(a: InspectArgs) -> anyhow::Result<Outcome> {

@@ -161,8 +161,13 @@ pub fn keyring(
     let mut warnings = Vec::new();
     for p in certs {
         let data = read_named(p, CERT_FILE_LIMIT)?;
-        let found = Certificate::from_pem_or_der(&data)
-            .map_err(|e| InputError::new(p, format!("reading certificates: {e}")))?;
+        let found = Certificate::from_pem_or_der(&data).map_err(|e| match e {
+            // Says all there is to say: `FILE: not a certificate: ...`.
+            modsig::Error::Certificate(m) if m.starts_with("not a certificate") => {
+                InputError::new(p, m)
+            }
+            e => InputError::new(p, format!("reading certificates: {e}")),
+        })?;
         for c in found {
             ring.add(c);
         }
