@@ -520,33 +520,80 @@ fn certs_and_verify_with_a_kernel_image() {
         text(&o.stdout),
         text(&o.stderr)
     );
-    // An ELF without certificates is a kernel that trusts nothing; a text file is no kernel.
-    let o = kharden(&[
-        "modsign",
-        "certs",
-        "--kernel",
-        s(&fixtures().join("crc7.unsigned.ko")),
-    ]);
-    // Exit 1, like grep finding nothing, with the listing and one line saying so.
+    // A module is no kernel (exit 2, not "a kernel that trusts nothing"), nor is a text file.
+    for (file, why) in [
+        (
+            "crc7.unsigned.ko",
+            "not a kernel image: an ELF relocatable object",
+        ),
+        (
+            "VECTORS.md",
+            "not a kernel image: no bzImage, EFI zboot, arm64/RISC-V Image or ELF header",
+        ),
+    ] {
+        let o = kharden(&["modsign", "certs", "--kernel", s(&fixtures().join(file))]);
+        assert_eq!(o.status.code(), Some(2), "{file}");
+        assert!(o.stdout.is_empty(), "{file}");
+        let e = text(&o.stderr);
+        assert!(e.contains(&format!("{file}: ")) && e.contains(why), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    // A kernel built without module signing: a banner, no certificate. Exit 1, like grep
+    // finding nothing, with the listing and one line saying so.
+    let mut bare = fixture("kernel/x86-vmlinux");
+    bare[0x4000..].fill(0);
+    let bare_path = dir.path().join("vmlinux-nosig");
+    std::fs::write(&bare_path, bare).unwrap();
+    let o = kharden(&["modsign", "certs", "--kernel", s(&bare_path)]);
     assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stdout)
+        .contains("Linux 7.2.13+deb14-cloud-amd64, plain payload found by ELF vmlinux"));
     assert!(text(&o.stdout).contains("0 certificate(s)"));
     assert!(
-        text(&o.stderr).contains("crc7.unsigned.ko: no built-in certificates found"),
+        text(&o.stderr).contains("vmlinux-nosig: no built-in certificates found"),
         "{}",
         text(&o.stderr)
     );
-    let o = kharden(&[
-        "modsign",
-        "certs",
-        "--kernel",
-        s(&fixtures().join("VECTORS.md")),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("no compressed kernel payload"),
-        "{}",
-        text(&o.stderr)
-    );
+}
+
+#[test]
+fn certs_and_verify_with_images_of_every_shape() {
+    // Samples cut from Debian unstable's 7.2 cloud kernels (modsig's fixtures/kernel).
+    for (name, release) in [
+        ("arm64-Image", "7.2.13+deb14-cloud-arm64"),
+        ("arm64-Image.gz", "7.2.13+deb14-cloud-arm64"),
+        ("arm64-zboot.efi", "7.2.13+deb14-cloud-arm64"),
+        ("x86-vmlinux", "7.2.13+deb14-cloud-amd64"),
+    ] {
+        let image = fixtures().join("kernel").join(name);
+        let o = kharden(&[
+            "modsign",
+            "certs",
+            "--format",
+            "json",
+            "--kernel",
+            s(&image),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["release"], release, "{name}");
+        assert_eq!(doc["system_certificate_list"], true, "{name}");
+        assert_eq!(doc["certificates"][0]["key"], "ECDSA P-384", "{name}");
+        // Debian's modules are not signed by this key: untrusted, with the image as trust.
+        let o = kharden(&[
+            "modsign",
+            "verify",
+            "--kernel",
+            s(&image),
+            s(&fixtures().join("crc7.debian-signed.ko")),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stdout).contains("1 modules: 1 untrusted"),
+            "{}",
+            text(&o.stdout)
+        );
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The certificates a kernel image trusts at boot: find the compressed payload of a bzImage
-//! (or any vmlinuz, by magic), decompress it as a stream and pick out the DER certificates of
+//! The certificates a kernel image trusts at boot: find the kernel in an image of any shape
+//! (bzImage, EFI zboot, arm64/RISC-V `Image`, compressed or not, ELF `vmlinux`), decompress it
+//! as a stream and pick out the DER certificates of
 //! `system_certificate_list` (certs/system_certificates.S). Memory stays bounded: the
 //! decompressed kernel is never held whole, only a sliding window.
 
@@ -15,8 +16,11 @@ pub const DEFAULT_LIMIT: u64 = 1 << 30;
 
 const CHUNK: usize = 1 << 20;
 /// A certificate in the list is at most 4 + 0xffff bytes (x509_load_certificate_list insists
-/// on the `30 82 xx xx` form); 32 more bytes keep the size words that follow the list.
-const HOLD: usize = 4 + 0xffff + 32;
+/// on the `30 82 xx xx` form); AFTER more bytes keep the size words that follow the list.
+const HOLD: usize = 4 + 0xffff + AFTER;
+/// Bytes kept after a certificate: the `.align 8` before `system_certificate_list_size` is 8
+/// bytes on x86 but 2^8 = 256 on arm, arm64 and RISC-V (GNU as), then two 64-bit words.
+const AFTER: usize = 256 + 16;
 /// How many magic-number candidates to try when there is no bzImage header.
 const MAX_CANDIDATES: usize = 64;
 
@@ -29,7 +33,8 @@ pub struct FoundCert {
 
 #[derive(Debug, Clone)]
 pub struct KernelCerts {
-    /// How the payload was found: "bzImage header", "magic scan at <offset>", "uncompressed".
+    /// How the payload was found: "bzImage header", "EFI zboot header", "arm64 Image header",
+    /// "ELF vmlinux", "magic scan at <offset>".
     pub located_by: String,
     pub compression: Format,
     pub decompressed_len: u64,
@@ -38,25 +43,103 @@ pub struct KernelCerts {
     /// the image is returned instead.
     pub system_list: bool,
     pub certs: Vec<FoundCert>,
+    /// The kernel's `linux_banner` (init/version.c: "Linux version RELEASE (...) ..."), first
+    /// line, when the image holds one.
+    pub banner: Option<String>,
 }
 
-/// Find the built-in certificates of a kernel image (bzImage/vmlinuz/vmlinux).
+impl KernelCerts {
+    /// The release (`uname -r`) named by the banner.
+    pub fn release(&self) -> Option<&str> {
+        let b = self.banner.as_deref()?;
+        b.strip_prefix(BANNER)?.split(' ').next()
+    }
+}
+
+/// `linux_banner` starts so, followed by the release (which starts with a digit).
+const BANNER: &str = "Linux version ";
+
+/// Why a file is not taken for a kernel image; every message says "not a kernel image".
+fn not_a_kernel(why: &str) -> Error {
+    Error::NotKernel(why.to_string())
+}
+
+/// Find the built-in certificates of a kernel image: an x86 bzImage, an EFI zboot image, a raw
+/// arm64 or RISC-V `Image` (also compressed: `Image.gz`...), or an ELF `vmlinux`. Anything else,
+/// such as a module, is refused as "not a kernel image".
 pub fn builtin_certificates(image: &[u8], limit: u64) -> Result<KernelCerts, Error> {
+    let found = locate(image)?;
+    let k = scan(found.data, found.format, found.located_by, limit)?;
+    if k.banner.is_none() && k.certs.is_empty() {
+        return Err(not_a_kernel(&format!(
+            "neither a \"{BANNER}\" banner nor a certificate in it ({}, {} payload)",
+            k.located_by,
+            k.compression.name()
+        )));
+    }
+    Ok(k)
+}
+
+struct Located<'a> {
+    data: &'a [u8],
+    format: Format,
+    located_by: String,
+}
+
+fn located(data: &[u8], located_by: impl Into<String>) -> Located<'_> {
+    Located {
+        data,
+        format: kdecomp::detect(data),
+        located_by: located_by.into(),
+    }
+}
+
+fn locate(image: &[u8]) -> Result<Located<'_>, Error> {
     if image.starts_with(b"\x7fELF") {
-        return scan(image, Format::Plain, "uncompressed".into(), limit);
+        // e_type (ELF header offset 16) in the file's byte order (EI_DATA: 1 little, 2 big).
+        let t = image.get(16..18).map(|b| match image.get(5) {
+            Some(2) => u16::from_be_bytes([b[0], b[1]]),
+            _ => u16::from_le_bytes([b[0], b[1]]),
+        });
+        return match t {
+            // ET_REL: a module (.ko) or an object file. A vmlinux is ET_EXEC (x86) or ET_DYN
+            // (arm64 with CONFIG_RELOCATABLE links it -shared).
+            Some(1) => Err(not_a_kernel(
+                "an ELF relocatable object (a module or an object file); a vmlinux is an executable",
+            )),
+            Some(4) => Err(not_a_kernel("an ELF core dump")),
+            _ => Ok(Located {
+                data: image,
+                format: Format::Plain,
+                located_by: "ELF vmlinux".into(),
+            }),
+        };
+    }
+    if let Some(payload) = zboot_payload(image)? {
+        return Ok(located(payload, "EFI zboot header"));
     }
     if let Some(payload) = bzimage_payload(image) {
-        if kdecomp::detect(payload) != Format::Plain {
-            return scan(
-                payload,
-                kdecomp::detect(payload),
-                "bzImage header".into(),
-                limit,
-            );
+        match kdecomp::detect(payload) {
+            // CONFIG_KERNEL_UNCOMPRESSED puts the ELF vmlinux.bin there as is.
+            Format::Plain if payload.starts_with(b"\x7fELF") => {
+                return Ok(located(payload, "bzImage header (uncompressed payload)"))
+            }
+            Format::Plain => {}
+            _ => return Ok(located(payload, "bzImage header")),
         }
     }
+    if image_header(image) {
+        return Ok(located(
+            image,
+            if &image[0x38..0x3c] == b"ARMd" {
+                "arm64 Image header"
+            } else {
+                "RISC-V Image header"
+            },
+        ));
+    }
     // No usable header: try each compression magic in the image, as extract-vmlinux does, and
-    // take the first candidate that decompresses to a kernel.
+    // take the first candidate that decompresses to a kernel (Image.gz, vmlinux.gz...).
     let mut tried = 0;
     for offset in 0..image.len() {
         let rest = &image[offset..];
@@ -69,18 +152,55 @@ pub fn builtin_certificates(image: &[u8], limit: u64) -> Result<KernelCerts, Err
             break;
         }
         if looks_like_kernel(rest) {
-            return scan(
-                rest,
-                format,
-                format!("magic scan at offset {offset:#x}"),
-                limit,
-            );
+            return Ok(located(rest, format!("magic scan at offset {offset:#x}")));
         }
     }
-    Err(Error::Kernel(
-        "no compressed kernel payload found (not a bzImage/vmlinuz, or an unknown compression)"
-            .into(),
+    Err(not_a_kernel(
+        "no bzImage, EFI zboot, arm64/RISC-V Image or ELF header, and no compressed kernel inside",
     ))
+}
+
+/// The compressed payload of an EFI zboot image (drivers/firmware/efi/libstub/zboot-header.S:
+/// "MZ", "zimg", payload offset and size as 32-bit little-endian words, then the compression
+/// name). Ok(None) when it is not one; an error when the header points outside the file.
+fn zboot_payload(image: &[u8]) -> Result<Option<&[u8]>, Error> {
+    if !(image.starts_with(b"MZ") && image.get(4..8) == Some(b"zimg")) {
+        return Ok(None);
+    }
+    let u32_at = |o: usize| -> usize {
+        let w: [u8; 4] = image[o..o + 4].try_into().unwrap_or_default();
+        u32::from_le_bytes(w) as usize
+    };
+    if image.len() < 0x40 {
+        return Err(Error::Kernel("EFI zboot header is truncated".into()));
+    }
+    let (offset, size) = (u32_at(8), u32_at(12));
+    let name: String = image[24..56]
+        .iter()
+        .take_while(|&&b| b != 0)
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '?' })
+        .collect();
+    let payload = offset
+        .checked_add(size)
+        .and_then(|end| image.get(offset..end))
+        .ok_or_else(|| {
+            Error::Kernel(format!(
+                "EFI zboot header names a {name} payload at {offset:#x}+{size:#x}, outside the {}-byte file",
+                image.len()
+            ))
+        })?;
+    if kdecomp::detect(payload) == Format::Plain {
+        return Err(Error::Kernel(format!(
+            "EFI zboot payload ({name}) is in a compression kharden does not read"
+        )));
+    }
+    Ok(Some(payload))
+}
+
+/// A raw arm64 `Image` (Documentation/arch/arm64/booting.rst: magic "ARM\x64" at 0x38) or
+/// RISC-V `Image` (Documentation/arch/riscv/boot-image-header.rst: "RSC\x05" at 0x38).
+fn image_header(image: &[u8]) -> bool {
+    matches!(image.get(0x38..0x3c), Some(b"ARMd") | Some(b"RSC\x05"))
 }
 
 /// The compressed payload named by the x86 boot header (Documentation/arch/x86/boot.rst).
@@ -118,10 +238,41 @@ fn looks_like_kernel(data: &[u8]) -> bool {
             Ok(n) => got += n,
         }
     }
-    got == head.len()
-        && (head.starts_with(b"\x7fELF")
-            || &head[0x38..0x3c] == b"ARMd"
-            || &head[0x38..0x3c] == b"RSC\x05")
+    got == head.len() && (head.starts_with(b"\x7fELF") || image_header(&head))
+}
+
+/// The banner starting at `at` in `buf`, up to its end of line (at most 512 bytes).
+fn banner_at(buf: &[u8], at: usize) -> String {
+    let rest = &buf[at..buf.len().min(at + 512)];
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\n' || b == 0)
+        .unwrap_or(rest.len());
+    rest[..end]
+        .iter()
+        .map(|&b| {
+            if b == b' ' || b.is_ascii_graphic() {
+                b as char
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// The first "Linux version <digit>" in `buf[..end]`.
+fn find_banner(buf: &[u8], end: usize) -> Option<usize> {
+    let pat = BANNER.as_bytes();
+    let mut i = 0;
+    while i < end {
+        let p = buf[i..end].iter().position(|&b| b == b'L')?;
+        i += p;
+        if buf[i..].starts_with(pat) && buf.get(i + pat.len()).is_some_and(u8::is_ascii_digit) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 struct Hit {
@@ -140,6 +291,7 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
     let mut hits: Vec<Hit> = Vec::new();
     let mut skip_to: u64 = 0;
     let mut eof = false;
+    let mut banner: Option<String> = None;
     while !eof {
         // Fill to one chunk beyond the hold-back window.
         let want = CHUNK + HOLD;
@@ -172,6 +324,9 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
             )));
         }
         let scan_end = if eof { buf.len() } else { buf.len() - HOLD };
+        if banner.is_none() {
+            banner = find_banner(&buf, scan_end).map(|at| banner_at(&buf, at));
+        }
         let mut i = skip_to.saturating_sub(base) as usize;
         while i < scan_end {
             let Some(p) = buf[i..scan_end].iter().position(|&b| b == 0x30) else {
@@ -183,7 +338,7 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
                 let len = 4 + (((w[2] as usize) << 8) | w[3] as usize);
                 if len <= w.len() {
                     if let Ok(cert) = Certificate::from_der(&w[..len]) {
-                        let after = w[len..w.len().min(len + 32)].to_vec();
+                        let after = w[len..w.len().min(len + AFTER)].to_vec();
                         hits.push(Hit {
                             offset: base + i as u64,
                             len,
@@ -219,10 +374,12 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
         let last = &hits[g.end - 1];
         let total = last.offset + last.len as u64 - first.offset;
         let end = last.offset + last.len as u64;
-        let pad = ((8 - end % 8) % 8) as usize;
-        last.after.get(pad..pad + 8).is_some_and(|w| {
-            let w: [u8; 8] = w.try_into().unwrap_or_default();
-            u64::from_le_bytes(w) == total || u64::from_be_bytes(w) == total
+        [8u64, 256].iter().any(|align| {
+            let pad = ((align - end % align) % align) as usize;
+            last.after.get(pad..pad + 8).is_some_and(|w| {
+                let w: [u8; 8] = w.try_into().unwrap_or_default();
+                u64::from_le_bytes(w) == total || u64::from_be_bytes(w) == total
+            })
         })
     };
     let list = groups.iter().find(|g| is_list(g)).cloned();
@@ -243,5 +400,6 @@ fn scan(data: &[u8], format: Format, located_by: String, limit: u64) -> Result<K
         decompressed_len,
         system_list,
         certs,
+        banner,
     })
 }

@@ -44,4 +44,7 @@ pub enum Error {
     Key(String),
     #[error("kernel image: {0}")]
     Kernel(String),
+    /// The file is no kernel image of a shape kharden knows (a module, a text file...).
+    #[error("not a kernel image: {0}")]
+    NotKernel(String),
 }

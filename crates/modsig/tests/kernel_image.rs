@@ -71,7 +71,7 @@ fn an_uncompressed_vmlinux_is_scanned_directly() {
         .unwrap()
         .1;
     let k = builtin_certificates(&vmlinux, 1 << 30).unwrap();
-    assert_eq!(k.located_by, "uncompressed");
+    assert_eq!(k.located_by, "ELF vmlinux");
     assert!(k.system_list);
     assert_eq!(k.certs[0].offset, 300_552);
     // Without the size word, every certificate found is returned (decoy included).
@@ -94,4 +94,98 @@ fn limits_and_garbage_are_errors_not_panics() {
     truncated.truncate(3 * 512 + 0x3c0 + payload.len() / 2);
     assert!(builtin_certificates(&truncated, 1 << 30).is_err());
     assert!(builtin_certificates(&[], 1 << 20).is_err());
+}
+
+/// The samples cut from Debian unstable's 7.2 cloud kernels (fixtures/kernel/SAMPLES.md).
+#[test]
+fn images_of_every_shape() {
+    let arm_skid = "6bd2d3bb26884b726e754096149f00b47d043bc4";
+    let x86_skid = "cdc248013ad440219bc6a7d71976b97edc126276";
+    for (name, located_by, format, release, skid) in [
+        (
+            "arm64-Image",
+            "arm64 Image header",
+            "plain",
+            "7.2.13+deb14-cloud-arm64",
+            arm_skid,
+        ),
+        (
+            "arm64-Image.gz",
+            "magic scan at offset 0x0",
+            "gzip",
+            "7.2.13+deb14-cloud-arm64",
+            arm_skid,
+        ),
+        (
+            "arm64-zboot.efi",
+            "EFI zboot header",
+            "zstd",
+            "7.2.13+deb14-cloud-arm64",
+            arm_skid,
+        ),
+        (
+            "x86-vmlinux",
+            "ELF vmlinux",
+            "plain",
+            "7.2.13+deb14-cloud-amd64",
+            x86_skid,
+        ),
+    ] {
+        let k = builtin_certificates(&fixture(&format!("kernel/{name}")), 1 << 30).unwrap();
+        assert_eq!(k.located_by, located_by, "{name}");
+        assert_eq!(k.compression.name(), format, "{name}");
+        assert_eq!(k.release(), Some(release), "{name}");
+        assert!(k
+            .banner
+            .as_deref()
+            .unwrap()
+            .contains("(debian-kernel@lists.debian.org)"));
+        // arm64 aligns the size words to 256 bytes (GNU as `.align 8` on arm64), x86 to 8.
+        assert!(k.system_list, "{name}: list not identified");
+        assert_eq!(k.certs.len(), 1, "{name}");
+        let c = &k.certs[0].cert;
+        assert_eq!(c.public_key.describe(), "ECDSA P-384", "{name}");
+        assert_eq!(
+            modsig::cert::hex(c.subject_key_id.as_deref().unwrap()),
+            skid,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn what_is_not_a_kernel_image_is_refused_as_such() {
+    // A module is an ELF too, but a relocatable one.
+    let err = builtin_certificates(&fixture("crc7.unsigned.ko"), 1 << 30).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not a kernel image: an ELF relocatable object"),
+        "{err}"
+    );
+    // An ELF executable with no banner and no certificate (the sample with both cleared).
+    let mut elf = fixture("kernel/x86-vmlinux");
+    elf[0x40..].fill(0);
+    let err = builtin_certificates(&elf, 1 << 30).unwrap_err();
+    assert!(
+        err.to_string().contains("not a kernel image: neither"),
+        "{err}"
+    );
+    for junk in [&b"not a kernel at all"[..], b"", &fixture("VECTORS.md")] {
+        let err = builtin_certificates(junk, 1 << 30).unwrap_err();
+        assert!(err.to_string().contains("not a kernel image"), "{err}");
+    }
+    // A zboot header that points outside the file, or at something not compressed.
+    let zboot = fixture("kernel/arm64-zboot.efi");
+    let mut bad = zboot.clone();
+    bad[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+    let err = builtin_certificates(&bad, 1 << 30).unwrap_err();
+    assert!(
+        err.to_string().contains("outside the 1174-byte file"),
+        "{err}"
+    );
+    let mut bad = zboot.clone();
+    bad[0x200..0x204].fill(0);
+    let err = builtin_certificates(&bad, 1 << 30).unwrap_err();
+    assert!(err.to_string().contains("zboot payload (zstd22)"), "{err}");
+    assert!(builtin_certificates(&zboot[..0x30], 1 << 30).is_err());
 }

@@ -347,6 +347,8 @@ pub struct CertsReport {
     pub compression: &'static str,
     pub kernel: String,
     pub located_by: String,
+    /// The release named by the image's `Linux version` banner.
+    pub release: Option<String>,
     pub schema: &'static str,
     pub system_certificate_list: bool,
     #[serde(skip)]
@@ -385,6 +387,7 @@ impl CertsReport {
             compression: k.compression.name(),
             kernel: kernel.display().to_string(),
             located_by: k.located_by.clone(),
+            release: k.release().map(str::to_string),
             schema: "kharden.modsign.certs/1",
             system_certificate_list: k.system_list,
             decompressed_len: k.decompressed_len,
@@ -407,8 +410,12 @@ impl fmt::Display for CertsReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{}: {} payload found by {}, {} decompressed; {} certificate(s){}",
+            "{}: {}{} payload found by {}, {} decompressed; {} certificate(s){}",
             clean(&self.kernel),
+            self.release
+                .as_deref()
+                .map(|r| format!("Linux {}, ", clean(r)))
+                .unwrap_or_default(),
             self.compression,
             self.located_by,
             mib(self.decompressed_len),
