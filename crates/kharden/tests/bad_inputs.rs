@@ -464,9 +464,15 @@ fn cases(env: &Env, root_user: bool) -> Vec<Case> {
         ),
         // --- modsign verify: setup errors refuse, module problems are per-file verdicts
         case(
-            "verify without certificates",
-            vec![os("modsign"), os("verify"), os(&signed)],
-            "no trusted certificates",
+            "verify without certificates, running kernel unknown",
+            vec![
+                os("modsign"),
+                os("verify"),
+                os("--root"),
+                os("/nonexistent-root"),
+                os(&signed),
+            ],
+            "/nonexistent-root/proc/sys/kernel/osrelease",
         ),
         case(
             "verify cert empty",

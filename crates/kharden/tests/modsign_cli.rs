@@ -389,9 +389,14 @@ fn verify_json_follows_the_schema_and_exit_codes() {
 fn verify_input_errors_exit_2_naming_the_file() {
     let f = fixtures();
     let m = f.join("crc7.debian-signed.ko");
-    let o = kharden(&["modsign", "verify", s(&m)]);
+    // Neither --cert nor --kernel, and a root whose running kernel is unknown.
+    let o = kharden(&["modsign", "verify", "--root", "/nonexistent-root", s(&m)]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("no trusted certificates"));
+    assert!(
+        text(&o.stderr).contains("/nonexistent-root/proc/sys/kernel/osrelease: the running kernel's release is unreadable"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = kharden(&["modsign", "verify", "--cert", "/nonexistent.der", s(&m)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("/nonexistent.der"));
@@ -715,4 +720,141 @@ fn cert_that_is_not_a_certificate_says_so() {
         err.contains("reading certificates: certificate:") && !err.contains("not a certificate"),
         "{err}"
     );
+}
+
+#[test]
+fn verify_without_cert_trusts_the_running_kernels_own_image() {
+    // A snapshot laid out as Debian from 2026 installs a kernel: the image beside the modules.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let rel = "7.2.13+deb14-cloud-arm64";
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    std::fs::write(root.join("proc/sys/kernel/osrelease"), format!("{rel}\n")).unwrap();
+    let moddir = root.join("usr/lib/modules").join(rel);
+    std::fs::create_dir_all(moddir.join("kernel")).unwrap();
+    std::fs::copy(
+        fixtures().join("crc7.debian-signed.ko"),
+        moddir.join("kernel/crc7.ko"),
+    )
+    .unwrap();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["modsign", "verify", "--root", s(root)];
+        args.extend_from_slice(extra);
+        args.push(s(&moddir));
+        kharden(&args)
+    };
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains(&format!("no image of kernel {rel} found under")),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("/usr/lib/modules/{rel}/vmlinuz: not found")),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+
+    std::fs::write(moddir.join("vmlinuz"), fixture("kernel/arm64-Image")).unwrap();
+    let o = verify(&[]);
+    // Debian 6.1's module is not signed by the 7.2 arm64 key: refused, and the image named.
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains(&format!(
+            "trusting the 1 certificate(s) built into {}/usr/lib/modules/{rel}/vmlinuz (kernel {rel})",
+            root.display()
+        )),
+        "{e}"
+    );
+    assert!(text(&o.stdout).contains("1 modules: 1 untrusted"));
+    // /boot comes first; an explicit release picks another kernel's image.
+    std::fs::create_dir_all(root.join("boot")).unwrap();
+    std::fs::write(
+        root.join("boot/vmlinuz-7.2.13+deb14-cloud-amd64"),
+        fixture("kernel/x86-vmlinux"),
+    )
+    .unwrap();
+    let o = verify(&["--target-release", "7.2.13+deb14-cloud-amd64"]);
+    assert!(
+        text(&o.stderr)
+            .contains("/boot/vmlinuz-7.2.13+deb14-cloud-amd64 (kernel 7.2.13+deb14-cloud-amd64)"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A file there that is no kernel is an input error naming it.
+    std::fs::write(moddir.join("vmlinuz"), b"#!/bin/sh\n").unwrap();
+    let o = verify(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("vmlinuz: not a kernel image"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn verify_judges_by_the_target_kernels_version_and_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let rel = "7.2.13+deb14-cloud-amd64";
+    let image = dir.path().join(format!("vmlinuz-{rel}"));
+    std::fs::write(&image, fixture("kernel/x86-vmlinux")).unwrap();
+    let p384 = fixtures().join("p384_cert.der");
+    let module = fixtures().join("crc7.p384.sha384.ko");
+    let run = || {
+        kharden(&[
+            "modsign",
+            "verify",
+            "--kernel",
+            s(&image),
+            "--cert",
+            s(&p384),
+            s(&module),
+        ])
+    };
+    // No config beside the image: valid, with what it depends on, naming this kernel only.
+    let o = run();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains(&format!("judging as Linux {rel} would, config unknown")));
+    assert!(text(&o.stdout).contains(&format!(
+        "ECDSA needs CONFIG_CRYPTO_ECDSA (y or m) in Linux {rel}, whose config is unknown"
+    )));
+    // config-REL beside vmlinuz-REL, as /boot holds them.
+    let config = dir.path().join(format!("config-{rel}"));
+    std::fs::write(
+        &config,
+        "CONFIG_MODULE_SIG=y\n# CONFIG_CRYPTO_ECDSA is not set\n",
+    )
+    .unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains(&format!("config {}", config.display())));
+    assert!(
+        text(&o.stdout).contains(&format!(
+            "Linux {rel} is built without CONFIG_CRYPTO_ECDSA and cannot check it"
+        )),
+        "{}",
+        text(&o.stdout)
+    );
+    std::fs::write(&config, "CONFIG_MODULE_SIG=y\nCONFIG_CRYPTO_ECDSA=m\n").unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stdout).contains("(ECDSA P-384, sha384)\n"),
+        "{}",
+        text(&o.stdout)
+    );
+    // --target-release names another kernel: the image's config is not that kernel's.
+    let o = kharden(&[
+        "modsign",
+        "verify",
+        "--cert",
+        s(&p384),
+        "--target-release",
+        "6.1.0-18-amd64",
+        s(&module),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o.stdout).contains("in Linux 6.1.0-18-amd64, whose config is unknown"));
 }

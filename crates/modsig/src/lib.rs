@@ -28,7 +28,7 @@ pub use cert::Certificate;
 pub use hash::HashAlgo;
 pub use keys::{KeyType, SigningKey};
 pub use sign::Signer;
-pub use verify::{verify, Keyring, Status, Verdict};
+pub use verify::{verify, verify_for, Keyring, Status, TargetKernel, Verdict};
 
 /// Errors from reading keys and certificates are fixed text with byte offsets: they never quote
 /// the input, which may be a private key.

@@ -119,8 +119,60 @@ impl Keyring {
     }
 }
 
-/// Verify a module (already decompressed) against `keyring`.
+/// The kernel a module is judged for: which signatures it accepts depends on its version and
+/// on a few options of its config. Unknown parts are `None`; a verdict then holds for any
+/// kernel, and a remark says what it depends on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TargetKernel {
+    /// The release (`uname -r`), named in remarks.
+    pub release: Option<String>,
+    /// (major, minor)
+    pub version: Option<(u32, u32)>,
+    /// `CONFIG_CRYPTO_ECDSA` built in or a module (true), not set (false).
+    pub ecdsa: Option<bool>,
+    /// `CONFIG_CRYPTO_MLDSA` built in or a module (true), not set (false).
+    pub mldsa: Option<bool>,
+}
+
+impl TargetKernel {
+    /// A kernel known by its release only ("7.2.13+deb14-cloud-amd64", "6.1.0-18-amd64").
+    pub fn from_release(release: &str) -> TargetKernel {
+        let mut nums = release.split(|c: char| !c.is_ascii_digit());
+        let version = match (nums.next(), nums.next()) {
+            (Some(a), Some(b)) => a.parse().ok().zip(b.parse().ok()),
+            _ => None,
+        };
+        TargetKernel {
+            release: Some(release.to_string()),
+            version,
+            ecdsa: None,
+            mldsa: None,
+        }
+    }
+
+    /// How remarks name this kernel: "Linux 7.2.13+deb14-cloud-amd64", or "the target kernel".
+    pub fn name(&self) -> String {
+        match (&self.release, self.version) {
+            (Some(r), _) => format!("Linux {r}"),
+            (None, Some((a, b))) => format!("Linux {a}.{b}"),
+            (None, None) => "the target kernel".into(),
+        }
+    }
+
+    /// Is the kernel at least `major.minor`? None when its version is unknown.
+    pub fn at_least(&self, major: u32, minor: u32) -> Option<bool> {
+        self.version.map(|v| v >= (major, minor))
+    }
+}
+
+/// Verify a module (already decompressed) against `keyring`, by rules that hold for any
+/// kernel version (see [`verify_for`]).
 pub fn verify(data: &[u8], keyring: &Keyring) -> Verdict {
+    verify_for(data, keyring, &TargetKernel::default())
+}
+
+/// Verify a module (already decompressed) against `keyring`, as `target` would.
+pub fn verify_for(data: &[u8], keyring: &Keyring, target: &TargetKernel) -> Verdict {
     let split = match trailer::split(data) {
         Ok(s) => s,
         Err(TrailerError::NoMagic) => {
@@ -170,7 +222,7 @@ pub fn verify(data: &[u8], keyring: &Keyring) -> Verdict {
     }
     // Parser-time checks per signer, in the order of the ASN.1 actions.
     for si in &sd.signers {
-        if let Some(v) = parse_time_checks(sd_version, si) {
+        if let Some(v) = parse_time_checks(sd_version, si, target) {
             return v;
         }
     }
@@ -202,7 +254,7 @@ pub fn verify(data: &[u8], keyring: &Keyring) -> Verdict {
     let mut first_untrusted: Option<Verdict> = None;
     let mut valid: Option<Verdict> = None;
     for si in &sd.signers {
-        let v = check_signer(split.module, si, keyring);
+        let v = check_signer(split.module, si, keyring, target);
         match v.status {
             Status::Valid => {
                 valid.get_or_insert(v);
@@ -218,7 +270,11 @@ pub fn verify(data: &[u8], keyring: &Keyring) -> Verdict {
         .unwrap_or_else(|| Verdict::new(Status::Untrusted, "no signer"))
 }
 
-fn parse_time_checks(sd_version: u64, si: &SignerInfo<'_>) -> Option<Verdict> {
+fn parse_time_checks(
+    sd_version: u64,
+    si: &SignerInfo<'_>,
+    target: &TargetKernel,
+) -> Option<Verdict> {
     let siv = si.version.unwrap_or(0);
     // pkcs7_note_signerinfo_version / pkcs7_sig_note_{serial,skid}.
     let consistent = match (siv, &si.sid) {
@@ -252,7 +308,18 @@ fn parse_time_checks(sd_version: u64, si: &SignerInfo<'_>) -> Option<Verdict> {
         "streebog512",
     ];
     let digest = oid::name(si.digest_oid);
-    if !KERNEL_DIGESTS.contains(&digest.as_str()) {
+    // SHA-3 digests from Linux 6.7 (pkcs7_sig_note_digest_algo gained OID_sha3_*).
+    let sha3 = digest.starts_with("sha3-");
+    if sha3 && target.at_least(6, 7) == Some(false) {
+        return Some(Verdict::new(
+            Status::Unsupported,
+            format!(
+                "digest algorithm {digest}: {} predates SHA-3 module signatures (6.7) (kernel: Unsupported digest algo, -ENOPKG)",
+                target.name()
+            ),
+        ));
+    }
+    if !sha3 && !KERNEL_DIGESTS.contains(&digest.as_str()) {
         return Some(Verdict::new(
             Status::Unsupported,
             format!("digest algorithm {digest} (kernel: Unsupported digest algo, -ENOPKG)"),
@@ -276,6 +343,28 @@ fn parse_time_checks(sd_version: u64, si: &SignerInfo<'_>) -> Option<Verdict> {
             oid::ECDSA_WITH_SHA512,
         ]
         .contains(&sigalg);
+    let mldsa = [oid::ML_DSA_44, oid::ML_DSA_65, oid::ML_DSA_87].contains(&sigalg);
+    if mldsa {
+        let name = oid::name(sigalg);
+        // Linux 7.0, "modsign: Enable ML-DSA module signing": pkcs7_sig_note_pkey_algo knows
+        // id-ml-dsa-*; the signature is checked by the "mldsaNN" akcipher (CRYPTO_MLDSA).
+        let detail = if target.at_least(7, 0) == Some(false) {
+            format!(
+                "signature algorithm {name}: {} predates ML-DSA module signatures (7.0) (kernel: Unsupported pkey algo, -ENOPKG)",
+                target.name()
+            )
+        } else if target.mldsa == Some(false) {
+            format!(
+                "signature algorithm {name}: {} is built without CONFIG_CRYPTO_MLDSA and cannot check it (kernel: no mldsa algorithm, refused)",
+                target.name()
+            )
+        } else {
+            format!(
+                "signature algorithm {name}: accepted from Linux 7.0 but not checked by kharden"
+            )
+        };
+        return Some(Verdict::new(Status::Unsupported, detail));
+    }
     if !accepted {
         let name = oid::name(sigalg);
         let kernel_has = name == "SM2-with-SM3" || name.starts_with("1.2.643.7.1.1.3");
@@ -291,6 +380,33 @@ fn parse_time_checks(sd_version: u64, si: &SignerInfo<'_>) -> Option<Verdict> {
     None
 }
 
+/// What the verdict of a valid signature depends on, or what the target kernel says of it.
+fn remarks(hash: HashAlgo, ecdsa: bool, target: &TargetKernel) -> String {
+    let mut out = String::new();
+    if ecdsa && target.ecdsa.is_none() {
+        out.push_str(&format!(
+            "; ECDSA needs CONFIG_CRYPTO_ECDSA (y or m) in {}, whose config is unknown",
+            target.name()
+        ));
+    }
+    // certs/Kconfig: SHA-224 signing went in 6.7, SHA-1 signing in 7.0; signatures made with
+    // them still verify (the digest tables of crypto/asymmetric_keys keep both).
+    let dropped = match hash {
+        HashAlgo::Sha1 => Some((7, 0)),
+        HashAlgo::Sha224 => Some((6, 7)),
+        _ => None,
+    };
+    if let Some((a, b)) = dropped {
+        if target.at_least(a, b) == Some(true) {
+            out.push_str(&format!(
+                "; {} no longer signs modules with {hash} (dropped in {a}.{b}) but still accepts it",
+                target.name()
+            ));
+        }
+    }
+    out
+}
+
 fn describe_sid(sid: &SignerId) -> (Option<String>, String) {
     match sid {
         SignerId::IssuerSerial { issuer, serial } => (
@@ -301,7 +417,12 @@ fn describe_sid(sid: &SignerId) -> (Option<String>, String) {
     }
 }
 
-fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdict {
+fn check_signer(
+    module: &[u8],
+    si: &SignerInfo<'_>,
+    keyring: &Keyring,
+    target: &TargetKernel,
+) -> Verdict {
     let digest_name = oid::name(si.digest_oid);
     let (sid_name, sid_key) = describe_sid(&si.sid);
     let mut v = Verdict::new(Status::Valid, "");
@@ -386,6 +507,19 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
             return v;
         }
     };
+    // public_key_verify_signature() allocates "ecdsa-nist-pNNN" before it verifies: a kernel
+    // without CONFIG_CRYPTO_ECDSA fails there, whatever the signature.
+    let ecdsa = matches!(cert.public_key, PublicKey::Ec { .. });
+    if ecdsa && target.ecdsa == Some(false) {
+        v.status = Status::Unsupported;
+        v.detail = format!(
+            "signed by \"{}\" ({}), but {} is built without CONFIG_CRYPTO_ECDSA and cannot check it (kernel: no ecdsa algorithm, refused)",
+            cert.subject_name(),
+            cert.public_key.describe(),
+            target.name()
+        );
+        return v;
+    }
     let key_bytes: &[u8] = match &cert.public_key {
         PublicKey::Rsa { der, .. } => der,
         PublicKey::Ec { point, .. } => point,
@@ -399,10 +533,7 @@ fn check_signer(module: &[u8], si: &SignerInfo<'_>, keyring: &Keyring) -> Verdic
                 cert.subject_name(),
                 cert.public_key.describe()
             );
-            if matches!(cert.public_key, PublicKey::Ec { .. }) {
-                v.detail
-                    .push_str("; ECDSA needs CONFIG_CRYPTO_ECDSA, which Debian 6.1 lacks");
-            }
+            v.detail.push_str(&remarks(hash, ecdsa, target));
         }
         Err(_) => {
             v.status = Status::BadSignature;

@@ -97,10 +97,18 @@ pub struct VerifyArgs {
     /// Trusted certificate file (DER or PEM, any number of certificates); repeatable.
     #[arg(long, value_name = "FILE")]
     pub cert: Vec<PathBuf>,
-    /// Trust the certificates built into this kernel image (bzImage/vmlinuz/vmlinux);
-    /// repeatable.
+    /// Trust the certificates built into this kernel image (bzImage, EFI zboot, arm64 Image,
+    /// vmlinux); repeatable. With neither --cert nor --kernel, the running kernel's own image
+    /// is trusted (/boot/vmlinuz-REL, /usr/lib/modules/REL/vmlinuz or /lib/modules/REL/vmlinuz).
     #[arg(long, value_name = "IMAGE")]
     pub kernel: Vec<PathBuf>,
+    /// Look for the running kernel's image under this root (a snapshot) instead of /.
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub root: PathBuf,
+    /// The release of the kernel the modules are for (`uname -r`), when its image is looked up
+    /// [default: the running kernel's].
+    #[arg(long, value_name = "REL")]
+    pub target_release: Option<String>,
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     pub format: FormatArg,
     /// Parallel workers [default: number of CPUs].
@@ -185,10 +193,49 @@ fn sign_one(a: SignArgs) -> anyhow::Result<Outcome> {
 }
 
 fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
-    let (ring, warnings) = verify::keyring(&a.cert, &a.kernel)?;
+    let verify::Trust {
+        mut ring,
+        warnings,
+        releases,
+    } = verify::keyring(&a.cert, &a.kernel)?;
     warn(warnings);
+    // The kernel the modules are judged for, and where its config came from.
+    let mut release = a.target_release.clone();
+    let mut config = None;
+    if a.cert.is_empty() && a.kernel.is_empty() {
+        let running = verify::running_kernel(&a.root, a.target_release.as_deref())?;
+        warn(running.warning);
+        eprintln!(
+            "kharden: trusting the {} certificate(s) built into {} (kernel {})",
+            running.certs.certs.len(),
+            kharden::report::term::clean(&running.image),
+            kharden::report::term::clean(&running.release)
+        );
+        for c in running.certs.certs {
+            ring.add(c.cert);
+        }
+        let root = kharden::files::root::Root::new(&a.root);
+        config = kharden::probe::image::find_config(&root, &running.release);
+        release = Some(running.release);
+    } else if let Some(image) = a.kernel.first() {
+        if release.is_none() || release.as_deref() == releases.first().map(String::as_str) {
+            config = kharden::probe::image::config_beside(image);
+        }
+        release = release.or_else(|| releases.first().cloned());
+    }
     if ring.is_empty() {
         bail!("no trusted certificates: give --cert FILE and/or --kernel IMAGE");
+    }
+    let target = verify::target_kernel(release.as_deref(), config.as_ref().map(|c| &c.1));
+    if target.release.is_some() {
+        eprintln!(
+            "kharden: judging as {} would, config {}",
+            kharden::report::term::clean(&target.name()),
+            config
+                .as_ref()
+                .map(|c| kharden::report::term::clean(&c.0).into_owned())
+                .unwrap_or_else(|| "unknown".into())
+        );
     }
     let found = verify::find(&a.paths);
     // A path that cannot be read is an input error: it is reported before anything is
@@ -196,7 +243,7 @@ fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
     paths_unread(found.errors.iter().map(|e| e.to_string()).collect())?;
     let bar = progress(found.targets.len(), "verifying");
     let pool = Pool::new(jobs(a.jobs))?;
-    let checked = verify::check_all(&found.targets, &ring, &pool, &|| bar.inc(1));
+    let checked = verify::check_all(&found.targets, &ring, &target, &pool, &|| bar.inc(1));
     bar.finish_and_clear();
     let (report, errors) = VerifyReport::new(checked, Vec::new());
     paths_unread(errors.iter().map(|e| e.to_string()).collect())?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use modsig::cert::Certificate;
-use modsig::{Keyring, Status, Verdict};
+use modsig::{Keyring, Status, TargetKernel, Verdict};
 
 use super::{read_module, Budget, Pool, ReadError, Tree};
 use crate::files::{io_reason, read_named, InputError};
@@ -114,13 +114,13 @@ fn unreadable(status: Status, detail: String) -> Verdict {
 
 /// Judge one module. A module too large or not decompressible gets a verdict (the kernel
 /// would not load it either); one that cannot be opened or read is an error.
-pub fn check(target: &Target, ring: &Keyring, budget: &Budget) -> Checked {
-    let path = target.path();
+pub fn check(module: &Target, ring: &Keyring, target: &TargetKernel, budget: &Budget) -> Checked {
+    let path = module.path();
     let shown = || crate::report::term::clean(&path.display().to_string()).into_owned();
-    let outcome = match target.open() {
+    let outcome = match module.open() {
         Err(e) => Err(format!("{}: {}", shown(), io_reason(&e))),
         Ok(file) => match read_module(&file, budget, 0) {
-            Ok(m) => Ok(modsig::verify(&m.data, ring)),
+            Ok(m) => Ok(modsig::verify_for(&m.data, ring, target)),
             Err(ReadError::Decompress(e @ kdecomp::Error::TooLarge { .. })) => {
                 Ok(unreadable(Status::Unsupported, e.to_string()))
             }
@@ -139,26 +139,34 @@ pub fn check(target: &Target, ring: &Keyring, budget: &Budget) -> Checked {
 pub fn check_all(
     targets: &[Target],
     ring: &Keyring,
+    kernel: &TargetKernel,
     pool: &Pool,
     tick: &(dyn Fn() + Sync),
 ) -> Vec<Checked> {
     let budget = Budget::default();
     pool.map(targets, |t| {
-        let c = check(t, ring, &budget);
+        let c = check(t, ring, kernel, &budget);
         tick();
         c
     })
 }
 
+/// The trusted certificates, from certificate files and kernel images; warnings (an image
+/// whose certificate list could not be told apart) to show; the releases the images' banners
+/// name, in the order of the images.
+#[derive(Debug, Default)]
+pub struct Trust {
+    pub ring: Keyring,
+    pub warnings: Vec<String>,
+    pub releases: Vec<String>,
+}
+
 /// The trusted certificates: from certificate files (PEM or DER, any number each) and from
-/// the images of kernels. Warnings (an image whose certificate list could not be told apart)
-/// are returned, not printed.
-pub fn keyring(
-    certs: &[PathBuf],
-    kernels: &[PathBuf],
-) -> Result<(Keyring, Vec<String>), InputError> {
+/// the images of kernels.
+pub fn keyring(certs: &[PathBuf], kernels: &[PathBuf]) -> Result<Trust, InputError> {
     let mut ring = Keyring::new();
     let mut warnings = Vec::new();
+    let mut releases = Vec::new();
     for p in certs {
         let data = read_named(p, CERT_FILE_LIMIT)?;
         let found = Certificate::from_pem_or_der(&data).map_err(|e| match e {
@@ -175,6 +183,7 @@ pub fn keyring(
     for p in kernels {
         let (k, warning) = kernel_certs(p)?;
         warnings.extend(warning);
+        releases.extend(k.release().map(str::to_string));
         if k.certs.is_empty() {
             return Err(InputError::new(
                 p,
@@ -185,7 +194,11 @@ pub fn keyring(
             ring.add(c.cert);
         }
     }
-    Ok((ring, warnings))
+    Ok(Trust {
+        ring,
+        warnings,
+        releases,
+    })
 }
 
 /// The certificates built into the kernel image at `path`, and a warning when its
@@ -194,7 +207,14 @@ pub fn kernel_certs(
     path: &Path,
 ) -> Result<(modsig::kernel::KernelCerts, Option<String>), InputError> {
     let image = read_named(path, IMAGE_FILE_LIMIT)?;
-    let k = modsig::kernel::builtin_certificates(&image, modsig::kernel::DEFAULT_LIMIT)
+    image_certs(path, &image)
+}
+
+fn image_certs(
+    path: &Path,
+    image: &[u8],
+) -> Result<(modsig::kernel::KernelCerts, Option<String>), InputError> {
+    let k = modsig::kernel::builtin_certificates(image, modsig::kernel::DEFAULT_LIMIT)
         .map_err(|e| InputError::new(path, e.to_string()))?;
     let warning = (!k.system_list && !k.certs.is_empty()).then(|| {
         format!(
@@ -204,6 +224,68 @@ pub fn kernel_certs(
         )
     });
     Ok((k, warning))
+}
+
+/// The kernel whose own image is trusted when no certificate or image is named: the running
+/// kernel of `root` (its release from the root's `/proc`, or `release`), its image found where
+/// `audit` looks for a kernel's files (`/boot/vmlinuz-REL`, `/usr/lib/modules/REL/vmlinuz`,
+/// `/lib/modules/REL/vmlinuz`).
+#[derive(Debug)]
+pub struct RunningKernel {
+    pub release: String,
+    /// The image's path as shown to the user.
+    pub image: String,
+    pub certs: modsig::kernel::KernelCerts,
+    pub warning: Option<String>,
+}
+
+pub fn running_kernel(root: &Path, release: Option<&str>) -> Result<RunningKernel, InputError> {
+    use crate::probe::image;
+    let r = crate::files::root::Root::new(root);
+    let release = match release {
+        Some(rel) => rel.to_string(),
+        None => image::running_release(&r).ok_or_else(|| {
+            InputError::new(
+                &root.join("proc/sys/kernel/osrelease"),
+                "the running kernel's release is unreadable: give --target-release REL, or --cert/--kernel",
+            )
+        })?,
+    };
+    let found = image::find_image(&r, &release).map_err(|why| {
+        InputError::new(root, format!("{why}: give --kernel IMAGE or --cert FILE"))
+    })?;
+    let shown = PathBuf::from(&found.origin);
+    let (certs, warning) = image_certs(&shown, &found.data)?;
+    if certs.certs.is_empty() {
+        return Err(InputError::new(
+            &shown,
+            "no certificates found in this kernel image",
+        ));
+    }
+    Ok(RunningKernel {
+        release,
+        image: found.origin,
+        certs,
+        warning,
+    })
+}
+
+/// The kernel the modules are judged for: its release (from `--target-release`, else the
+/// image's banner), and from its config (when one is given or found) whether it can check
+/// ECDSA and ML-DSA signatures.
+pub fn target_kernel(
+    release: Option<&str>,
+    config: Option<&crate::probe::kconfig::KConfig>,
+) -> TargetKernel {
+    let mut t = release.map(TargetKernel::from_release).unwrap_or_default();
+    if let Some(cfg) = config {
+        if t.version.is_none() {
+            t.version = cfg.version.map(|(a, b, _)| (a, b));
+        }
+        t.ecdsa = Some(cfg.enabled("CRYPTO_ECDSA"));
+        t.mldsa = Some(cfg.enabled("CRYPTO_MLDSA"));
+    }
+    t
 }
 
 /// Write each certificate of a kernel image into `dir` as DER (`NN-<key id>.der`), mode 0644.

@@ -5,6 +5,7 @@ pub mod cmdline;
 pub mod defaults;
 pub mod facts;
 pub mod host;
+pub mod image;
 pub mod kconfig;
 pub mod kinds;
 pub mod runtime;
@@ -60,9 +61,7 @@ pub fn read_facts(
 
     // Kernel release: needed to find the config.
     let release = if opts.live {
-        root.read_text("/proc/sys/kernel/osrelease")
-            .ok()
-            .filter(|r| !r.is_empty())
+        image::running_release(&root)
     } else {
         None
     };
@@ -263,9 +262,7 @@ fn read_kconfig(
     }
     let mut candidates = vec!["/proc/config.gz".to_string()];
     if let Some(rel) = release {
-        candidates.push(format!("/boot/config-{rel}"));
-        candidates.push(format!("/lib/modules/{rel}/config"));
-        candidates.push(format!("/lib/modules/{rel}/build/.config"));
+        candidates.extend(image::config_candidates(rel));
     }
     let mut tried = Vec::new();
     for cand in &candidates {

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Debian unstable's newest cloud kernels, amd64 and arm64 (scripts/modsign/check-debian-unstable.sh):
+# image shapes, every module verified against its own image, the Debian 2026 layout. About
+# 1 minute cold (48 MB of packages, cached under .cache/modsign/debian-sid), 15 s warm.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+T=${CARGO_TARGET_DIR:-target}
+cargo build -q -p kharden --locked
+KHARDEN="$(cd "$T" && pwd)/debug/kharden" scripts/modsign/check-debian-unstable.sh
