@@ -540,3 +540,35 @@ fn fail_on_sets_the_failing_severity() {
     let r = kharden(["audit", "--root", &snap, "--fail-on", "severe"]);
     assert_eq!(r.code, 2);
 }
+
+/// `explain` with an id the profile lacks: the closest id (a typo), or the profile that has it.
+#[test]
+fn explain_suggests_the_closest_id_and_the_profile_that_has_it() {
+    let cases = [
+        (
+            "kptr-restrit",
+            "no rule \"kptr-restrit\" in profile baseline; did you mean kptr-restrict?",
+        ),
+        (
+            "cmdline-nosmt",
+            "no rule \"cmdline-nosmt\" in profile baseline; it is in profile full: kharden explain cmdline-nosmt --profile full",
+        ),
+        (
+            "cmdline-nosm",
+            "no rule \"cmdline-nosm\" in profile baseline; did you mean cmdline-nosmt (profile full: kharden explain cmdline-nosmt --profile full)?",
+        ),
+        (
+            "no-such-thing-at-all",
+            "no rule \"no-such-thing-at-all\" in profile baseline; see `kharden rules`",
+        ),
+    ];
+    for (id, said) in cases {
+        let r = kharden(["explain", id]);
+        assert_eq!(r.code, 2, "{id}");
+        assert!(r.stdout.is_empty());
+        assert_eq!(r.stderr, format!("kharden: error: {said}\n"), "{id}");
+    }
+    // The suggestion works: the id it names exists where it says.
+    let r = kharden(["explain", "cmdline-nosmt", "--profile", "full"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}

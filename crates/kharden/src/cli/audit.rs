@@ -455,12 +455,28 @@ pub struct ExplainArgs {
 pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     let today = parse_today(args.today.as_deref())?;
     let profile = args.profile.load(today)?;
-    let rule = profile.rule(&args.id).with_context(|| {
-        format!(
-            "no rule {:?} in profile {} (see `kharden rules`)",
-            args.id, profile.name
-        )
-    })?;
+    let Some(rule) = profile.rule(&args.id) else {
+        use builtin::Elsewhere;
+        let hint = match builtin::elsewhere(&args.id, &profile) {
+            Elsewhere::InProfiles(names) => format!(
+                "it is in profile {}: kharden explain {} --profile {}",
+                names.join(", "),
+                args.id,
+                names[0]
+            ),
+            Elsewhere::Closest(near, None) => format!("did you mean {near}?"),
+            Elsewhere::Closest(near, Some(p)) => {
+                format!("did you mean {near} (profile {p}: kharden explain {near} --profile {p})?")
+            }
+            Elsewhere::Nothing => "see `kharden rules`".to_string(),
+        };
+        anyhow::bail!(
+            "no rule {:?} in profile {}; {}",
+            args.id,
+            profile.name,
+            report::term::clean(&hint)
+        );
+    };
     let mut text = report::rules::explain(rule);
     if let Some(d) = today {
         text.push_str(&format!("\n{}\n", today_note(d)));

@@ -110,3 +110,55 @@ mod tests {
         assert!(generated::static_profile("no-such").is_none());
     }
 }
+
+/// What to tell a user who named a rule `profile` does not have (`kharden explain ID`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// The id exists, in these other built-in profiles.
+    InProfiles(Vec<&'static str>),
+    /// No such id anywhere; the closest one (a typo, by edit distance) and where it is: `None`
+    /// for `profile` itself, else the built-in profile that has it.
+    Closest(String, Option<&'static str>),
+    /// Nothing near it.
+    Nothing,
+}
+
+/// Where a rule id that `profile` lacks can be found: exactly, in another built-in profile; or
+/// the closest id (at most a third of its length away, and at least 2 edits allowed) in
+/// `profile` first, then in the others.
+pub fn elsewhere(id: &str, profile: &Profile) -> Elsewhere {
+    let others: Vec<Profile> = profile_names()
+        .into_iter()
+        .filter(|n| *n != profile.name)
+        .filter_map(|n| load(n).ok())
+        .collect();
+    let having: Vec<&'static str> = profile_names()
+        .into_iter()
+        .filter(|n| others.iter().any(|p| p.name == *n && p.rule(id).is_some()))
+        .collect();
+    if !having.is_empty() {
+        return Elsewhere::InProfiles(having);
+    }
+    let limit = (id.chars().count() / 3).max(2);
+    let closest = |p: &Profile| {
+        p.rules
+            .iter()
+            .map(|r| (strsim::levenshtein(id, &r.id), r.id.to_string()))
+            .filter(|(d, _)| *d <= limit)
+            .min()
+    };
+    if let Some((_, near)) = closest(profile) {
+        return Elsewhere::Closest(near, None);
+    }
+    let best = others
+        .iter()
+        .filter_map(|p| closest(p).map(|(d, near)| (d, near, p.name.clone())))
+        .min();
+    match best {
+        Some((_, near, pname)) => {
+            let pname = profile_names().into_iter().find(|n| *n == pname);
+            Elsewhere::Closest(near, pname)
+        }
+        None => Elsewhere::Nothing,
+    }
+}
