@@ -306,6 +306,17 @@ fn sign_tree_p384_and_bad_trees() {
         s(&dir.path().join("a.ko")),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // Only modules that would be refused are listed, unless -v.
+    assert_eq!(text(&o.stdout), "1 modules: 1 valid\n");
+    let o = kharden(&[
+        "modsign",
+        "verify",
+        "-v",
+        "--cert",
+        s(&cert),
+        s(&dir.path().join("a.ko")),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("ECDSA P-384, sha384"));
 
     let o = kharden(&[

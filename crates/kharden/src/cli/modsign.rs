@@ -114,6 +114,10 @@ pub struct VerifyArgs {
     /// Parallel workers [default: number of CPUs].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// List every module; without it the human output lists only the modules that would be
+    /// refused under enforcement (the summary counts all; JSON lists all).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// Modules, or directories searched recursively for .ko, .ko.gz, .ko.xz, .ko.zst.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
@@ -245,7 +249,8 @@ fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
     let pool = Pool::new(jobs(a.jobs))?;
     let checked = verify::check_all(&found.targets, &ring, &target, &pool, &|| bar.inc(1));
     bar.finish_and_clear();
-    let (report, errors) = VerifyReport::new(checked, Vec::new());
+    let (mut report, errors) = VerifyReport::new(checked, Vec::new());
+    report.verbose = a.verbose;
     paths_unread(errors.iter().map(|e| e.to_string()).collect())?;
     output(a.format, &report)?;
     Ok(Outcome::failed_if(report.refused()))

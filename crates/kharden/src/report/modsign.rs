@@ -32,6 +32,10 @@ pub struct VerifyReport {
     pub modules: Vec<ModuleVerdict>,
     pub schema: &'static str,
     pub summary: BTreeMap<&'static str, usize>,
+    /// The human output lists every module, not only those that would be refused (`-v`).
+    /// JSON always lists every module.
+    #[serde(skip)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,6 +56,7 @@ impl VerifyReport {
             modules: Vec::with_capacity(checked.len()),
             schema: "kharden.modsign.verify/1",
             summary: BTreeMap::new(),
+            verbose: false,
         };
         for c in checked {
             match c.outcome {
@@ -80,9 +85,16 @@ impl VerifyReport {
     }
 }
 
+/// One line per module that would be refused under enforcement (every module with `verbose`),
+/// then the summary of all of them.
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for m in &self.modules {
+        let refused = |m: &&ModuleVerdict| {
+            Status::ALL
+                .iter()
+                .any(|s| s.name() == m.status && s.refused_under_enforcement())
+        };
+        for m in self.modules.iter().filter(|m| self.verbose || refused(m)) {
             writeln!(
                 f,
                 "{:<13} {}: {}",
