@@ -813,10 +813,12 @@ fn verify_judges_by_the_target_kernels_version_and_config() {
     std::fs::write(&image, fixture("kernel/x86-vmlinux")).unwrap();
     let p384 = fixtures().join("p384_cert.der");
     let module = fixtures().join("crc7.p384.sha384.ko");
+    // -v: the verdicts of valid modules are shown too.
     let run = || {
         kharden(&[
             "modsign",
             "verify",
+            "-v",
             "--kernel",
             s(&image),
             "--cert",
@@ -860,6 +862,7 @@ fn verify_judges_by_the_target_kernels_version_and_config() {
     let o = kharden(&[
         "modsign",
         "verify",
+        "-v",
         "--cert",
         s(&p384),
         "--target-release",
