@@ -200,7 +200,9 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     let (_profile, facts, report) = collect_as_of(&args.inputs, today)?;
     let host = args
         .with_host
-        .then(|| kharden::probe::host::read(&kharden::files::Root::new(&args.inputs.root)));
+        .then(|| kharden::files::Root::open_any(&args.inputs.root))
+        .transpose()?
+        .map(|root| kharden::probe::host::read(&root));
     let audited = report::Audited {
         profile: &_profile,
         facts: &facts,
@@ -250,15 +252,22 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
+/// The profile `inputs` name, shaped by the root's and the user's policies (no facts read).
+pub(crate) fn profile_for(inputs: &Inputs) -> anyhow::Result<kharden::policy::Profile> {
+    load_profile(&inputs.profile, &policy_files(inputs), None)
+}
+
 /// The system policy (when present) and `--policy`, in the order they apply.
 fn policy_files(args: &Inputs) -> Vec<PolicyFile> {
     let mut files = Vec::new();
     // --no-live on the default root judges only the files given: the host's policy stays out.
     let use_system = !args.no_live || args.root != std::path::Path::new("/");
     if use_system {
-        let root = kharden::files::Root::new(&args.root);
-        if root.exists(SYSTEM_POLICY) {
-            files.push(PolicyFile::InRoot(root));
+        // An archive that cannot be read is reported by the probe, after the policies.
+        if let Ok(root) = kharden::files::Root::open_any(&args.root) {
+            if root.exists(SYSTEM_POLICY) {
+                files.push(PolicyFile::InRoot(root));
+            }
         }
     }
     files.extend(args.policy.iter().cloned().map(PolicyFile::Named));

@@ -9,6 +9,7 @@ pub mod build;
 pub mod keys;
 pub mod modsign;
 pub mod remedy;
+pub mod snapshot;
 
 /// What a command concluded; `main` alone turns it into an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +66,9 @@ pub enum Command {
     Apply(remedy::ApplyArgs),
     /// Compare two configs or snapshot roots: rules that flip, settings that differ.
     Diff(remedy::DiffArgs),
+    /// Capture what an audit reads on this host, with provenance, into one archive (.tar.zst)
+    /// that audit, diff and fix take as --root.
+    Snapshot(snapshot::SnapshotArgs),
     /// Module signing and kernel-exact signature verification.
     #[command(subcommand)]
     Modsign(modsign::ModsignCommand),
@@ -78,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Fix(args) => remedy::fix(args),
         Command::Apply(args) => remedy::apply(args),
         Command::Diff(args) => remedy::diff(args),
+        Command::Snapshot(args) => snapshot::snapshot(args),
         Command::Modsign(cmd) => modsign::run(cmd),
     }
 }

@@ -174,9 +174,9 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// A kernel config file or a snapshot directory.
+    /// A kernel config file, a snapshot directory or a snapshot archive (.tar.zst).
     pub a: PathBuf,
-    /// A kernel config file or a snapshot directory.
+    /// A kernel config file, a snapshot directory or a snapshot archive (.tar.zst).
     pub b: PathBuf,
     #[arg(long, default_value = "baseline")]
     pub profile: String,
@@ -184,9 +184,10 @@ pub struct DiffArgs {
     pub format: Format,
 }
 
-/// Audit one side of a diff: a snapshot directory (live files under it) or a config file.
+/// Audit one side of a diff: a snapshot directory or archive (live files under it) or a config
+/// file.
 fn audit_side(path: &Path, profile: &Profile) -> anyhow::Result<(Facts, kharden::audit::Report)> {
-    let dir = path.is_dir();
+    let dir = path.is_dir() || kharden::files::root::is_archive(path);
     let opts = ProbeOptions {
         root: if dir { path.to_path_buf() } else { "/".into() },
         config: (!dir).then(|| path.to_path_buf()),

@@ -7,6 +7,7 @@
 //!
 //! The trust model is in docs/security.md.
 
+pub mod archive;
 pub mod lock;
 pub mod root;
 pub mod write;

@@ -33,6 +33,9 @@ pub struct Root {
     /// The root directory, opened once; `Err` keeps why it could not be (every access then
     /// fails with that error).
     fd: Result<Arc<OwnedFd>, i32>,
+    /// A snapshot archive read into memory (`dir` is then the archive's path): files are
+    /// served from it, nothing can be opened or written.
+    mem: Option<Arc<super::archive::MemTree>>,
 }
 
 impl Root {
@@ -48,11 +51,43 @@ impl Root {
         )
         .map(Arc::new)
         .map_err(|e| e.raw_os_error());
-        Root { dir, fd }
+        Root { dir, fd, mem: None }
+    }
+
+    /// A root served from a snapshot archive's files in memory; `archive` names it in messages.
+    pub fn in_memory(archive: impl Into<PathBuf>, tree: super::archive::MemTree) -> Root {
+        Root {
+            dir: archive.into(),
+            fd: Err(rustix::io::Errno::NOTDIR.raw_os_error()),
+            mem: Some(Arc::new(tree)),
+        }
+    }
+
+    /// `--root PATH`: a directory, or a snapshot archive (a regular file) read into memory.
+    /// An archive that cannot be read or used is an input error naming it.
+    pub fn open_any(path: &Path) -> Result<Root, super::InputError> {
+        if !is_archive(path) {
+            return Ok(Root::new(path));
+        }
+        let raw = read_regular(path, super::archive::MAX_ARCHIVE_BYTES)
+            .map_err(|e| super::InputError::io(path, &e))?;
+        let tree = super::archive::MemTree::from_archive(&raw)
+            .map_err(|e| super::InputError::new(path, e.to_string()))?;
+        Ok(Root::in_memory(path, tree))
+    }
+
+    /// The snapshot archive's files, when this root is one.
+    pub fn archive(&self) -> Option<&super::archive::MemTree> {
+        self.mem.as_deref()
+    }
+
+    /// Whether the root can be read at all: a directory, or an archive.
+    pub fn is_usable(&self) -> bool {
+        self.mem.is_some() || self.dir.is_dir()
     }
 
     pub fn is_host(&self) -> bool {
-        self.dir == Path::new("/")
+        self.mem.is_none() && self.dir == Path::new("/")
     }
 
     pub fn dir(&self) -> &Path {
@@ -74,6 +109,12 @@ impl Root {
     /// Open `rel` inside the root with `flags` (symbolic links followed, but never out of the
     /// root; `/proc/*/fd`-style magic links refused).
     pub fn open(&self, rel: &str, flags: OFlags) -> io::Result<OwnedFd> {
+        if self.mem.is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a snapshot archive is read only",
+            ));
+        }
         open_in_root(self.root_fd()?, rel, flags | OFlags::CLOEXEC, Walk::InRoot)
     }
 
@@ -84,6 +125,9 @@ impl Root {
 
     /// Read a regular file, at most `limit` bytes (one more byte means "too large").
     pub fn read_limited(&self, rel: &str, limit: u64) -> io::Result<Vec<u8>> {
+        if let Some(mem) = &self.mem {
+            return mem.read(rel, limit);
+        }
         let fd = self.open(rel, read_flags())?;
         read_fd(File::from(fd), limit)
     }
@@ -108,18 +152,30 @@ impl Root {
     /// A reader of at most the first `len` bytes of a regular file, for callers that stop as
     /// soon as they have found what they look for (the kernel formats `/proc/kallsyms`, ~120,000
     /// lines, as it is read: reading all of it took 70 ms of system time).
-    pub fn open_prefix(&self, rel: &str, len: u64) -> io::Result<io::Take<File>> {
+    pub fn open_prefix(&self, rel: &str, len: u64) -> io::Result<io::Take<Box<dyn Read>>> {
+        if let Some(mem) = &self.mem {
+            let data = mem.read(rel, u64::MAX)?;
+            let reader: Box<dyn Read> = Box::new(io::Cursor::new(data));
+            return Ok(reader.take(len));
+        }
         let file = File::from(self.open(rel, read_flags())?);
         check_regular(&file)?;
-        Ok(file.take(len))
+        let reader: Box<dyn Read> = Box::new(file);
+        Ok(reader.take(len))
     }
 
     /// Whether anything (a dangling symbolic link too) is at `rel`.
     pub fn exists(&self, rel: &str) -> bool {
+        if let Some(mem) = &self.mem {
+            return mem.exists(rel);
+        }
         self.open(rel, OFlags::PATH | OFlags::NOFOLLOW).is_ok()
     }
 
     pub fn is_dir_nonempty(&self, rel: &str) -> bool {
+        if let Some(mem) = &self.mem {
+            return mem.dir_nonempty(rel);
+        }
         let Ok(fd) = self.open_dir(rel) else {
             return false;
         };
@@ -178,6 +234,13 @@ fn split_parent(rel: &str) -> io::Result<(&str, &OsStr)> {
 
 /// Flags for opening a file to read: never blocks on a FIFO, never becomes a controlling
 /// terminal; the type is checked on the descriptor before anything is read.
+/// Whether `--root PATH` names a snapshot archive (written by `kharden snapshot`): a regular
+/// file (a directory is a tree) whose name ends in `.tar.zst`.
+pub fn is_archive(path: &Path) -> bool {
+    path.to_string_lossy().ends_with(".tar.zst")
+        && std::fs::metadata(path).is_ok_and(|m| !m.is_dir())
+}
+
 pub fn read_flags() -> OFlags {
     OFlags::RDONLY | OFlags::NOCTTY | OFlags::NONBLOCK | OFlags::CLOEXEC
 }

@@ -9,6 +9,7 @@ pub mod image;
 pub mod kconfig;
 pub mod kinds;
 pub mod runtime;
+pub mod snapshot;
 pub mod sysctl;
 pub mod taint;
 
@@ -52,8 +53,8 @@ pub fn read_facts(
     opts: &ProbeOptions,
     wanted_sysctls: &BTreeSet<String>,
 ) -> Result<Facts, InputError> {
-    let root = Root::new(&opts.root);
-    if opts.live && !root.dir().is_dir() {
+    let root = Root::open_any(&opts.root)?;
+    if opts.live && !root.is_usable() {
         return Err(input_err(&opts.root, "not a directory"));
     }
     let mut sources = Vec::new();
