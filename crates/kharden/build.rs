@@ -282,8 +282,54 @@ impl Bake for Bound {
     }
 }
 
+/// The git commit kharden is built from, for `--version` and the JSON documents' `generator`:
+/// `KHARDEN_COMMIT` from the environment when set (a packager building from a tarball knows
+/// it), else `git rev-parse` of the checkout (12 hex digits; uncommitted changes are not
+/// marked: watching them would rebuild on every edit), else `unknown`. Rebuilt when HEAD or the
+/// branch it names moves.
+fn git_commit(manifest: &std::path::Path) -> String {
+    println!("cargo:rerun-if-env-changed=KHARDEN_COMMIT");
+    if let Ok(c) = std::env::var("KHARDEN_COMMIT") {
+        if !c.trim().is_empty() {
+            return c.trim().to_string();
+        }
+    }
+    let git = |args: &[&str]| -> Option<String> {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(manifest)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) else {
+        return "unknown".to_string();
+    };
+    for (flag, file) in [("--git-dir", "HEAD"), ("--git-common-dir", "packed-refs")] {
+        if let Some(dir) = git(&["rev-parse", flag]) {
+            println!(
+                "cargo:rerun-if-changed={}",
+                manifest.join(dir).join(file).display()
+            );
+        }
+    }
+    if let (Some(dir), Some(head)) = (
+        git(&["rev-parse", "--git-common-dir"]),
+        git(&["symbolic-ref", "-q", "HEAD"]),
+    ) {
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest.join(dir).join(head).display()
+        );
+    }
+    commit
+}
+
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    println!("cargo:rustc-env=KHARDEN_COMMIT={}", git_commit(&manifest));
     let policies = manifest.join("../../policies");
     for f in [
         "policy/check.rs",

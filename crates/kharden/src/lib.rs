@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod files;
+pub mod generator;
 pub mod modules;
 pub mod policy;
 pub mod probe;

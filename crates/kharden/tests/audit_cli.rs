@@ -22,6 +22,32 @@ fn snapshot(name: &str) -> String {
         .into_owned()
 }
 
+/// `--version` names the version and the commit it was built from (build.rs), as the JSON
+/// documents' `generator` does.
+#[test]
+fn version_names_the_commit() {
+    let r = kharden(["--version"]);
+    assert_eq!(r.code, 0);
+    let v = json(["rules", "--format", "json"]);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "kharden {} (commit {})\n",
+            env!("CARGO_PKG_VERSION"),
+            v["generator"]["commit"].as_str().unwrap()
+        )
+    );
+    // In a git checkout (the test suite's), the commit is HEAD's.
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    if let Some(out) = head.ok().filter(|o| o.status.success()) {
+        let head = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(v["generator"]["commit"], head);
+    }
+}
+
 #[test]
 fn exit_status_follows_findings() {
     let r = kharden(["audit", "--config", &cloud(), "--no-live"]);
@@ -63,6 +89,19 @@ fn json_output_snapshot_and_contract() {
         .replace(&fixtures().to_string_lossy().into_owned(), "<fixtures>");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["schema"], "kharden.audit/2");
+    // What made it: the version and the commit of this build (redacted in the snapshot, as it
+    // changes with every commit).
+    assert_eq!(v["generator"]["name"], "kharden");
+    assert_eq!(v["generator"]["version"], env!("CARGO_PKG_VERSION"));
+    let commit = v["generator"]["commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    let out = out.replace(
+        &format!("\"commit\": \"{commit}\""),
+        "\"commit\": \"<commit>\"",
+    );
     for key in ["kernel", "profile", "sources", "findings", "summary"] {
         assert!(v.get(key).is_some(), "missing {key}");
     }

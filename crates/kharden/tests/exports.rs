@@ -101,7 +101,7 @@ fn jsonl_snapshot() {
 }
 
 /// Without --with-host every format is a function of the inputs: two runs, same bytes; and no
-/// format carries the time or the kharden version.
+/// format carries the time (json's `generator` names the build: the same for both runs).
 #[test]
 fn deterministic_without_with_host() {
     for fmt in ["prometheus", "sarif", "junit", "jsonl", "json"] {

@@ -68,6 +68,8 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// kharden's version and commit (every JSON document says what made it).
+    pub generator: crate::generator::Generator,
     pub kernel: KernelInfo,
     pub profile: String,
     pub sources: Vec<SourceRecord>,
@@ -151,6 +153,7 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
     }
     Report {
         schema: SCHEMA,
+        generator: crate::generator::GENERATOR,
         kernel: facts.kernel.clone(),
         profile: profile.name.clone(),
         sources: facts.sources.clone(),

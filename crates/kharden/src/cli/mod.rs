@@ -44,7 +44,7 @@ impl Outcome {
 #[derive(Debug, Parser)]
 #[command(
     name = "kharden",
-    version,
+    version = kharden::generator::LONG_VERSION,
     about = "Audit and harden a Linux kernel's security tunables"
 )]
 pub struct Cli {

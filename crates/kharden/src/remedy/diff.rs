@@ -38,6 +38,7 @@ crate::probe::keyed_by_source!(OptionDiff, "OptionDiff", [a, b]);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diff {
     pub schema: &'static str,
+    pub generator: crate::generator::Generator,
     pub a: String,
     pub b: String,
     pub profile: String,
@@ -114,6 +115,7 @@ pub fn diff(profile: &Profile, a: Side<'_>, b: Side<'_>) -> Diff {
     }
     Diff {
         schema: "kharden.diff/2",
+        generator: crate::generator::GENERATOR,
         a: a.name.to_string(),
         b: b.name.to_string(),
         profile: profile.name.clone(),

@@ -13,6 +13,7 @@ use crate::remedy::LeftOut;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
     pub schema: &'static str,
+    pub generator: crate::generator::Generator,
     pub profile: String,
     /// No `--yes`: nothing was written.
     pub dry_run: bool,
@@ -83,6 +84,7 @@ impl ApplyReport {
         };
         ApplyReport {
             schema: "kharden.apply/1",
+            generator: crate::generator::GENERATOR,
             profile: profile.to_string(),
             dry_run: !how.yes,
             steps,

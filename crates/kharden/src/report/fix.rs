@@ -14,6 +14,7 @@ use crate::remedy::LeftOut;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FixReport {
     pub schema: &'static str,
+    pub generator: crate::generator::Generator,
     pub profile: String,
     pub files: Vec<Fragment>,
     /// The directory the files were written to (`--out`); `None`: printed.
@@ -31,6 +32,7 @@ impl FixReport {
     ) -> FixReport {
         FixReport {
             schema: "kharden.fix/1",
+            generator: crate::generator::GENERATOR,
             profile: profile.to_string(),
             files,
             written_to,

@@ -29,6 +29,7 @@ pub fn mib(bytes: u64) -> String {
 
 #[derive(Debug, Serialize)]
 pub struct VerifyReport {
+    pub generator: crate::generator::Generator,
     pub modules: Vec<ModuleVerdict>,
     pub schema: &'static str,
     pub summary: BTreeMap<&'static str, usize>,
@@ -53,6 +54,7 @@ impl VerifyReport {
     /// the paths that could not be listed) are returned apart, for stderr.
     pub fn new(checked: Vec<Checked>, mut errors: Vec<String>) -> (VerifyReport, Vec<String>) {
         let mut report = VerifyReport {
+            generator: crate::generator::GENERATOR,
             modules: Vec::with_capacity(checked.len()),
             schema: "kharden.modsign.verify/1",
             summary: BTreeMap::new(),
@@ -134,6 +136,7 @@ impl fmt::Display for VerifyReport {
 
 #[derive(Debug, Serialize)]
 pub struct InspectReport {
+    pub generator: crate::generator::Generator,
     pub modules: Vec<ModuleInspection>,
     pub schema: &'static str,
 }
@@ -357,6 +360,7 @@ impl fmt::Display for SignerView {
 pub struct CertsReport {
     pub certificates: Vec<CertView>,
     pub compression: &'static str,
+    pub generator: crate::generator::Generator,
     pub kernel: String,
     pub located_by: String,
     /// The release named by the image's `Linux version` banner.
@@ -382,6 +386,7 @@ pub struct CertView {
 impl CertsReport {
     pub fn new(kernel: &Path, k: &KernelCerts) -> CertsReport {
         CertsReport {
+            generator: crate::generator::GENERATOR,
             certificates: k
                 .certs
                 .iter()
@@ -559,6 +564,7 @@ impl Render for CertsReport {}
 impl InspectReport {
     pub fn new(modules: Vec<ModuleInspection>) -> InspectReport {
         InspectReport {
+            generator: crate::generator::GENERATOR,
             modules,
             schema: "kharden.modsign.inspect/1",
         }

@@ -90,6 +90,7 @@ pub fn list_json(profile: &Profile) -> String {
     let docs: Vec<RuleDoc> = profile.rules.iter().map(doc).collect();
     let mut s = serde_json::to_string_pretty(&serde_json::json!({
         "schema": "kharden.rules/1",
+        "generator": crate::generator::GENERATOR,
         "profile": profile.name,
         "rules": docs,
     }))
