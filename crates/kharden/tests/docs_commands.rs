@@ -12,8 +12,10 @@
 //! - `kharden SUB [--flag X] FILE...` (a line with `[` or `...`, continued on indented lines
 //!   starting with `[`): a synopsis. Every `--flag` it names must be in `kharden SUB --help`.
 //!
-//! Each command runs in a fresh working directory (a temporary directory), in which the names
-//! the docs use are the committed fixtures ([`WORKDIR`]): the commands run exactly as written,
+//! The commands of one code block run in order in one fresh working directory (a temporary
+//! directory, shared by the block as a shell session would be: a file one command writes, the
+//! next may read), in which the names the docs use are the committed fixtures ([`WORKDIR`]):
+//! the commands run exactly as written,
 //! with one substitution ([`LIVE`]): a command that would read the live host (an `audit`,
 //! `fix` or `apply` without `--root` or `--config`) gets `--root live`, a copy of a snapshot tree
 //! of Debian's cloud kernel booted under QEMU. Commands that cannot run in a test are listed in
@@ -108,6 +110,8 @@ enum Shown {
 #[derive(Debug)]
 struct Item {
     at: String,
+    /// The code block it is in (its first line): the commands of a block share a directory.
+    block: usize,
     shown: Shown,
 }
 
@@ -169,6 +173,7 @@ fn items(path: &Path) -> Vec<Item> {
                 if cmd.starts_with("kharden ") {
                     out.push(Item {
                         at: at(k),
+                        block: start,
                         shown: Shown::Command {
                             line: strip_comment(cmd).to_string(),
                             sample: Some(sample),
@@ -195,11 +200,13 @@ fn items(path: &Path) -> Vec<Item> {
                     }
                     out.push(Item {
                         at: at(k),
+                        block: start,
                         shown: Shown::Synopsis(synopsis),
                     });
                 } else {
                     out.push(Item {
                         at: at(k),
+                        block: start,
                         shown: Shown::Command {
                             line: cmd.to_string(),
                             sample: None,
@@ -230,7 +237,7 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A working directory with every input of [`WORKDIR`] the command names.
+/// A working directory with every input of [`WORKDIR`] the commands of a block name.
 fn workdir(args: &[String]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for (name, input) in WORKDIR {
@@ -328,15 +335,20 @@ fn trim_blank_tail<T: AsRef<str>>(mut v: Vec<T>) -> Vec<T> {
     v
 }
 
-/// Run one shown command; `Err` says what is wrong.
-fn check_command(line: &str, sample: Option<&[String]>) -> Result<(), String> {
+/// A shown command's arguments, with [`LIVE`] added when it would read the live host.
+fn arguments(line: &str) -> Result<Vec<String>, String> {
     let words = shlex::split(line).ok_or("cannot split the command line")?;
     let mut args: Vec<String> = words[1..].to_vec();
     if reads_live_host(&args) {
         args.extend(LIVE.iter().map(|s| s.to_string()));
     }
-    let dir = workdir(&args);
-    let (code, stdout, stderr) = kharden_in(dir.path(), &args);
+    Ok(args)
+}
+
+/// Run one shown command in `dir`; `Err` says what is wrong.
+fn check_command(dir: &Path, line: &str, sample: Option<&[String]>) -> Result<(), String> {
+    let args = arguments(line)?;
+    let (code, stdout, stderr) = kharden_in(dir, &args);
     let shows_error = sample.is_some_and(|s| s.iter().any(|l| l.starts_with("kharden: error:")));
     let ok_code = if shows_error {
         code == 2
@@ -412,7 +424,12 @@ fn every_documented_command_runs_and_every_sample_is_real() {
     let mut ran = 0;
     let mut skipped = Vec::new();
     for doc in documents() {
-        for item in items(&doc) {
+        let all = items(&doc);
+        // One working directory per block, made before its first command runs, with the
+        // inputs every command of the block names: the commands run in order, as a reader
+        // would type them (a file one writes, the next reads).
+        let mut dirs: std::collections::BTreeMap<usize, tempfile::TempDir> = Default::default();
+        for item in &all {
             let result = match &item.shown {
                 Shown::Synopsis(s) => check_synopsis(s),
                 Shown::Command { line, sample } => {
@@ -421,7 +438,19 @@ fn every_documented_command_runs_and_every_sample_is_real() {
                         continue;
                     }
                     ran += 1;
-                    check_command(line, sample.as_deref())
+                    let dir = dirs.entry(item.block).or_insert_with(|| {
+                        let named: Vec<String> = all
+                            .iter()
+                            .filter(|i| i.block == item.block)
+                            .filter_map(|i| match &i.shown {
+                                Shown::Command { line, .. } => arguments(line).ok(),
+                                Shown::Synopsis(_) => None,
+                            })
+                            .flatten()
+                            .collect();
+                        workdir(&named)
+                    });
+                    check_command(dir.path(), line, sample.as_deref())
                 }
             };
             if let Err(e) = result {
