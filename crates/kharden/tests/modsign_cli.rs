@@ -872,3 +872,43 @@ fn verify_judges_by_the_target_kernels_version_and_config() {
     assert_eq!(o.status.code(), Some(0));
     assert!(text(&o.stdout).contains("in Linux 6.1.0-18-amd64, whose config is unknown"));
 }
+
+#[test]
+fn ml_dsa_modules_are_inspected_and_verified() {
+    let f = fixtures().join("mldsa");
+    let o = kharden(&[
+        "modsign",
+        "inspect",
+        s(&f.join("crc7.mldsa65.sign-file.ko")),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let t = text(&o.stdout);
+    assert!(t.contains("signature alg:  ML-DSA-65"), "{t}");
+    assert!(
+        t.contains("signed attrs:   contentType, messageDigest"),
+        "{t}"
+    );
+    let verify = |release: &str| {
+        kharden(&[
+            "modsign",
+            "verify",
+            "--cert",
+            s(&f.join("mldsa65_cert.der")),
+            "--target-release",
+            release,
+            s(&f.join("crc7.mldsa65.sign-file.ko")),
+            s(&f.join("crc7.mldsa65.noattrs.ko")),
+        ])
+    };
+    let o = verify("7.2.13+deb14-cloud-amd64");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("(ML-DSA-65, over the module)"));
+    assert!(text(&o.stdout).contains("(ML-DSA-65, signed attributes, sha512)"));
+    let o = verify("6.12.48+deb13-amd64");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stdout).contains("2 modules: 2 unsupported"),
+        "{}",
+        text(&o.stdout)
+    );
+}

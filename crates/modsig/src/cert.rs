@@ -31,6 +31,8 @@ pub enum PublicKey {
     Rsa { der: Vec<u8>, bits: usize },
     /// An uncompressed point.
     Ec { curve: Curve, point: Vec<u8> },
+    /// FIPS 204 ML-DSA: the parameter set (44, 65 or 87) and the raw public key.
+    MlDsa { level: u16, raw: Vec<u8> },
     /// A key type the verifier does not handle (algorithm, and curve OID if any).
     Other { algorithm: String },
 }
@@ -46,6 +48,7 @@ impl PublicKey {
             PublicKey::Ec {
                 curve: Curve::P384, ..
             } => "ECDSA P-384".into(),
+            PublicKey::MlDsa { level, .. } => format!("ML-DSA-{level}"),
             PublicKey::Other { algorithm } => algorithm.clone(),
         }
     }
@@ -245,6 +248,19 @@ fn public_key(spki: Tlv<'_>) -> Result<PublicKey, DerError> {
                 ),
             },
         });
+    }
+    // RFC 9881: id-ml-dsa-NN with absent parameters, the raw key in the BIT STRING.
+    for (o, level, len) in [
+        (oid::ML_DSA_44, 44, 1312),
+        (oid::ML_DSA_65, 65, 1952),
+        (oid::ML_DSA_87, 87, 2592),
+    ] {
+        if algo == o && params.is_none() && key.len() == len {
+            return Ok(PublicKey::MlDsa {
+                level,
+                raw: key.to_vec(),
+            });
+        }
     }
     Ok(PublicKey::Other {
         algorithm: oid::name(algo),

@@ -241,7 +241,9 @@ impl SigningKey {
                     point,
                 )
             }
-            PublicKey::Other { .. } => return Err(Error::Key("unusable key".into())),
+            PublicKey::MlDsa { .. } | PublicKey::Other { .. } => {
+                return Err(Error::Key("unusable key".into()))
+            }
         };
         let skid = HashAlgo::Sha1.digest(&key_bits);
         let mut serial = [0u8; 20];

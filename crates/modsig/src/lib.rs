@@ -24,7 +24,7 @@ pub mod sign;
 pub mod trailer;
 pub mod verify;
 
-pub use cert::Certificate;
+pub use cert::{Certificate, PublicKey};
 pub use hash::HashAlgo;
 pub use keys::{KeyType, SigningKey};
 pub use sign::Signer;

@@ -236,7 +236,12 @@ pub fn verify_for(data: &[u8], keyring: &Keyring, target: &TargetKernel) -> Verd
             ),
         );
     }
-    if sd.signers.iter().any(|s| s.signed_attrs.is_some()) {
+    // Linux 7.0 (91db696adea4 "pkcs7: Allow authenticatedAttributes for ML-DSA"): signed
+    // attributes are accepted from ML-DSA signers only; before, from none.
+    if sd.signers.iter().any(|s| {
+        s.signed_attrs.is_some()
+            && !(is_mldsa(s.signature_oid) && target.at_least(7, 0) != Some(false))
+    }) {
         return Verdict::new(
             Status::Malformed,
             "signed attributes present (kernel: Invalid module sig (has authattrs), -EKEYREJECTED)",
@@ -359,9 +364,8 @@ fn parse_time_checks(
                 target.name()
             )
         } else {
-            format!(
-                "signature algorithm {name}: accepted from Linux 7.0 but not checked by kharden"
-            )
+            // Accepted: checked with the signer's key (check_mldsa).
+            return None;
         };
         return Some(Verdict::new(Status::Unsupported, detail));
     }
@@ -378,6 +382,131 @@ fn parse_time_checks(
         return Some(Verdict::new(Status::Unsupported, detail));
     }
     None
+}
+
+fn is_mldsa(sigalg: &[u8]) -> bool {
+    [oid::ML_DSA_44, oid::ML_DSA_65, oid::ML_DSA_87].contains(&sigalg)
+}
+
+const CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
+const MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
+
+/// A signed attribute's type, and its (first) value's tag and content.
+type Attribute<'a> = (&'a [u8], u8, &'a [u8]);
+
+/// The first value of each signed attribute.
+fn attributes(raw: &[u8]) -> Result<Vec<Attribute<'_>>, crate::der::DerError> {
+    let mut out = Vec::new();
+    let mut r = crate::der::Reader::new(raw);
+    while !r.is_empty() {
+        let a = r.read(crate::der::SEQUENCE, "Attribute is not a SEQUENCE")?;
+        let mut ar = a.reader();
+        let t = ar
+            .read(crate::der::OID, "Attribute type is not an OID")?
+            .content;
+        let set = ar.read(crate::der::SET, "Attribute values are not a SET")?;
+        let mut sr = set.reader();
+        let value = sr.any()?;
+        out.push((t, value.tag, value.content));
+    }
+    Ok(out)
+}
+
+/// An ML-DSA signer (Linux 7.0: pkcs7_sig_note_pkey_algo, pkcs7_digest, public_key.c): pure
+/// ML-DSA (empty context) over the module itself when there are no signed attributes (the
+/// shape OpenSSL 4 makes), else over the DER of the signed attributes (the SET OF form), whose
+/// messageDigest must be the digest of the module (OpenSSL 3.5/3.6 cannot sign ML-DSA CMS
+/// without them).
+fn check_mldsa(
+    module: &[u8],
+    si: &SignerInfo<'_>,
+    cert: &Certificate,
+    hash: HashAlgo,
+    mut v: Verdict,
+) -> Verdict {
+    let (level, raw) = match &cert.public_key {
+        PublicKey::MlDsa { level, raw } if Some(si.signature_oid) == mldsa_oid(*level) => {
+            (*level, raw)
+        }
+        key => {
+            v.status = Status::BadSignature;
+            v.detail = format!(
+                "signature algorithm {} does not match the certificate's {} key (kernel: -EKEYREJECTED)",
+                oid::name(si.signature_oid),
+                key.describe()
+            );
+            return v;
+        }
+    };
+    let alg: &'static signature::PqdsaVerificationAlgorithm = match level {
+        44 => &signature::ML_DSA_44,
+        65 => &signature::ML_DSA_65,
+        _ => &signature::ML_DSA_87,
+    };
+    let signed_attrs_der;
+    let (message, shape): (&[u8], String) = match si.signed_attrs {
+        None => (module, "over the module".into()),
+        Some(raw_attrs) => {
+            let attrs = match attributes(raw_attrs) {
+                Ok(a) => a,
+                Err(e) => {
+                    v.status = Status::Malformed;
+                    v.detail = format!("signed attributes do not parse: {e} (kernel: -EBADMSG)");
+                    return v;
+                }
+            };
+            let find = |t: &[u8]| attrs.iter().find(|a| a.0 == t);
+            let (Some(ct), Some(md)) = (find(CONTENT_TYPE), find(MESSAGE_DIGEST)) else {
+                v.status = Status::Malformed;
+                v.detail = "signed attributes lack contentType or messageDigest (kernel: Missing required AuthAttr, -EBADMSG)".into();
+                return v;
+            };
+            if ct.1 != crate::der::OID || ct.2 != oid::DATA {
+                v.status = Status::Malformed;
+                v.detail = "the contentType attribute is not data (kernel: -EBADMSG)".into();
+                return v;
+            }
+            let digest = aws_lc_rs::digest::digest(hash.digest_alg(), module);
+            if md.1 != crate::der::OCTET_STRING || md.2 != digest.as_ref() {
+                v.status = Status::BadSignature;
+                v.detail = format!(
+                    "the messageDigest attribute is not the {hash} of the module (kernel: Message digest doesn't match, -EKEYREJECTED)"
+                );
+                return v;
+            }
+            signed_attrs_der = crate::der::tlv(crate::der::SET, raw_attrs);
+            (&signed_attrs_der, format!("signed attributes, {hash}"))
+        }
+    };
+    match UnparsedPublicKey::new(alg, raw).verify(message, si.signature) {
+        Ok(()) => {
+            v.detail = format!(
+                "signed by \"{}\" ({}, {shape})",
+                cert.subject_name(),
+                cert.public_key.describe()
+            );
+            if si.signed_attrs.is_none() {
+                v.hash = None;
+            }
+        }
+        Err(_) => {
+            v.status = Status::BadSignature;
+            v.detail = format!(
+                "signature does not verify with \"{}\" (kernel: -EKEYREJECTED, refused even without enforcement)",
+                cert.subject_name()
+            );
+        }
+    }
+    v
+}
+
+fn mldsa_oid(level: u16) -> Option<&'static [u8]> {
+    match level {
+        44 => Some(oid::ML_DSA_44),
+        65 => Some(oid::ML_DSA_65),
+        87 => Some(oid::ML_DSA_87),
+        _ => None,
+    }
 }
 
 /// What the verdict of a valid signature depends on, or what the target kernel says of it.
@@ -459,6 +588,9 @@ fn check_signer(
             .unwrap_or_else(|| cert.serial_hex()),
     );
 
+    if is_mldsa(si.signature_oid) || matches!(cert.public_key, PublicKey::MlDsa { .. }) {
+        return check_mldsa(module, si, cert, hash, v);
+    }
     // public_key_verify_signature(): the signature's key type must match the key.
     let is_rsa_sig = si.signature_oid == oid::RSA_ENCRYPTION;
     let alg: &'static dyn VerificationAlgorithm = match (&cert.public_key, is_rsa_sig) {
@@ -523,7 +655,7 @@ fn check_signer(
     let key_bytes: &[u8] = match &cert.public_key {
         PublicKey::Rsa { der, .. } => der,
         PublicKey::Ec { point, .. } => point,
-        PublicKey::Other { .. } => &[],
+        PublicKey::MlDsa { .. } | PublicKey::Other { .. } => &[],
     };
     let digest: Digest = aws_lc_rs::digest::digest(hash.digest_alg(), module);
     match UnparsedPublicKey::new(alg, key_bytes).verify_digest(&digest, si.signature) {

@@ -141,3 +141,18 @@ fn ml_dsa_from_7_0_with_its_verifier() {
         assert!(v.detail.contains(want), "{}", v.detail);
     }
 }
+
+#[test]
+fn signed_attributes_stay_refused_for_rsa_on_7_x() {
+    // 91db696adea4 (7.0) allows authenticatedAttributes for ML-DSA only.
+    let m = fixture("negative/crc7.rsa4096.sha256.signedattrs-nosmimecap.ko");
+    let k = ring("rsa4096_cert.der");
+    for t in [
+        TargetKernel::from_release("6.1.0-18-amd64"),
+        target("7.2.13+deb14-cloud-amd64", Some(true), Some(true)),
+    ] {
+        let v = verify_for(&m, &k, &t);
+        assert_eq!(v.status, Status::Malformed, "{}", v.detail);
+        assert!(v.detail.contains("has authattrs"), "{}", v.detail);
+    }
+}
