@@ -892,6 +892,7 @@ fn ml_dsa_modules_are_inspected_and_verified() {
         kharden(&[
             "modsign",
             "verify",
+            "-v",
             "--cert",
             s(&f.join("mldsa65_cert.der")),
             "--target-release",
