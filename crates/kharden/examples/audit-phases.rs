@@ -28,7 +28,8 @@ fn main() {
         live: false,
     };
     let mut out = Vec::with_capacity(1 << 20);
-    let mut pass = || -> [Duration; 4] {
+    let mut plain = Vec::with_capacity(1 << 20);
+    let mut pass = || -> [Duration; 5] {
         let t0 = Instant::now();
         let profile = kharden::policy::builtin::load(&profile_name).unwrap_or_else(|e| {
             eprintln!("audit-phases: {e}");
@@ -45,10 +46,17 @@ fn main() {
         out.clear();
         kharden::report::json::write(&report, &mut out).expect("writing to memory");
         let t4 = Instant::now();
-        [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
+        // The same document through serde_json's own pretty printer, for comparison with
+        // kharden's layout-identical formatter (report/json.rs).
+        plain.clear();
+        serde_json::to_writer_pretty(&mut plain, &report).expect("writing to memory");
+        plain.push(b'\n');
+        let t5 = Instant::now();
+        assert_eq!(plain, out, "the two printers disagree");
+        [t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4]
     };
     let first = pass();
-    let mut sum = [Duration::ZERO; 4];
+    let mut sum = [Duration::ZERO; 5];
     for _ in 0..runs {
         for (s, d) in sum.iter_mut().zip(pass()) {
             *s += d;
@@ -56,7 +64,8 @@ fn main() {
     }
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!("phase      first pass us   warm mean us ({runs} runs)");
-    for (i, name) in ["load", "probe", "evaluate", "json"].iter().enumerate() {
+    let phases = ["load", "probe", "evaluate", "json", "json-serde"];
+    for (i, name) in phases.iter().enumerate() {
         println!(
             "{name:<10} {:>13.0}   {:>12.0}",
             us(first[i]),

@@ -16,11 +16,9 @@ pub const MAX_LINE_BYTES: usize = 64 << 10;
 pub struct KConfig {
     text: Box<str>,
     entries: Vec<Entry>,
-    /// Slots hold the high half of the name's hash above `entry index + 1`; 0 is empty. The
-    /// hash half settles almost every collision inside this table, without reading the entry
-    /// and the text it points to (cache misses that were most of the time spent parsing).
-    /// Length is a power of two.
-    slots: Vec<u64>,
+    /// The index of each entry, by the hash of its name (hashbrown keeps a tag of the hash per
+    /// slot, so a probe rarely reads an entry, and the text it points to, that is not the one).
+    index: hashbrown::HashTable<u32>,
     /// `(major, minor, patch)` from the header comment, when present.
     pub version: Option<(u32, u32, u32)>,
     pub arch: Option<String>,
@@ -92,12 +90,6 @@ fn hash(name: &[u8]) -> u64 {
     h
 }
 
-/// Where a name's probe starts, and the tag its slot carries (the hash's high half).
-fn slot_of(h: u64, mask: usize) -> (usize, u64) {
-    // The index takes the low bits: fold the well-mixed high half into them.
-    (((h ^ (h >> 32)) as usize) & mask, h & !0xffff_ffff)
-}
-
 impl KConfig {
     /// Parse raw file bytes, decompressing them first when needed.
     pub fn from_bytes(raw: &[u8]) -> Result<(KConfig, kdecomp::Format), KConfigError> {
@@ -140,7 +132,7 @@ impl KConfig {
         }
         let mut cfg = KConfig {
             entries: Vec::with_capacity(text.len() / 28),
-            slots: vec![0; ((text.len() / 28 + 16).next_power_of_two()).max(8)],
+            index: hashbrown::HashTable::with_capacity(text.len() / 28),
             text,
             version: None,
             arch: None,
@@ -245,41 +237,21 @@ impl KConfig {
         }
     }
 
-    /// Index of the slot holding `name`, or of the empty slot where it belongs, and the tag of
-    /// the name.
-    fn find_slot(&self, text: &str, name: &str) -> (usize, u64) {
-        let mask = self.slots.len() - 1;
-        let (mut i, tag) = slot_of(hash(name.as_bytes()), mask);
-        loop {
-            match self.slots[i] {
-                0 => return (i, tag),
-                s if s & !0xffff_ffff == tag
-                    && Self::slice_of(text, self.entries[Self::entry_of(s)].name) == name =>
-                {
-                    return (i, tag)
-                }
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    fn entry_of(slot: u64) -> usize {
-        (slot & 0xffff_ffff) as usize - 1
-    }
-
     fn insert(&mut self, text: &str, lineno: usize, name: (u32, u32), value: Val) {
-        if (self.entries.len() + 1) * 4 > self.slots.len() * 3 {
-            self.grow(text);
-        }
         let key = Self::slice_of(text, name);
-        let (slot, tag) = self.find_slot(text, key);
-        match self.slots[slot] {
-            0 => {
+        let entries = &self.entries;
+        let found = self.index.entry(
+            hash(key.as_bytes()),
+            |&i| Self::slice_of(text, entries[i as usize].name) == key,
+            |&i| hash(Self::slice_of(text, entries[i as usize].name).as_bytes()),
+        );
+        match found {
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(self.entries.len() as u32);
                 self.entries.push(Entry { name, value });
-                self.slots[slot] = tag | self.entries.len() as u64;
             }
-            s => {
-                let entry = &mut self.entries[Self::entry_of(s)];
+            hashbrown::hash_table::Entry::Occupied(slot) => {
+                let entry = &mut self.entries[*slot.get() as usize];
                 let (old, new) = (Self::val_of(text, entry.value), Self::val_of(text, value));
                 self.warnings.push(if old != new {
                     format!("line {lineno}: CONFIG_{key} set again ({old} then {new}); the last one counts")
@@ -291,29 +263,14 @@ impl KConfig {
         }
     }
 
-    fn grow(&mut self, text: &str) {
-        let mut slots = vec![0u64; self.slots.len() * 2];
-        let mask = slots.len() - 1;
-        for (idx, e) in self.entries.iter().enumerate() {
-            let (mut i, tag) = slot_of(hash(Self::slice_of(text, e.name).as_bytes()), mask);
-            while slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            slots[i] = tag | (idx as u64 + 1);
-        }
-        self.slots = slots;
-    }
-
     /// The value of `CONFIG_<name>` (`y`, `m`, `n` for "is not set", strings without quotes),
     /// `None` when the config has no line for it.
     pub fn get(&self, name: &str) -> Option<&str> {
-        match self.slots[self.find_slot(&self.text, name).0] {
-            0 => None,
-            s => Some(Self::val_of(
-                &self.text,
-                self.entries[Self::entry_of(s)].value,
-            )),
-        }
+        let text = &self.text;
+        let i = *self.index.find(hash(name.as_bytes()), |&i| {
+            Self::slice_of(text, self.entries[i as usize].name) == name
+        })?;
+        Some(Self::val_of(text, self.entries[i as usize].value))
     }
 
     /// The 1-based line that sets `CONFIG_<name>` (for a string or number set more than once,
@@ -494,7 +451,7 @@ mod tests {
         }
         let cfg = KConfig::parse(text.as_bytes()).unwrap();
         assert_eq!(cfg.len(), 20_000);
-        assert!(cfg.slots.len() > 20_000 && cfg.slots.len().is_power_of_two());
+        assert!(cfg.index.capacity() >= 20_000 && cfg.index.len() == 20_000);
         for i in 0..20_000 {
             let want = if i % 7 == 0 {
                 i.to_string()
