@@ -2,13 +2,14 @@
 //!
 //! `files` is the one way to the file system (roots held by descriptor, atomic writes),
 //! `probe` reads facts under a root, `policy` holds rules as data, `audit` evaluates them
-//! (pure), `remedy` turns failures into changes, `modules` walks, signs and verifies module
-//! trees, `report` renders every output. The command line lives in the binary (src/cli/):
+//! (pure), `fleet` reduces many hosts' audits to one report, `remedy` turns failures into
+//! changes, `modules` walks, signs and verifies module trees, `report` renders every output. The command line lives in the binary (src/cli/):
 //! this library never prints.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod audit;
 pub mod files;
+pub mod fleet;
 pub mod generator;
 pub mod modules;
 pub mod policy;

@@ -257,6 +257,23 @@ pub(crate) fn profile_for(inputs: &Inputs) -> anyhow::Result<kharden::policy::Pr
     load_profile(&inputs.profile, &policy_files(inputs), None)
 }
 
+/// The profile for a host of a fleet whose root has its own policy: `profile` shaped by the
+/// root's policy, then `--policy`.
+pub(crate) fn profile_with_root_policy(
+    profile: &str,
+    root: kharden::files::Root,
+    policy: Option<&std::path::Path>,
+) -> anyhow::Result<kharden::policy::Profile> {
+    let mut files = vec![PolicyFile::InRoot(root)];
+    files.extend(policy.map(|p| PolicyFile::Named(p.to_path_buf())));
+    load_profile(profile, &files, None)
+}
+
+/// Whether a root has its own policy (`/etc/kharden/policy.toml`).
+pub(crate) fn has_root_policy(root: &kharden::files::Root) -> bool {
+    root.exists(SYSTEM_POLICY)
+}
+
 /// The system policy (when present) and `--policy`, in the order they apply.
 fn policy_files(args: &Inputs) -> Vec<PolicyFile> {
     let mut files = Vec::new();

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 pub mod audit;
 pub mod build;
+pub mod fleet;
 pub mod keys;
 pub mod modsign;
 pub mod remedy;
@@ -69,6 +70,8 @@ pub enum Command {
     /// Capture what an audit reads on this host, with provenance, into one archive (.tar.zst)
     /// that audit, diff and fix take as --root.
     Snapshot(snapshot::SnapshotArgs),
+    /// Audit many snapshots (directories or archives) at once: per rule, per host, drift.
+    Fleet(fleet::FleetArgs),
     /// Module signing and kernel-exact signature verification.
     #[command(subcommand)]
     Modsign(modsign::ModsignCommand),
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Apply(args) => remedy::apply(args),
         Command::Diff(args) => remedy::diff(args),
         Command::Snapshot(args) => snapshot::snapshot(args),
+        Command::Fleet(args) => fleet::fleet(args),
         Command::Modsign(cmd) => modsign::run(cmd),
     }
 }

@@ -53,7 +53,16 @@ pub fn read_facts(
     opts: &ProbeOptions,
     wanted_sysctls: &BTreeSet<String>,
 ) -> Result<Facts, InputError> {
-    let root = Root::open_any(&opts.root)?;
+    read_facts_in(&Root::open_any(&opts.root)?, opts, wanted_sysctls)
+}
+
+/// [`read_facts`] under a root already opened (a snapshot archive is then read once).
+pub fn read_facts_in(
+    root: &Root,
+    opts: &ProbeOptions,
+    wanted_sysctls: &BTreeSet<String>,
+) -> Result<Facts, InputError> {
+    let root = root.clone();
     if opts.live && !root.is_usable() {
         return Err(input_err(&opts.root, "not a directory"));
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub mod apply;
 pub mod diff;
 pub mod fix;
+pub mod fleet;
 pub mod human;
 pub mod json;
 pub mod jsonl;
