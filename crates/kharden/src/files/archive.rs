@@ -90,7 +90,10 @@ pub fn allowed(rel: &str) -> bool {
     if let Some(rel) = rel.strip_prefix("boot/config-") {
         return !rel.is_empty() && !rel.contains('/');
     }
-    if let Some(rest) = rel.strip_prefix("lib/modules/") {
+    if let Some(rest) = rel
+        .strip_prefix("lib/modules/")
+        .or_else(|| rel.strip_prefix("usr/lib/modules/"))
+    {
         return match rest.split_once('/') {
             Some((release, tail)) => {
                 !release.is_empty() && matches!(tail, "config" | "build/.config")
@@ -489,6 +492,7 @@ mod tests {
             "proc/sys/kernel/kptr_restrict",
             "boot/config-6.1.0-56-cloud-amd64",
             "lib/modules/6.1/build/.config",
+            "usr/lib/modules/6.1/config",
             "sys/kernel/security/lockdown",
         ] {
             assert!(allowed(ok), "{ok}");

@@ -53,9 +53,7 @@ pub fn files_read(root: &Root, sysctl_keys: &BTreeSet<String>) -> Vec<String> {
     if let Ok(rel) = root.read_text("/proc/sys/kernel/osrelease") {
         // A release is one path component: anything else names no config file.
         if !rel.is_empty() && !rel.contains('/') && rel != "." && rel != ".." {
-            files.push(format!("/boot/config-{rel}"));
-            files.push(format!("/lib/modules/{rel}/config"));
-            files.push(format!("/lib/modules/{rel}/build/.config"));
+            files.extend(super::image::config_candidates(&rel));
         }
     }
     for key in sysctl_keys
