@@ -438,3 +438,37 @@ fn a_broken_policy_is_reported_before_a_missing_input() {
     );
     assert!(!r.stderr.contains("no-such.config"), "{}", r.stderr);
 }
+
+/// The policy files applied are named in the human header and in JSON `sources` (kind
+/// `policy`), with the SHA-256 of the bytes read: a report says which policy judged it.
+#[test]
+fn reports_name_the_policy_files_applied_with_their_sha256() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("site.toml");
+    std::fs::write(&policy, "drop = [\"randstruct\"]\n").unwrap();
+    // sha256sum of that line, computed apart.
+    let sha = "sha256:fdce08c4818d28343c2ec8c13bcc5a2ef066d2def8b9f394081aef7a90af7254";
+    let p = policy.to_str().unwrap();
+    let snap = common::fixtures().join("snapshots/deb12-6.1-cloud-default");
+    let s = snap.to_str().unwrap();
+    let r = common::kharden(["audit", "--root", s, "--policy", p]);
+    assert!(
+        r.stdout
+            .contains(&format!("\n  policy   {p} [read]: {sha}\n")),
+        "{}",
+        r.stdout
+    );
+    let v = common::json(["audit", "--root", s, "--policy", p, "--format", "json"]);
+    let last = v["sources"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last,
+        serde_json::json!({"kind": "policy", "origin": p, "status": "read", "detail": sha})
+    );
+    // No policy, no such entry.
+    let v = common::json(["audit", "--root", s, "--format", "json"]);
+    assert!(!v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["kind"] == "policy"));
+}

@@ -124,6 +124,23 @@ impl FailOn {
     }
 }
 
+/// The sources of the facts, then the policy files applied (path and SHA-256).
+fn sources(profile: &Profile, facts: &Facts) -> Vec<SourceRecord> {
+    let mut out = facts.sources.clone();
+    out.extend(
+        profile
+            .policy_files
+            .iter()
+            .map(|(path, sha256)| SourceRecord {
+                kind: crate::probe::RecordKind::Policy,
+                origin: path.clone(),
+                status: crate::probe::SourceStatus::Read,
+                detail: Some(format!("sha256:{sha256}")),
+            }),
+    );
+    out
+}
+
 pub fn run(profile: &Profile, facts: &Facts) -> Report {
     // Findings come out in report order (area, most severe first, id): the rules are put in
     // that order first, which moves pointers rather than findings.
@@ -156,7 +173,7 @@ pub fn run(profile: &Profile, facts: &Facts) -> Report {
         generator: crate::generator::GENERATOR,
         kernel: facts.kernel.clone(),
         profile: profile.name.clone(),
-        sources: facts.sources.clone(),
+        sources: sources(profile, facts),
         findings,
         summary,
         warnings,

@@ -351,6 +351,11 @@ fn load_profile(
         .find_map(|(_, t)| user::extends(t))
         .unwrap_or_else(|| profile.to_string());
     let mut profile = builtin::load(&base)?;
+    for (name, text) in &texts {
+        let digest = modsig::HashAlgo::Sha256.digest(text.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        profile.policy_files.push((name.clone(), hex));
+    }
     let mut problems = Vec::new();
     for (name, text) in &texts {
         if let Err(e) = user::apply(name, text, &mut profile) {

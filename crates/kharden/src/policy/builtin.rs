@@ -45,6 +45,7 @@ pub fn load(name: &str) -> Result<Profile, PolicyError> {
         waivers: Vec::new(),
         today: None,
         dropped: Vec::new(),
+        policy_files: Vec::new(),
     })
 }
 

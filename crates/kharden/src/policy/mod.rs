@@ -39,6 +39,9 @@ pub struct Profile {
     pub today: Option<user::Date>,
     /// Rules user policies dropped from the profile, with where (`file:line:column`).
     pub dropped: Vec<user::Dropped>,
+    /// The user policy files applied, in order: the name shown and the SHA-256 of the bytes
+    /// read (lowercase hex). Reports list them with their sources.
+    pub policy_files: Vec<(String, String)>,
 }
 
 impl Profile {

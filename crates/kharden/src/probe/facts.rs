@@ -20,10 +20,40 @@ super::kinds::word_enum! {
     }
 }
 
-/// Where one kind of fact came from, for the report's `sources` list.
+super::kinds::word_enum! {
+    /// What a `sources` entry is: one of the four sources of facts, or a user policy applied.
+    #[strum(serialize_all = "lowercase")]
+    pub enum RecordKind {
+        Kconfig,
+        Cmdline,
+        Sysctl,
+        Runtime,
+        Policy,
+    }
+}
+
+impl From<SourceKind> for RecordKind {
+    fn from(k: SourceKind) -> RecordKind {
+        match k {
+            SourceKind::Kconfig => RecordKind::Kconfig,
+            SourceKind::Cmdline => RecordKind::Cmdline,
+            SourceKind::Sysctl => RecordKind::Sysctl,
+            SourceKind::Runtime => RecordKind::Runtime,
+        }
+    }
+}
+
+impl PartialEq<SourceKind> for RecordKind {
+    fn eq(&self, k: &SourceKind) -> bool {
+        *self == RecordKind::from(*k)
+    }
+}
+
+/// Where one kind of fact came from, or a policy file applied (`kind` `policy`, `detail`
+/// `sha256:HEX` of its bytes), for the report's `sources` list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceRecord {
-    pub kind: SourceKind,
+    pub kind: RecordKind,
     pub origin: String,
     pub status: SourceStatus,
     pub detail: Option<String>,

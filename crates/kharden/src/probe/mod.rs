@@ -175,7 +175,7 @@ pub fn read_facts_in(
             None
         };
         sources.push(SourceRecord {
-            kind: SourceKind::Runtime,
+            kind: SourceKind::Runtime.into(),
             origin: root_origin(&root, "/sys, /proc"),
             status: SourceStatus::Read,
             detail: None,
@@ -183,7 +183,7 @@ pub fn read_facts_in(
         runtime::read_live(&root, &ctx, euid)
     } else {
         sources.push(SourceRecord {
-            kind: SourceKind::Runtime,
+            kind: SourceKind::Runtime.into(),
             origin: "live state".into(),
             status: SourceStatus::NotUsed,
             detail: Some("--no-live: runtime state is judged by the build-time defaults".into()),
@@ -244,7 +244,7 @@ fn read_kconfig(
     sources: &mut Vec<SourceRecord>,
 ) -> Result<KconfigRead, InputError> {
     let record = |origin: &str, status, detail: Option<String>| SourceRecord {
-        kind: SourceKind::Kconfig,
+        kind: SourceKind::Kconfig.into(),
         origin: origin.to_string(),
         status,
         detail,
@@ -331,7 +331,7 @@ fn read_cmdline(
     sources: &mut Vec<SourceRecord>,
 ) -> Result<CmdlineFact, InputError> {
     let record = |origin: String, status, detail: Option<String>| SourceRecord {
-        kind: SourceKind::Cmdline,
+        kind: SourceKind::Cmdline.into(),
         origin,
         status,
         detail,
@@ -401,7 +401,7 @@ fn read_sysctls(
         let origin = path.display().to_string();
         warnings.extend(dump.warnings.iter().map(|w| format!("{origin}: {w}")));
         sources.push(SourceRecord {
-            kind: SourceKind::Sysctl,
+            kind: SourceKind::Sysctl.into(),
             origin: origin.clone(),
             status: SourceStatus::Read,
             detail: Some(format!("{} values", dump.values.len())),
@@ -417,7 +417,7 @@ fn read_sysctls(
     }
     if !opts.live {
         sources.push(SourceRecord {
-            kind: SourceKind::Sysctl,
+            kind: SourceKind::Sysctl.into(),
             origin: "--sysctl".into(),
             status: SourceStatus::NotUsed,
             detail: Some("no sysctl dump given: judged by build-time defaults".into()),
@@ -429,7 +429,7 @@ fn read_sysctls(
     }
     let proc_sys_ok = root.exists("/proc/sys/kernel");
     sources.push(SourceRecord {
-        kind: SourceKind::Sysctl,
+        kind: SourceKind::Sysctl.into(),
         origin: root_origin(root, "/proc/sys"),
         status: if proc_sys_ok {
             SourceStatus::Read
