@@ -277,10 +277,11 @@ impl KConfig {
     /// the line of the value that counts; otherwise the option's first line), `None` when the
     /// config has no line for it. For reports that point at the line (SARIF).
     pub fn line_of(&self, name: &str) -> Option<usize> {
-        let entry = match self.slots[self.find_slot(&self.text, name).0] {
-            0 => return None,
-            s => self.entries[Self::entry_of(s)],
-        };
+        let text = &self.text;
+        let i = *self.index.find(hash(name.as_bytes()), |&i| {
+            Self::slice_of(text, self.entries[i as usize].name) == name
+        })?;
+        let entry = self.entries[i as usize];
         let offset = match entry.value {
             Val::Text(start, _) => start,
             _ => entry.name.0,
