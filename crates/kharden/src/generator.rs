@@ -17,7 +17,7 @@ pub const LONG_VERSION: &str = concat!(
 );
 
 /// `"generator": {"name": "kharden", "version": "0.1.0", "commit": "0123456789ab"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Generator {
     pub name: &'static str,
     pub version: &'static str,

@@ -25,6 +25,7 @@ fn run(args: &[&Path]) -> Run {
         .env("NO_COLOR", "1")
         .output()
         .expect("run kharden");
+    common::check_json(&out.stdout);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -6,6 +6,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../modsig/tests/fixtures")
 }
@@ -22,7 +24,9 @@ fn kharden(args: &[&str]) -> Output {
             cmd.env_remove(k);
         }
     }
-    cmd.args(args).output().unwrap()
+    let out = cmd.args(args).output().unwrap();
+    common::check_json(&out.stdout);
+    out
 }
 
 fn s(p: &Path) -> &str {

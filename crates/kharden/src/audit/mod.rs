@@ -17,10 +17,14 @@ pub const SCHEMA: &str = "kharden.audit/2";
 
 /// Written as `{source, key, expected, actual, ok, origin}`, the key spelled `CONFIG_X` for
 /// kconfig (kharden.audit/2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Evidence {
     pub source: SourceKind,
     /// The bare option name for kconfig (`KEXEC`), the dotted name for sysctls, ...
+    #[schemars(
+        description = "`CONFIG_X` for kconfig, the dotted name for sysctls, the \
+                              parameter for the command line, the path for runtime facts."
+    )]
     pub key: Text,
     pub expected: Text,
     pub actual: Option<String>,
@@ -29,12 +33,13 @@ pub struct Evidence {
     pub origin: Option<String>,
     /// The runtime fact a runtime leaf read (its `key` is the path the value came from).
     /// Not serialised.
+    #[schemars(skip)]
     pub fact: Option<RuntimeFact>,
 }
 
 crate::probe::keyed_by_source!(Evidence, "Evidence", [expected, actual, ok, origin]);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     pub id: Text,
     pub title: Text,
@@ -48,14 +53,14 @@ pub struct Finding {
     pub waiver: Option<WaiverNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct WaiverNote {
     pub reason: String,
     /// `YYYY-MM-DD`, or null for a waiver without expiry.
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -65,7 +70,7 @@ pub struct Summary {
     pub waived: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: &'static str,
     /// kharden's version and commit (every JSON document says what made it).

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 pub mod audit;
 pub mod build;
 pub mod fleet;
+pub mod generate;
 pub mod keys;
 pub mod modsign;
 pub mod remedy;
@@ -75,6 +76,11 @@ pub enum Command {
     /// Module signing and kernel-exact signature verification.
     #[command(subcommand)]
     Modsign(modsign::ModsignCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(generate::CompletionsArgs),
+    /// (Write the man pages, completion files or JSON Schemas into a directory.)
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -88,6 +94,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Snapshot(args) => snapshot::snapshot(args),
         Command::Fleet(args) => fleet::fleet(args),
         Command::Modsign(cmd) => modsign::run(cmd),
+        Command::Completions(args) => generate::completions(args),
+        Command::Generate(args) => generate::generate(args),
     }
 }
 

@@ -51,7 +51,7 @@ impl PartialEq<SourceKind> for RecordKind {
 
 /// Where one kind of fact came from, or a policy file applied (`kind` `policy`, `detail`
 /// `sha256:HEX` of its bytes), for the report's `sources` list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SourceRecord {
     pub kind: RecordKind,
     pub origin: String,
@@ -137,7 +137,7 @@ impl CmdlineFact {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
 pub struct KernelInfo {
     pub release: Option<String>,
     pub arch: Option<String>,

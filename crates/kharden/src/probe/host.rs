@@ -11,7 +11,7 @@ use crate::files::Root;
 pub const HOSTNAME: &str = "/proc/sys/kernel/hostname";
 pub const BOOT_ID: &str = "/proc/sys/kernel/random/boot_id";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HostInfo {
     /// `None` when the root has no readable, plausible host name.
     pub hostname: Option<String>,

@@ -9,7 +9,7 @@ use crate::audit::Report;
 use crate::policy::{Profile, Status};
 use crate::probe::{Facts, SourceKind};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Flip {
     pub id: String,
     pub title: String,
@@ -18,16 +18,17 @@ pub struct Flip {
 }
 
 /// Written with the key spelled `CONFIG_X` for kconfig (kharden.diff/2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, schemars::JsonSchema)]
 pub struct OptionDiff {
     pub source: SourceKind,
     /// The bare option name for kconfig, as rules name it.
+    #[schemars(description = "`CONFIG_X` for kconfig, else as the audit's `evidence.key`.")]
     pub key: String,
     pub a: Option<String>,
     pub b: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Area {
     pub flips: Vec<Flip>,
     pub options: Vec<OptionDiff>,
@@ -35,7 +36,7 @@ pub struct Area {
 
 crate::probe::keyed_by_source!(OptionDiff, "OptionDiff", [a, b]);
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Diff {
     pub schema: &'static str,
     pub generator: crate::generator::Generator,

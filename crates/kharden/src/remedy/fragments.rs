@@ -24,7 +24,7 @@ pub struct Places {
     pub cmdline: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Kconfig,
@@ -34,7 +34,7 @@ pub enum Kind {
 }
 
 /// A generated file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Fragment {
     pub kind: Kind,
     /// Its name in `fix --out DIR`.

@@ -68,7 +68,7 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
 }
 
 /// A rule `fix` and `apply` leave out because a user policy says so.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct LeftOut {
     pub rule: String,
     /// `waived` or `dropped`.
@@ -81,7 +81,7 @@ pub struct LeftOut {
     pub expires: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LeftOutWhy {
     Waived,

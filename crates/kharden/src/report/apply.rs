@@ -10,7 +10,7 @@ use super::Render;
 use crate::remedy::apply::{Action, Execute, State, Step};
 use crate::remedy::LeftOut;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApplyReport {
     pub schema: &'static str,
     pub generator: crate::generator::Generator,
@@ -23,7 +23,7 @@ pub struct ApplyReport {
     pub left_out: Vec<LeftOut>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StepView {
     pub action: ActionKind,
     /// The sysctl's name, or the path of the file written.
@@ -45,7 +45,7 @@ pub struct StepView {
     pub impact: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     Sysctl,
@@ -53,7 +53,7 @@ pub enum ActionKind {
     Persist,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     /// Not carried out: a dry run (or never reached).
@@ -65,7 +65,7 @@ pub enum StepState {
     Failed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub done: usize,
     pub failed: usize,

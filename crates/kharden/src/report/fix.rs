@@ -11,7 +11,7 @@ use super::Render;
 use crate::remedy::fragments::{Fragment, Kind};
 use crate::remedy::LeftOut;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FixReport {
     pub schema: &'static str,
     pub generator: crate::generator::Generator,

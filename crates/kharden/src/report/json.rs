@@ -47,15 +47,18 @@ pub fn write_with(
     out.write_all(b"\n")
 }
 
-/// The report's fields, then the date `--today` set, then the host (`--with-host`).
-#[derive(Serialize)]
-struct Dated<'a> {
+/// The report's fields, then the date `--today` set, then the host (`--with-host`): the whole
+/// `kharden.audit` document (its JSON Schema is this type's).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Dated<'a> {
     #[serde(flatten)]
-    report: &'a Report,
+    pub report: &'a Report,
+    /// Present only with `--today YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    today_override: Option<String>,
+    pub today_override: Option<String>,
+    /// Present only with `--with-host`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<&'a HostInfo>,
+    pub host: Option<&'a HostInfo>,
 }
 
 /// `,` then a newline and the indentation of the deepest level a report reaches, with room.

@@ -12,8 +12,9 @@ use crate::probe::KernelInfo;
 
 pub const SCHEMA: &str = "kharden.finding/1";
 
-#[derive(Serialize)]
-struct Line<'a> {
+/// One line: a `kharden.finding/1` document.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Line<'a> {
     schema: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a HostInfo>,

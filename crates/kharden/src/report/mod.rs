@@ -21,6 +21,7 @@ pub mod modsign;
 pub mod prometheus;
 pub mod rules;
 pub mod sarif;
+pub mod schema;
 pub mod term;
 
 /// The lines that say which rules a user policy kept `fix` or `apply` from acting on, one per

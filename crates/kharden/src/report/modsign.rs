@@ -27,11 +27,12 @@ pub fn mib(bytes: u64) -> String {
 // ---------------------------------------------------------------------------------------------
 // verify
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub generator: crate::generator::Generator,
     pub modules: Vec<ModuleVerdict>,
     pub schema: &'static str,
+    #[schemars(schema_with = "super::schema::status_counts")]
     pub summary: BTreeMap<&'static str, usize>,
     /// The human output lists every module, not only those that would be refused (`-v`).
     /// JSON always lists every module.
@@ -39,13 +40,14 @@ pub struct VerifyReport {
     pub verbose: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ModuleVerdict {
     pub detail: String,
     pub hash: Option<String>,
     pub key_id: Option<String>,
     pub path: String,
     pub signer: Option<String>,
+    #[schemars(schema_with = "super::schema::module_status")]
     pub status: &'static str,
 }
 
@@ -134,14 +136,14 @@ impl fmt::Display for VerifyReport {
 // ---------------------------------------------------------------------------------------------
 // inspect
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct InspectReport {
     pub generator: crate::generator::Generator,
     pub modules: Vec<ModuleInspection>,
     pub schema: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ModuleInspection {
     pub cms: Option<CmsView>,
     pub cms_error: Option<String>,
@@ -154,7 +156,7 @@ pub struct ModuleInspection {
     pub trailer_error: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct TrailerView {
     pub algo: u8,
     pub hash: u8,
@@ -165,7 +167,7 @@ pub struct TrailerView {
     pub signer_len: u8,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CmsView {
     pub certificates: usize,
     pub content_type: String,
@@ -176,7 +178,7 @@ pub struct CmsView {
     pub version: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SignerView {
     pub digest: String,
     pub id_kind: &'static str,
@@ -356,7 +358,7 @@ impl fmt::Display for SignerView {
 // ---------------------------------------------------------------------------------------------
 // certs
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CertsReport {
     pub certificates: Vec<CertView>,
     pub compression: &'static str,
@@ -371,7 +373,7 @@ pub struct CertsReport {
     decompressed_len: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct CertView {
     pub issuer: String,
     pub key: String,

@@ -10,20 +10,31 @@ use crate::audit::date_text;
 use crate::policy::user::{Date, Waiver};
 use crate::policy::{Check, Profile, Rule};
 
-#[derive(Serialize)]
-struct RuleDoc<'a> {
-    id: &'a str,
-    title: &'a str,
-    area: &'a str,
-    severity: &'a str,
-    rationale: &'a str,
-    breaks: &'a str,
-    decision: Option<&'a str>,
-    references: &'a [crate::policy::Text],
+/// One rule in `kharden rules --format json`. Fields in name order: the document was first
+/// written through `serde_json::Value`, whose maps sort their keys.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct RuleDoc<'a> {
     arch: &'a [crate::policy::Text],
+    area: &'a str,
+    breaks: &'a str,
     check: String,
-    remedy: &'a [crate::policy::Remedy],
+    decision: Option<&'a str>,
     file: &'a str,
+    id: &'a str,
+    rationale: &'a str,
+    references: &'a [crate::policy::Text],
+    remedy: &'a [crate::policy::Remedy],
+    severity: crate::policy::Severity,
+    title: &'a str,
+}
+
+/// The `kharden.rules/1` document.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct RulesDoc<'a> {
+    generator: crate::generator::Generator,
+    profile: &'a str,
+    rules: Vec<RuleDoc<'a>>,
+    schema: &'static str,
 }
 
 fn doc(r: &Rule) -> RuleDoc<'_> {
@@ -31,7 +42,7 @@ fn doc(r: &Rule) -> RuleDoc<'_> {
         id: &r.id,
         title: &r.title,
         area: &r.area,
-        severity: r.severity.as_str(),
+        severity: r.severity,
         rationale: &r.rationale,
         breaks: &r.breaks,
         decision: r.decision.as_deref(),
@@ -87,13 +98,12 @@ fn version_text((major, minor, patch): (u32, u32, u32)) -> String {
 }
 
 pub fn list_json(profile: &Profile) -> String {
-    let docs: Vec<RuleDoc> = profile.rules.iter().map(doc).collect();
-    let mut s = serde_json::to_string_pretty(&serde_json::json!({
-        "schema": "kharden.rules/1",
-        "generator": crate::generator::GENERATOR,
-        "profile": profile.name,
-        "rules": docs,
-    }))
+    let mut s = serde_json::to_string_pretty(&RulesDoc {
+        generator: crate::generator::GENERATOR,
+        profile: &profile.name,
+        rules: profile.rules.iter().map(doc).collect(),
+        schema: "kharden.rules/1",
+    })
     .expect("rules serialise");
     s.push('\n');
     s

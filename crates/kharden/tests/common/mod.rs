@@ -27,10 +27,64 @@ where
         .env("NO_COLOR", "1")
         .output()
         .expect("run kharden");
+    check_json(&out.stdout);
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The committed JSON Schema (docs/schemas) of the document kind `id` (`kharden.audit/1`).
+pub fn schema(id: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schemas")
+        .join(format!("{}.schema.json", id.replace('/', "-")));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (a document of an unknown kind?)", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Why `doc` does not follow the schema its `schema` field names (empty when it does).
+pub fn schema_errors(doc: &serde_json::Value) -> Vec<String> {
+    let id = doc["schema"].as_str().expect("a schema string");
+    let validator = jsonschema::validator_for(&schema(id)).expect("a valid JSON Schema");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// Every JSON document a test sees on kharden's stdout follows its published schema: a stdout
+/// that is a JSON object with a `schema` string, or JSON lines of such objects, is validated,
+/// whatever the test then checks.
+pub fn check_json(stdout: &[u8]) {
+    if !stdout.starts_with(b"{") {
+        return;
+    }
+    let docs: Vec<serde_json::Value> = match serde_json::from_slice(stdout) {
+        Ok(doc) => vec![doc],
+        Err(_) => match stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(serde_json::from_slice)
+            .collect()
+        {
+            Ok(lines) => lines,
+            Err(_) => return,
+        },
+    };
+    for doc in docs {
+        if doc.get("schema").and_then(|s| s.as_str()).is_none() {
+            continue;
+        }
+        let errors = schema_errors(&doc);
+        assert!(
+            errors.is_empty(),
+            "{} does not follow its schema (docs/schemas):\n{}",
+            doc["schema"],
+            errors.join("\n")
+        );
     }
 }
 
