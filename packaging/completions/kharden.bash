@@ -46,6 +46,9 @@ _kharden() {
             kharden,rules)
                 cmd="kharden__subcmd__rules"
                 ;;
+            kharden,snapshot)
+                cmd="kharden__subcmd__snapshot"
+                ;;
             kharden__subcmd__help,apply)
                 cmd="kharden__subcmd__help__subcmd__apply"
                 ;;
@@ -75,6 +78,9 @@ _kharden() {
                 ;;
             kharden__subcmd__help,rules)
                 cmd="kharden__subcmd__help__subcmd__rules"
+                ;;
+            kharden__subcmd__help,snapshot)
+                cmd="kharden__subcmd__help__subcmd__snapshot"
                 ;;
             kharden__subcmd__help__subcmd__modsign,build)
                 cmd="kharden__subcmd__help__subcmd__modsign__subcmd__build"
@@ -152,7 +158,7 @@ _kharden() {
 
     case "${cmd}" in
         kharden)
-            opts="-h -V --help --version audit rules explain fix apply diff modsign completions generate help"
+            opts="-h -V --help --version audit rules explain fix apply diff snapshot modsign completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,7 +394,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__help)
-            opts="audit rules explain fix apply diff modsign completions generate help"
+            opts="audit rules explain fix apply diff snapshot modsign completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,6 +632,20 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__help__subcmd__rules)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kharden__subcmd__help__subcmd__snapshot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -990,6 +1010,32 @@ _kharden() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kharden__subcmd__snapshot)
+            opts="-h --root --policy --out --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
