@@ -16,7 +16,7 @@ use crate::probe::Facts;
 pub const SCHEMA: &str = "kharden.fleet/1";
 
 /// What a fleet keeps of one host's audit (the findings themselves are dropped).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Host {
     /// The path it was read from, as found under the PATH given.
     pub name: String,
@@ -35,14 +35,14 @@ pub struct Host {
     pub statuses: Vec<(RuleKey, &'static str)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub id: Text,
     pub severity: Severity,
 }
 
 /// A rule as the fleet tables show it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 pub struct RuleKey {
     pub area: Text,
     #[serde(skip)]
@@ -94,7 +94,7 @@ impl Host {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuleCounts {
     #[serde(flatten)]
     pub rule: Option<RuleKey>,
@@ -106,7 +106,7 @@ pub struct RuleCounts {
 }
 
 /// One watched value across the fleet: the majority's value and how many hosts have it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Majority {
     pub value: String,
     pub hosts: usize,
@@ -114,7 +114,7 @@ pub struct Majority {
     pub values: BTreeMap<String, usize>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Drifted {
     pub host: String,
     /// `kernel_release`, `lockdown` or `sig_enforce`.
@@ -123,7 +123,7 @@ pub struct Drifted {
     pub majority: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Drift {
     pub kernel_release: Option<Majority>,
     pub lockdown: Option<Majority>,
@@ -132,13 +132,13 @@ pub struct Drift {
 }
 
 /// A host that could not be audited (a hostile or broken archive, an unreadable tree).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HostError {
     pub name: String,
     pub problem: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Summary {
     pub hosts: usize,
     /// Hosts with at least one failing (not waived) rule.
@@ -147,7 +147,7 @@ pub struct Summary {
     pub errors: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FleetReport {
     pub schema: &'static str,
     pub profile: String,

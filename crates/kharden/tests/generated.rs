@@ -127,6 +127,7 @@ fn every_kind_of_document_follows_its_schema() {
             "full".into(),
         ],
         vec!["rules".into(), "--profile".into(), "full".into()],
+        vec!["fleet".into(), s(&fixtures().join("snapshots"))],
         vec!["diff".into(), s(&cloud), s(&integrity)],
         vec!["fix".into(), "--config".into(), config, "--no-live".into()],
         vec!["apply".into(), "--root".into(), s(&cloud)],

@@ -43,6 +43,7 @@ pub fn all() -> Vec<DocSchema> {
         doc::<super::json::Dated>(crate::audit::SCHEMA),
         doc::<crate::remedy::diff::Diff>("kharden.diff/2"),
         doc::<super::jsonl::Line>(super::jsonl::SCHEMA),
+        doc::<crate::fleet::FleetReport>(crate::fleet::SCHEMA),
         doc::<super::rules::RulesDoc>("kharden.rules/1"),
         doc::<super::fix::FixReport>("kharden.fix/1"),
         doc::<super::apply::ApplyReport>("kharden.apply/1"),
