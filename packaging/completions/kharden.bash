@@ -34,6 +34,9 @@ _kharden() {
             kharden,fix)
                 cmd="kharden__subcmd__fix"
                 ;;
+            kharden,fleet)
+                cmd="kharden__subcmd__fleet"
+                ;;
             kharden,generate)
                 cmd="kharden__subcmd__generate"
                 ;;
@@ -66,6 +69,9 @@ _kharden() {
                 ;;
             kharden__subcmd__help,fix)
                 cmd="kharden__subcmd__help__subcmd__fix"
+                ;;
+            kharden__subcmd__help,fleet)
+                cmd="kharden__subcmd__help__subcmd__fleet"
                 ;;
             kharden__subcmd__help,generate)
                 cmd="kharden__subcmd__help__subcmd__generate"
@@ -158,7 +164,7 @@ _kharden() {
 
     case "${cmd}" in
         kharden)
-            opts="-h -V --help --version audit rules explain fix apply diff snapshot modsign completions generate help"
+            opts="-h -V --help --version audit rules explain fix apply diff snapshot fleet modsign completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +385,48 @@ _kharden() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kharden__subcmd__fleet)
+            opts="-o -j -h --profile --policy --format --output --exit-zero --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kharden__subcmd__generate)
             opts="-h --help man completions schemas"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -394,7 +442,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__help)
-            opts="audit rules explain fix apply diff snapshot modsign completions generate help"
+            opts="audit rules explain fix apply diff snapshot fleet modsign completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,6 +526,20 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__help__subcmd__fix)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kharden__subcmd__help__subcmd__fleet)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
