@@ -23,21 +23,10 @@
 #   scripts/modsign/make-mldsa-vectors.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${KHARDEN_CACHE:-$root/.cache/modsign}
 out="$root/crates/modsig/tests/fixtures/mldsa"
-chroot_dir="$cache/peers/sid-root"
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-. "$root/scripts/lib/apt.sh"
-apt_install_missing make-mldsa-vectors debootstrap python3
-
-# The newest linux-kbuild-7.x of unstable, by the suite's own package lists.
-kbuild=$("$root/scripts/modsign/fetch-debian-suite.sh" sid amd64 '^linux-kbuild-7\.[0-9.]+\+deb[0-9]+$' |
-	xargs -I{} cat {}/.complete | awk '{print $1}')
-if [ ! -x "$chroot_dir/usr/bin/openssl" ] || ! ls "$chroot_dir"/usr/lib/"$kbuild"/scripts/sign-file >/dev/null 2>&1; then
-	rm -rf "$chroot_dir"
-	mkdir -p "$(dirname "$chroot_dir")"
-	debootstrap --variant=minbase --include="openssl,kmod,$kbuild" sid "$chroot_dir" "$mirror" >&2
-fi
+chroot_dir=$("$root/scripts/modsign/sid-chroot.sh")
+kbuild=$(cat "$chroot_dir/.kbuild")
 work="$chroot_dir/work"
 rm -rf "$work"
 mkdir -p "$work"

@@ -23,6 +23,18 @@ pub enum SignatureKind {
     Rsa,
     /// `ecdsa-with-<hash>`, no parameters; the value is a DER Ecdsa-Sig-Value.
     Ecdsa,
+    /// `id-ml-dsa-NN`, no parameters; pure ML-DSA over the module itself (no signed
+    /// attributes: the shape Linux 7.0 accepts from OpenSSL 4).
+    MlDsa(u16),
+}
+
+/// The OID of ML-DSA-`level` (44, 65 or 87; anything else is taken as 87).
+pub fn mldsa_oid(level: u16) -> &'static [u8] {
+    match level {
+        44 => oid::ML_DSA_44,
+        65 => oid::ML_DSA_65,
+        _ => oid::ML_DSA_87,
+    }
 }
 
 /// Encode a detached SignedData ContentInfo with one signer and no certificates or
@@ -47,6 +59,7 @@ pub fn encode(hash: HashAlgo, signer: &SignerId, kind: SignatureKind, signature:
             &der::tlv(der::NULL, &[]),
         ]),
         SignatureKind::Ecdsa => der::seq(&[&der::tlv(der::OID, ecdsa_oid(hash))]),
+        SignatureKind::MlDsa(level) => der::seq(&[&der::tlv(der::OID, mldsa_oid(level))]),
     };
     let signer_info = der::seq(&[
         &int_version,

@@ -6,7 +6,7 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, PqdsaKeyPair, RsaKeyPair};
 use zeroize::Zeroizing;
 
 use crate::cert::{Certificate, Curve, PublicKey};
@@ -21,7 +21,18 @@ use crate::{oid, Error};
 pub enum KeyType {
     Rsa4096,
     EcdsaP384,
+    /// FIPS 204 ML-DSA (Linux 7.0+, `MODULE_SIG_KEY_TYPE_MLDSA_NN`).
+    MlDsa44,
+    MlDsa65,
+    MlDsa87,
 }
+
+/// The ML-DSA parameter sets, their signing algorithms in aws-lc-rs.
+const MLDSA: [(u16, &signature::PqdsaSigningAlgorithm); 3] = [
+    (44, &signature::ML_DSA_44_SIGNING),
+    (65, &signature::ML_DSA_65_SIGNING),
+    (87, &signature::ML_DSA_87_SIGNING),
+];
 
 pub struct SigningKey {
     inner: Inner,
@@ -30,6 +41,7 @@ pub struct SigningKey {
 enum Inner {
     Rsa(RsaKeyPair),
     Ec(EcdsaKeyPair, Curve),
+    MlDsa(PqdsaKeyPair, u16),
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -53,6 +65,23 @@ impl SigningKey {
                     .map_err(|_| Error::Key("P-384 key generation failed".into()))?,
                 Curve::P384,
             ),
+            KeyType::MlDsa44 | KeyType::MlDsa65 | KeyType::MlDsa87 => {
+                let level = match kind {
+                    KeyType::MlDsa44 => 44,
+                    KeyType::MlDsa65 => 65,
+                    _ => 87,
+                };
+                let (_, alg) = MLDSA
+                    .iter()
+                    .find(|(l, _)| *l == level)
+                    .copied()
+                    .unwrap_or(MLDSA[1]);
+                Inner::MlDsa(
+                    PqdsaKeyPair::generate(alg)
+                        .map_err(|_| Error::Key(format!("ML-DSA-{level} key generation failed")))?,
+                    level,
+                )
+            }
         };
         Ok(SigningKey { inner })
     }
@@ -110,11 +139,18 @@ impl SigningKey {
                 });
             }
         }
+        for (level, alg) in MLDSA {
+            if let Ok(k) = PqdsaKeyPair::from_pkcs8(alg, der) {
+                return Ok(SigningKey {
+                    inner: Inner::MlDsa(k, level),
+                });
+            }
+        }
         Err(Error::Key(
             if crate::cert::looks_like_certificate(der).is_some() {
                 "the data contains a certificate, not a private key"
             } else {
-                "not an RSA, P-256 or P-384 private key in PKCS#8, PKCS#1 or SEC1 form"
+                "not an RSA, P-256, P-384 or ML-DSA private key in PKCS#8, PKCS#1 or SEC1 form"
             }
             .into(),
         ))
@@ -133,6 +169,10 @@ impl SigningKey {
                 curve: *curve,
                 point: k.public_key().as_ref().to_vec(),
             },
+            Inner::MlDsa(k, level) => PublicKey::MlDsa {
+                level: *level,
+                raw: k.public_key().as_ref().to_vec(),
+            },
         }
     }
 
@@ -144,6 +184,7 @@ impl SigningKey {
         match self.inner {
             Inner::Rsa(_) => SignatureKind::Rsa,
             Inner::Ec(..) => SignatureKind::Ecdsa,
+            Inner::MlDsa(_, level) => SignatureKind::MlDsa(level),
         }
     }
 
@@ -154,6 +195,9 @@ impl SigningKey {
             Inner::Rsa(_) => HashAlgo::Sha256,
             Inner::Ec(_, Curve::P384) => HashAlgo::Sha384,
             Inner::Ec(_, Curve::P256) => HashAlgo::Sha256,
+            // RFC 9882's digest for ML-DSA; only named in the CMS (the signature is over the
+            // module itself).
+            Inner::MlDsa(..) => HashAlgo::Sha512,
         }
     }
 
@@ -163,15 +207,16 @@ impl SigningKey {
             (Inner::Rsa(_), HashAlgo::Sha256 | HashAlgo::Sha384 | HashAlgo::Sha512) => Ok(()),
             (Inner::Ec(_, Curve::P384), HashAlgo::Sha384) => Ok(()),
             (Inner::Ec(_, Curve::P256), HashAlgo::Sha256) => Ok(()),
+            (Inner::MlDsa(..), HashAlgo::Sha256 | HashAlgo::Sha384 | HashAlgo::Sha512) => Ok(()),
             _ => Err(Error::Key(format!(
-                "a {} key cannot sign with {hash} here (RSA: sha256/sha384/sha512; P-384: sha384; P-256: sha256)",
+                "a {} key cannot sign with {hash} here (RSA and ML-DSA: sha256/sha384/sha512; P-384: sha384; P-256: sha256)",
                 self.describe()
             ))),
         }
     }
 
     /// Sign `message`: PKCS#1 v1.5 over `hash(message)` for RSA (deterministic), a DER
-    /// Ecdsa-Sig-Value for ECDSA.
+    /// Ecdsa-Sig-Value for ECDSA, pure ML-DSA (empty context, hedged) over `message` itself.
     pub fn sign(&self, hash: HashAlgo, message: &[u8]) -> Result<Vec<u8>, Error> {
         self.check_hash(hash)?;
         let rng = SystemRandom::new();
@@ -192,6 +237,14 @@ impl SigningKey {
                 .map_err(|_| Error::Key("ECDSA signing failed".into()))?
                 .as_ref()
                 .to_vec()),
+            Inner::MlDsa(k, level) => {
+                let mut sig = vec![0u8; k.algorithm().signature_len()];
+                let n = k
+                    .sign(message, &mut sig)
+                    .map_err(|_| Error::Key(format!("ML-DSA-{level} signing failed")))?;
+                sig.truncate(n);
+                Ok(sig)
+            }
         }
     }
 
@@ -218,6 +271,10 @@ impl SigningKey {
                 der::seq(&[&der::tlv(der::OID, oid::ECDSA_WITH_SHA256)]),
                 HashAlgo::Sha256,
             ),
+            (Inner::MlDsa(_, level), _) => (
+                der::seq(&[&der::tlv(der::OID, crate::cms::mldsa_oid(*level))]),
+                hash,
+            ),
         };
         let (spki, key_bits) = match self.public_key() {
             PublicKey::Rsa { der: pk, .. } => (
@@ -241,9 +298,14 @@ impl SigningKey {
                     point,
                 )
             }
-            PublicKey::MlDsa { .. } | PublicKey::Other { .. } => {
-                return Err(Error::Key("unusable key".into()))
-            }
+            PublicKey::MlDsa { level, raw } => (
+                der::seq(&[
+                    &der::seq(&[&der::tlv(der::OID, crate::cms::mldsa_oid(level))]),
+                    &bit_string(&raw),
+                ]),
+                raw,
+            ),
+            PublicKey::Other { .. } => return Err(Error::Key("unusable key".into())),
         };
         let skid = HashAlgo::Sha1.digest(&key_bits);
         let mut serial = [0u8; 20];
@@ -301,7 +363,7 @@ impl SigningKey {
                 .map_err(|_| Error::Key("ECDSA signing failed".into()))?
                 .as_ref()
                 .to_vec(),
-            Inner::Rsa(_) => self.sign(cert_hash, &tbs)?,
+            Inner::Rsa(_) | Inner::MlDsa(..) => self.sign(cert_hash, &tbs)?,
         };
         let cert = der::seq(&[&tbs, &sig_alg, &bit_string(&sig)]);
         Certificate::from_der(&cert)

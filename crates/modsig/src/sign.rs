@@ -89,6 +89,9 @@ fn same_key(a: &PublicKey, b: &PublicKey) -> bool {
                 point: p2,
             },
         ) => c1 == c2 && p1 == p2,
+        (PublicKey::MlDsa { level: l1, raw: r1 }, PublicKey::MlDsa { level: l2, raw: r2 }) => {
+            l1 == l2 && r1 == r2
+        }
         _ => false,
     }
 }

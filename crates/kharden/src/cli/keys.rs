@@ -10,6 +10,12 @@ pub enum KeyTypeArg {
     Rsa4096,
     /// ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384).
     EcdsaP384,
+    /// ML-DSA-44 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself).
+    Mldsa44,
+    /// ML-DSA-65 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself).
+    Mldsa65,
+    /// ML-DSA-87 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself).
+    Mldsa87,
 }
 
 /// `--hash`: the digests a module signature is made with.
@@ -28,6 +34,9 @@ impl KeyTypeArg {
         match self {
             KeyTypeArg::Rsa4096 => (modsig::KeyType::Rsa4096, "RSA-4096"),
             KeyTypeArg::EcdsaP384 => (modsig::KeyType::EcdsaP384, "ECDSA P-384"),
+            KeyTypeArg::Mldsa44 => (modsig::KeyType::MlDsa44, "ML-DSA-44"),
+            KeyTypeArg::Mldsa65 => (modsig::KeyType::MlDsa65, "ML-DSA-65"),
+            KeyTypeArg::Mldsa87 => (modsig::KeyType::MlDsa87, "ML-DSA-87"),
         }
     }
 }
