@@ -747,7 +747,7 @@ _kharden() {
                     return 0
                     ;;
                 --key-type)
-                    COMPREPLY=($(compgen -W "rsa4096 ecdsa-p384" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "rsa4096 ecdsa-p384 mldsa44 mldsa65 mldsa87" -- "${cur}"))
                     return 0
                     ;;
                 --hash)
@@ -991,7 +991,7 @@ _kharden() {
                     return 0
                     ;;
                 --key-type)
-                    COMPREPLY=($(compgen -W "rsa4096 ecdsa-p384" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "rsa4096 ecdsa-p384 mldsa44 mldsa65 mldsa87" -- "${cur}"))
                     return 0
                     ;;
                 --subject)

@@ -131,7 +131,10 @@ complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen
 sha384\t''
 sha512\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l key-type -r -f -a "rsa4096\t'RSA-4096 (the kernel\'s default; Debian\'s kernels verify only RSA)'
-ecdsa-p384\t'ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384)'"
+ecdsa-p384\t'ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384)'
+mldsa44\t'ML-DSA-44 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'
+mldsa65\t'ML-DSA-65 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'
+mldsa87\t'ML-DSA-87 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l subject -d 'Common name of the generated certificate' -r
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -s j -l jobs -d 'Parallel workers [default: number of CPUs]' -r
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l pem -d 'Write the certificate as PEM'
@@ -163,7 +166,10 @@ json\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from certs" -s h -l help -d 'Print help'
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from build" -l cert-out -d 'Where to write the certificate (PEM) before COMMAND starts: the file the kernel\'s CONFIG_MODULE_SIG_KEY names (relative to the source tree, or absolute)' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from build" -l key-type -r -f -a "rsa4096\t'RSA-4096 (the kernel\'s default; Debian\'s kernels verify only RSA)'
-ecdsa-p384\t'ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384)'"
+ecdsa-p384\t'ECDSA P-384 (needs CONFIG_CRYPTO_ECDSA in the kernel; signs with sha384)'
+mldsa44\t'ML-DSA-44 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'
+mldsa65\t'ML-DSA-65 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'
+mldsa87\t'ML-DSA-87 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from build" -l hash -d 'Digest [default: sha256 for RSA, sha384 for ECDSA]' -r -f -a "sha256\t''
 sha384\t''
 sha512\t''"
