@@ -19,6 +19,8 @@ if [ -z "${KHARDEN:-}" ]; then
 	KHARDEN="${CARGO_TARGET_DIR:-$root/target}/debug/kharden"
 fi
 fail() { echo "check-mldsa-peer: FAIL: $*" >&2; exit 1; }
+. "$root/scripts/lib/apt.sh"
+apt_install_missing check-mldsa-peer python3
 ch=$("$root/scripts/modsign/sid-chroot.sh")
 work="$ch/kharden-check"
 rm -rf "$work"
