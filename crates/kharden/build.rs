@@ -330,7 +330,7 @@ fn git_commit(manifest: &std::path::Path) -> String {
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     println!("cargo:rustc-env=KHARDEN_COMMIT={}", git_commit(&manifest));
-    let policies = manifest.join("../../policies");
+    let policies = manifest.join("policies");
     for f in [
         "policy/check.rs",
         "policy/compile.rs",

@@ -224,3 +224,57 @@ fn bzimage(payload: &[u8]) -> Vec<u8> {
     img.extend_from_slice(payload);
     img
 }
+
+/// The Debian package's /etc/kharden/policy.toml changes nothing as shipped, and each setting
+/// it shows commented out (`#key = ...`) is valid once uncommented.
+#[test]
+fn example_policy_is_valid_commented_and_uncommented() {
+    let example = repo().join("packaging/policy.toml");
+    let plain = kharden(["rules", "--format", "json"]);
+    let shipped = kharden([
+        "rules",
+        "--format",
+        "json",
+        "--policy",
+        example.to_str().unwrap(),
+    ]);
+    assert_eq!(shipped.code, 0, "{}", shipped.stderr);
+    assert_eq!(
+        shipped.stdout, plain.stdout,
+        "the shipped example changes the rules"
+    );
+
+    let text = std::fs::read_to_string(&example).unwrap();
+    let settings: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .filter(|l| !l.starts_with([' ', '#']) && !l.is_empty())
+        .collect();
+    assert!(settings.len() >= 6, "{settings:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let uncommented = dir.path().join("policy.toml");
+    std::fs::write(&uncommented, settings.join("\n")).unwrap();
+    let root = fixtures().join("snapshots/deb12-6.1-cloud-default");
+    let run = kharden([
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--policy",
+        uncommented.to_str().unwrap(),
+        "--today",
+        "2026-12-05",
+        "--format",
+        "json",
+    ]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["summary"]["waived"], 1, "the example waiver applies");
+    assert!(
+        !doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "randstruct"),
+        "the example drop applies"
+    );
+}

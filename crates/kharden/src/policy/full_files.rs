@@ -2,54 +2,54 @@
 pub const FULL_FILES: &[(&str, &str)] = &[
     (
         "full/attack-surface-cmdline.toml",
-        include_str!("../../../../policies/full/attack-surface-cmdline.toml"),
+        include_str!("../../policies/full/attack-surface-cmdline.toml"),
     ),
     (
         "full/attack-surface-kconfig.toml",
-        include_str!("../../../../policies/full/attack-surface-kconfig.toml"),
+        include_str!("../../policies/full/attack-surface-kconfig.toml"),
     ),
     (
         "full/attack-surface-sysctl.toml",
-        include_str!("../../../../policies/full/attack-surface-sysctl.toml"),
+        include_str!("../../policies/full/attack-surface-sysctl.toml"),
     ),
     (
         "full/network-kconfig.toml",
-        include_str!("../../../../policies/full/network-kconfig.toml"),
+        include_str!("../../policies/full/network-kconfig.toml"),
     ),
     (
         "full/network-sysctl.toml",
-        include_str!("../../../../policies/full/network-sysctl.toml"),
+        include_str!("../../policies/full/network-sysctl.toml"),
     ),
     (
         "full/security-policy-kconfig.toml",
-        include_str!("../../../../policies/full/security-policy-kconfig.toml"),
+        include_str!("../../policies/full/security-policy-kconfig.toml"),
     ),
     (
         "full/security-policy-sysctl.toml",
-        include_str!("../../../../policies/full/security-policy-sysctl.toml"),
+        include_str!("../../policies/full/security-policy-sysctl.toml"),
     ),
     (
         "full/self-protection-cmdline.toml",
-        include_str!("../../../../policies/full/self-protection-cmdline.toml"),
+        include_str!("../../policies/full/self-protection-cmdline.toml"),
     ),
     (
         "full/self-protection-kconfig.toml",
-        include_str!("../../../../policies/full/self-protection-kconfig.toml"),
+        include_str!("../../policies/full/self-protection-kconfig.toml"),
     ),
     (
         "full/self-protection-sysctl.toml",
-        include_str!("../../../../policies/full/self-protection-sysctl.toml"),
+        include_str!("../../policies/full/self-protection-sysctl.toml"),
     ),
     (
         "full/userspace-cmdline.toml",
-        include_str!("../../../../policies/full/userspace-cmdline.toml"),
+        include_str!("../../policies/full/userspace-cmdline.toml"),
     ),
     (
         "full/userspace-kconfig.toml",
-        include_str!("../../../../policies/full/userspace-kconfig.toml"),
+        include_str!("../../policies/full/userspace-kconfig.toml"),
     ),
     (
         "full/userspace-sysctl.toml",
-        include_str!("../../../../policies/full/userspace-sysctl.toml"),
+        include_str!("../../policies/full/userspace-sysctl.toml"),
     ),
 ];

@@ -5,28 +5,19 @@ use super::full_files::FULL_FILES;
 
 /// (file name, contents) of the baseline's rule files (`policies/*.toml`).
 pub const RULE_FILES: &[(&str, &str)] = &[
-    ("boot.toml", include_str!("../../../../policies/boot.toml")),
-    (
-        "modules.toml",
-        include_str!("../../../../policies/modules.toml"),
-    ),
-    (
-        "kexec.toml",
-        include_str!("../../../../policies/kexec.toml"),
-    ),
-    (
-        "kaslr.toml",
-        include_str!("../../../../policies/kaslr.toml"),
-    ),
+    ("boot.toml", include_str!("../../policies/boot.toml")),
+    ("modules.toml", include_str!("../../policies/modules.toml")),
+    ("kexec.toml", include_str!("../../policies/kexec.toml")),
+    ("kaslr.toml", include_str!("../../policies/kaslr.toml")),
     (
         "pointers.toml",
-        include_str!("../../../../policies/pointers.toml"),
+        include_str!("../../policies/pointers.toml"),
     ),
     (
         "lockdown.toml",
-        include_str!("../../../../policies/lockdown.toml"),
+        include_str!("../../policies/lockdown.toml"),
     ),
-    ("lsm.toml", include_str!("../../../../policies/lsm.toml")),
+    ("lsm.toml", include_str!("../../policies/lsm.toml")),
 ];
 
 /// (profile, description, rule files). `full` also reads every file of `FULL_FILES`.
