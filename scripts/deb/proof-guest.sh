@@ -20,7 +20,7 @@ send() { # send FILE: base64 between markers, for the host
 
 if [ ! -e $STAGE ]; then
   echo 1 >$STAGE
-  echo "info boot 1: userspace reached in $(systemd-analyze | head -1)"
+  echo "info boot 1: checks start at uptime $(cut -d' ' -f1 /proc/uptime) s"
   echo "info kptr_restrict before: $(cat /proc/sys/kernel/kptr_restrict), lockdown before: $(cat /sys/kernel/security/lockdown)"
   check "dpkg -i" dpkg -i /root/kharden.deb
   dpkg -L kharden | sort >/root/kharden.files
@@ -38,7 +38,7 @@ if [ ! -e $STAGE ]; then
   check "timer's first run: report" test -s /var/lib/kharden/audit.json
   check "timer's first run: textfile" test -s /var/lib/prometheus/node-exporter/kharden.prom
   check "audit service succeeded" bash -c '[ "$(systemctl show -P Result kharden-audit.service)" = success ]'
-  check "no temporary files left" bash -c '! ls -A /var/lib/kharden /var/lib/prometheus/node-exporter | grep -v "^audit.json$\|^kharden.prom$"'
+  check "no temporary files left" bash -c '[ "$(find /var/lib/kharden /var/lib/prometheus/node-exporter -mindepth 1 -printf "%f\n" | sort | tr "\n" " ")" = "audit.json kharden.prom " ]'
   send /var/lib/kharden/audit.json
   send /var/lib/prometheus/node-exporter/kharden.prom
   check "man kharden" bash -c 'man -P cat kharden 2>/dev/null | grep -q "kharden-audit(1)"'
@@ -59,7 +59,7 @@ if [ ! -e $STAGE ]; then
   exit 0
 fi
 
-echo "info boot 2: userspace reached in $(systemd-analyze | head -1)"
+echo "info boot 2: checks start at uptime $(cut -d' ' -f1 /proc/uptime) s"
 check "apply ran at boot" bash -c '[ "$(systemctl show -P Result kharden-apply.service)" = success ] && systemctl is-active kharden-apply.service'
 check "apply ran before the network and user services" bash -c \
   'a=$(systemctl show -P ExecMainExitTimestampMonotonic kharden-apply.service); u=$(systemctl show -P ActiveEnterTimestampMonotonic systemd-user-sessions.service); [ "$a" -gt 0 ] && [ "$a" -le "$u" ]'
