@@ -379,3 +379,52 @@ fn docs_commands_run() {
     assert!(dir.path().join("kharden.sarif").exists());
     assert!(dir.path().join("kharden-junit.xml").exists());
 }
+
+/// `--format html` (audit) and `fleet --format html`: one self-contained page (no URL, no
+/// src/href, a CSP that forbids every request), summary first, failures by severity with
+/// evidence, fix and what it breaks, waivers with expiry; deterministic. Chromium renders them
+/// in scripts/exports/check-html.sh.
+#[test]
+fn html_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = waiver_policy(dir.path());
+    let host = audit(
+        "deb12-6.1-cloud-default",
+        &["--format", "html", "--policy", &policy],
+    )
+    .stdout;
+    let again = audit(
+        "deb12-6.1-cloud-default",
+        &["--format", "html", "--policy", &policy],
+    )
+    .stdout;
+    assert_eq!(host, again);
+    let fleet = kharden([
+        "fleet",
+        "--format",
+        "html",
+        &fixtures().join("snapshots").to_string_lossy(),
+    ]);
+    assert_eq!(fleet.code, 1, "{}", fleet.stderr);
+    for page in [&host, &fleet.stdout] {
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert!(page.contains(
+            "content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\""
+        ));
+        for bad in ["http://", "https://", "src=", "href=", "@import", "url("] {
+            assert!(!page.contains(bad), "{bad}");
+        }
+    }
+    let pos = |t: &str| host.find(t).unwrap_or_else(|| panic!("no {t}"));
+    assert!(pos("<h2>Summary</h2>") < pos("<h2>Failures (8)</h2>"));
+    assert!(pos("<h2>Failures (8)</h2>") < pos("<h2>Waivers (1)</h2>"));
+    // Critical before high before medium before low.
+    assert!(pos("id=\"rule-lockdown-runtime\"") < pos("id=\"rule-secure-boot\""));
+    assert!(pos("id=\"rule-secure-boot\"") < pos("id=\"rule-selinux-develop-off\""));
+    assert!(pos("id=\"rule-selinux-develop-off\"") < pos("id=\"rule-randstruct\""));
+    assert!(host.contains("what the fix may break"));
+    assert!(host.contains("<td>2099-12-31</td><td>perf needs kernel addresses</td>"));
+    let f = &fleet.stdout;
+    assert!(f.contains("<h1>kharden fleet: 11 hosts</h1>"));
+    assert!(f.matches("<table class=\"sortable\">").count() == 3);
+}

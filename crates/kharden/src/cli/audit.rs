@@ -28,6 +28,7 @@ pub enum AuditFormat {
     Prometheus,
     Sarif,
     Junit,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -109,8 +110,8 @@ impl Inputs {
 pub struct AuditArgs {
     #[command(flatten)]
     pub inputs: Inputs,
-    /// Output format; jsonl, prometheus (a node_exporter textfile), sarif and junit are
-    /// described in docs/exports.md.
+    /// Output format; jsonl, prometheus (a node_exporter textfile), sarif, junit and html (one
+    /// self-contained page) are described in docs/exports.md.
     #[arg(long, value_enum, default_value = "human")]
     pub format: AuditFormat,
     /// List passing and not-applicable rules too.
@@ -235,6 +236,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         AuditFormat::Prometheus => Some(report::prometheus::render(&audited)),
         AuditFormat::Sarif => Some(report::sarif::render(&audited)),
         AuditFormat::Junit => Some(report::junit::render(&audited)),
+        AuditFormat::Html => Some(report::html::audit(&audited)),
     };
     if let Some(text) = text {
         match &args.output {

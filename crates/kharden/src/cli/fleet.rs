@@ -15,6 +15,7 @@ use kharden::probe::{self, ProbeOptions};
 pub enum FleetFormat {
     Human,
     Json,
+    Html,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +150,7 @@ pub fn fleet(args: FleetArgs) -> anyhow::Result<Outcome> {
     let text = match args.format {
         FleetFormat::Human => kharden::report::fleet::human(&report),
         FleetFormat::Json => kharden::report::fleet::json(&report),
+        FleetFormat::Html => kharden::report::html::fleet(&report),
     };
     match &args.output {
         Some(path) => kharden::files::write::write_new(path, text.as_bytes())?,

@@ -13,6 +13,7 @@ pub mod apply;
 pub mod diff;
 pub mod fix;
 pub mod fleet;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod jsonl;
