@@ -239,7 +239,7 @@ _kharden() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json jsonl prometheus sarif junit" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json jsonl prometheus sarif junit html" -- "${cur}"))
                     return 0
                     ;;
                 --fail-on)
@@ -401,7 +401,7 @@ _kharden() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json html" -- "${cur}"))
                     return 0
                     ;;
                 --output)

@@ -44,12 +44,13 @@ complete -c kharden -n "__fish_kharden_using_subcommand audit" -l cmdline -d 'Ke
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l sysctl -d 'Output of `sysctl -a` to judge. Default: /proc/sys' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l profile -d 'Built-in profile' -r
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l policy -d 'User policy (TOML): extend the profile, drop rules, change severities, add rules, waive rules. Applied after <ROOT>/etc/kharden/policy.toml, which is read when present (except with --no-live and the default root)' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand audit" -l format -d 'Output format; jsonl, prometheus (a node_exporter textfile), sarif and junit are described in docs/exports.md' -r -f -a "human\t''
+complete -c kharden -n "__fish_kharden_using_subcommand audit" -l format -d 'Output format; jsonl, prometheus (a node_exporter textfile), sarif, junit and html (one self-contained page) are described in docs/exports.md' -r -f -a "human\t''
 json\t''
 jsonl\t''
 prometheus\t''
 sarif\t''
-junit\t''"
+junit\t''
+html\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l fail-on -d 'Exit 1 when a rule of this severity or higher fails; `unknown`: when any rule fails or cannot be judged. Waived findings never count' -r -f -a "low\t''
 medium\t''
 high\t''
@@ -112,7 +113,8 @@ complete -c kharden -n "__fish_kharden_using_subcommand snapshot" -s h -l help -
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -l profile -d 'Built-in profile' -r
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -l policy -d 'User policy applied to every host (after a host\'s own /etc/kharden/policy.toml)' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -l format -r -f -a "human\t''
-json\t''"
+json\t''
+html\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -s o -l output -d 'Write the report to FILE (atomically) instead of stdout' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -s j -l jobs -d 'Hosts audited at once (default: one per CPU)' -r
 complete -c kharden -n "__fish_kharden_using_subcommand fleet" -l exit-zero -d 'Exit 0 even when hosts fail (for reports)'
