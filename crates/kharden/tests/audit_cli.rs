@@ -611,3 +611,50 @@ fn explain_suggests_the_closest_id_and_the_profile_that_has_it() {
     let r = kharden(["explain", "cmdline-nosmt", "--profile", "full"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// `-q` and `--color` are global: given before or after any command. `-q` leaves only errors on
+/// stderr; `--color always|never` decides colour whatever the terminal (NO_COLOR only changes
+/// `auto`).
+#[test]
+fn quiet_and_color_are_global() {
+    let snap = snapshot("deb12-6.1-cloud-default");
+    let r = kharden(["audit", "--root", &snap, "--color", "always"]);
+    assert!(r.stdout.contains("\x1b["), "{}", r.stdout);
+    for args in [
+        vec!["--color", "never", "audit", "--root", &snap],
+        vec!["audit", "--root", &snap],
+    ] {
+        let r = kharden(&args);
+        assert!(!r.stdout.contains('\x1b'), "{args:?}");
+    }
+    for cmd in [
+        vec!["rules"],
+        vec!["explain", "kptr-restrict"],
+        vec!["modsign", "inspect", "--help"],
+    ] {
+        for flags in [["--color", "never"], ["-q", "--color=always"]] {
+            let mut args = cmd.clone();
+            args.extend(flags);
+            let r = kharden(&args);
+            assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        }
+    }
+    // A note on stderr (sign-tree says it makes a key in memory), gone with -q; the result
+    // on stdout stays.
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    let module = fixtures().join("../../../modsig/tests/fixtures/crc7.unsigned.ko");
+    std::fs::copy(&module, tree.join("crc7.ko")).unwrap();
+    let cert = dir.path().join("c.der");
+    let t = tree.to_str().unwrap();
+    let c = cert.to_str().unwrap();
+    let loud = kharden(["modsign", "sign-tree", t, "--cert-out", c]);
+    assert_eq!(loud.code, 0, "{}", loud.stderr);
+    assert!(loud.stderr.contains("generating"), "{}", loud.stderr);
+    std::fs::copy(&module, tree.join("crc7.ko")).unwrap();
+    let quiet = kharden(["-q", "modsign", "sign-tree", t, "--cert-out", c]);
+    assert_eq!(quiet.code, 0);
+    assert_eq!(quiet.stderr, "");
+    assert!(!quiet.stdout.is_empty());
+}

@@ -1,6 +1,6 @@
 //! `kharden audit`, `kharden rules`, `kharden explain`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -127,8 +127,6 @@ pub struct AuditArgs {
     /// cannot be judged. Waived findings never count.
     #[arg(long, value_enum, value_name = "LEVEL", default_value = "low")]
     pub fail_on: FailOnArg,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorChoice,
     /// Write the output to FILE (atomically: a reader sees the old file or the new one)
     /// instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -226,7 +224,7 @@ pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
         AuditFormat::Human => Some(report::human::render(
             &report,
             report::human::Options {
-                color: args.output.is_none() && use_color(args.color),
+                color: args.output.is_none() && super::color(),
                 all: args.all,
                 verbose: args.verbose,
                 today_override: today,
@@ -405,18 +403,6 @@ fn print_problems(problems: &[kharden::policy::Diagnostic]) {
             report::term::thousands(rest),
             if rest == 1 { "" } else { "s" }
         );
-    }
-}
-
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var("TERM").map_or(true, |t| t != "dumb")
-                && std::io::stdout().is_terminal()
-        }
     }
 }
 

@@ -74,13 +74,13 @@ pub fn run(a: BuildArgs) -> anyhow::Result<Outcome> {
             },
         )
     };
-    eprintln!(
-        "kharden: modsign build: {} module(s) signed with {} ({hash}), key id {key_id}; {cert_note}; build {how} in {:.1} s; private key destroyed{}",
+    super::note(&format!(
+        "modsign build: {} module(s) signed with {} ({hash}), key id {key_id}; {cert_note}; build {how} in {:.1} s; private key destroyed{}",
         out.signed,
         cert.public_key.describe(),
         out.seconds,
         if out.refused > 0 { format!("; {} request(s) refused", out.refused) } else { String::new() }
-    );
+    ));
     Ok(Outcome::Status(out.status))
 }
 

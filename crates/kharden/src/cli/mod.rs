@@ -50,8 +50,52 @@ impl Outcome {
     about = "Audit and harden a Linux kernel's security tunables"
 )]
 pub struct Cli {
+    /// Print nothing on stderr but errors: no warnings, notes or progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour in human output: auto (when stdout is a terminal, unless NO_COLOR is set or
+    /// TERM=dumb), always or never. Machine formats are never coloured.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: audit::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `-q`, set once before the command runs.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--color`, set once before the command runs (`None`: auto).
+static COLOR: std::sync::OnceLock<audit::ColorChoice> = std::sync::OnceLock::new();
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether human output to stdout is coloured (`--color`, NO_COLOR, TERM, a terminal).
+pub(crate) fn color() -> bool {
+    use std::io::IsTerminal;
+    match COLOR.get().copied().unwrap_or(audit::ColorChoice::Auto) {
+        audit::ColorChoice::Always => true,
+        audit::ColorChoice::Never => false,
+        audit::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+/// A note on stderr (what kharden is doing, what it chose), unless `-q`.
+pub(crate) fn note(text: &str) {
+    if !quiet() {
+        eprintln!("kharden: {text}");
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +128,8 @@ pub enum Command {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    QUIET.store(cli.quiet, std::sync::atomic::Ordering::Relaxed);
+    let _ = COLOR.set(cli.color);
     match cli.command {
         Command::Audit(args) => audit::audit(args),
         Command::Rules(args) => audit::rules(args),
@@ -102,7 +148,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// A progress bar on stderr when it is a terminal, hidden otherwise.
 pub(crate) fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if quiet() || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::with_draw_target(
@@ -126,8 +172,11 @@ pub(crate) fn print(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// Warnings on stderr, one line each.
+/// Warnings on stderr, one line each (none with `-q`).
 pub(crate) fn warn(warnings: impl IntoIterator<Item = String>) {
+    if quiet() {
+        return;
+    }
     for w in warnings {
         eprintln!("kharden: warning: {w}");
     }

@@ -167,7 +167,9 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let (tree, _lock, listing) = sign::open_tree(&a.dir)?;
     let (key_type, name) = a.key_type.key_type();
     let start = Instant::now();
-    eprintln!("kharden: generating a {name} key in memory (it never reaches disk)");
+    super::note(&format!(
+        "generating a {name} key in memory (it never reaches disk)"
+    ));
     // The certificate is written before any module is signed: if the run is interrupted, the
     // modules already signed can still be checked against it, and a re-run replaces both.
     let (signer, cert) = sign::ephemeral(key_type, a.hash, &a.subject, a.keyid)?;
@@ -209,12 +211,12 @@ fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
     if a.cert.is_empty() && a.kernel.is_empty() {
         let running = verify::running_kernel(&a.root, a.target_release.as_deref())?;
         warn(running.warning);
-        eprintln!(
-            "kharden: trusting the {} certificate(s) built into {} (kernel {})",
+        super::note(&format!(
+            "trusting the {} certificate(s) built into {} (kernel {})",
             running.certs.certs.len(),
             kharden::report::term::clean(&running.image),
             kharden::report::term::clean(&running.release)
-        );
+        ));
         for c in running.certs.certs {
             ring.add(c.cert);
         }
@@ -232,14 +234,14 @@ fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
     }
     let target = verify::target_kernel(release.as_deref(), config.as_ref().map(|c| &c.1));
     if target.release.is_some() {
-        eprintln!(
-            "kharden: judging as {} would, config {}",
+        super::note(&format!(
+            "judging as {} would, config {}",
             kharden::report::term::clean(&target.name()),
             config
                 .as_ref()
                 .map(|c| kharden::report::term::clean(&c.0).into_owned())
                 .unwrap_or_else(|| "unknown".into())
-        );
+        ));
     }
     let found = verify::find(&a.paths);
     // A path that cannot be read is an input error: it is reported before anything is
@@ -293,7 +295,7 @@ fn certs(a: CertsArgs) -> anyhow::Result<Outcome> {
     output(a.format, &report)?;
     if k.certs.is_empty() {
         // Nothing to trust: say so, and let scripts tell it from a list (exit 1, like grep).
-        eprintln!("kharden: {}", report.none_found());
+        super::note(&report.none_found());
     }
     Ok(Outcome::failed_if(k.certs.is_empty()))
 }
