@@ -164,12 +164,16 @@ _kharden() {
 
     case "${cmd}" in
         kharden)
-            opts="-h -V --help --version audit rules explain fix apply diff snapshot fleet modsign completions generate help"
+            opts="-q -h -V --quiet --color --help --version audit rules explain fix apply diff snapshot fleet modsign completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -178,7 +182,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__apply)
-            opts="-h --root --profile --policy --yes --allow-irreversible --format --help"
+            opts="-q -h --root --profile --policy --yes --allow-irreversible --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -200,6 +204,10 @@ _kharden() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -208,7 +216,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__audit)
-            opts="-v -o -h --root --config --cmdline --sysctl --no-live --profile --policy --format --all --verbose --exit-zero --fail-on --color --output --with-host --today --help"
+            opts="-v -o -q -h --root --config --cmdline --sysctl --no-live --profile --policy --format --all --verbose --exit-zero --fail-on --output --with-host --today --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -246,10 +254,6 @@ _kharden() {
                     COMPREPLY=($(compgen -W "low medium high critical unknown" -- "${cur}"))
                     return 0
                     ;;
-                --color)
-                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
-                    return 0
-                    ;;
                 --output)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -262,6 +266,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -270,12 +278,16 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__completions)
-            opts="-h --help bash elvish fish powershell zsh"
+            opts="-q -h --quiet --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -284,7 +296,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__diff)
-            opts="-h --profile --format --help"
+            opts="-q -h --profile --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,6 +310,10 @@ _kharden() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -306,7 +322,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__explain)
-            opts="-h --profile --policy --today --help"
+            opts="-q -h --profile --policy --today --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -324,6 +340,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -332,7 +352,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__fix)
-            opts="-h --root --config --cmdline --sysctl --no-live --profile --policy --emit --out --all-rules --format --module-sig-key --help"
+            opts="-q -h --root --config --cmdline --sysctl --no-live --profile --policy --emit --out --all-rules --format --module-sig-key --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +398,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -386,7 +410,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__fleet)
-            opts="-o -j -h --profile --policy --format --output --exit-zero --jobs --help"
+            opts="-o -j -q -h --profile --policy --format --output --exit-zero --jobs --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +444,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -428,12 +456,16 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__generate)
-            opts="-h --help man completions schemas"
+            opts="-q -h --quiet --color --help man completions schemas"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -722,12 +754,16 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign)
-            opts="-h --help sign-tree sign verify inspect certs build sign-request help"
+            opts="-q -h --quiet --color --help sign-tree sign verify inspect certs build sign-request help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -736,7 +772,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__build)
-            opts="-h --cert-out --key-type --hash --subject --help"
+            opts="-q -h --cert-out --key-type --hash --subject --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -758,6 +794,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -766,7 +806,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__certs)
-            opts="-h --kernel --out --format --help"
+            opts="-q -h --kernel --out --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +822,10 @@ _kharden() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -918,7 +962,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__inspect)
-            opts="-h --format --help"
+            opts="-q -h --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -926,6 +970,10 @@ _kharden() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -936,7 +984,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__sign)
-            opts="-h --key --cert --hash --keyid --help"
+            opts="-q -h --key --cert --hash --keyid --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -954,6 +1002,10 @@ _kharden() {
                     COMPREPLY=($(compgen -W "sha256 sha384 sha512" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -962,12 +1014,16 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__sign__subcmd__request)
-            opts="-h --help"
+            opts="-q -h --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -976,7 +1032,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__sign__subcmd__tree)
-            opts="-j -h --cert-out --hash --key-type --pem --keyid --subject --jobs --help"
+            opts="-j -q -h --cert-out --hash --key-type --pem --keyid --subject --jobs --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1062,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1014,7 +1074,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__verify)
-            opts="-j -v -h --cert --kernel --root --target-release --format --jobs --verbose --help"
+            opts="-j -v -q -h --cert --kernel --root --target-release --format --jobs --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1048,6 +1108,10 @@ _kharden() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1056,7 +1120,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__rules)
-            opts="-h --profile --policy --format --help"
+            opts="-q -h --profile --policy --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1074,6 +1138,10 @@ _kharden() {
                     COMPREPLY=($(compgen -W "human json markdown" -- "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1082,7 +1150,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__snapshot)
-            opts="-h --root --policy --out --help"
+            opts="-q -h --root --policy --out --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1098,6 +1166,10 @@ _kharden() {
                     ;;
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
