@@ -43,9 +43,9 @@ complete -c kharden -n "__fish_kharden_needs_command" -f -a "completions" -d 'Pr
 complete -c kharden -n "__fish_kharden_needs_command" -f -a "generate" -d '(Write the man pages, completion files or JSON Schemas into a directory.)'
 complete -c kharden -n "__fish_kharden_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l root -d 'Read everything under this directory instead of / (a snapshot of another host)' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand audit" -l config -d 'Kernel config to judge (plain, gzip, xz or zstd). Default: found on the host' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand audit" -l cmdline -d 'Kernel command line to judge. Default: /proc/cmdline' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand audit" -l sysctl -d 'Output of `sysctl -a` to judge. Default: /proc/sys' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand audit" -l config -d 'Kernel config to judge (plain, gzip, xz or zstd; `-`: standard input). Default: found on the host' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand audit" -l cmdline -d 'Kernel command line to judge (`-`: standard input). Default: /proc/cmdline' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand audit" -l sysctl -d 'Output of `sysctl -a` to judge (`-`: standard input). Default: /proc/sys' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l profile -d 'Built-in profile' -r
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l policy -d 'User policy (TOML): extend the profile, drop rules, change severities, add rules, waive rules. Applied after <ROOT>/etc/kharden/policy.toml, which is read when present (except with --no-live and the default root)' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l format -d 'Output format; jsonl, prometheus (a node_exporter textfile), sarif, junit and html (one self-contained page) are described in docs/exports.md' -r -f -a "human\t''
@@ -91,9 +91,9 @@ never\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -s q -l quiet -d 'Print nothing on stderr but errors: no warnings, notes or progress bars'
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -l root -d 'Read everything under this directory instead of / (a snapshot of another host)' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand fix" -l config -d 'Kernel config to judge (plain, gzip, xz or zstd). Default: found on the host' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand fix" -l cmdline -d 'Kernel command line to judge. Default: /proc/cmdline' -r -F
-complete -c kharden -n "__fish_kharden_using_subcommand fix" -l sysctl -d 'Output of `sysctl -a` to judge. Default: /proc/sys' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand fix" -l config -d 'Kernel config to judge (plain, gzip, xz or zstd; `-`: standard input). Default: found on the host' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand fix" -l cmdline -d 'Kernel command line to judge (`-`: standard input). Default: /proc/cmdline' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand fix" -l sysctl -d 'Output of `sysctl -a` to judge (`-`: standard input). Default: /proc/sys' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -l profile -d 'Built-in profile' -r
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -l policy -d 'User policy (TOML): extend the profile, drop rules, change severities, add rules, waive rules. Applied after <ROOT>/etc/kharden/policy.toml, which is read when present (except with --no-live and the default root)' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -l emit -d 'Which remediation to produce' -r -f -a "kconfig\t''
@@ -194,7 +194,7 @@ never\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign" -l keyid -d 'Name the signer by subject key identifier (sign-file -k)'
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign" -s q -l quiet -d 'Print nothing on stderr but errors: no warnings, notes or progress bars'
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign" -s h -l help -d 'Print help'
-complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from verify" -l cert -d 'Trusted certificate file (DER or PEM, any number of certificates); repeatable' -r -F
+complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from verify" -l cert -d 'Trusted certificate file (DER or PEM, any number of certificates; `-`: standard input); repeatable' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from verify" -l kernel -d 'Trust the certificates built into this kernel image (bzImage, EFI zboot, arm64 Image, vmlinux); repeatable. With neither --cert nor --kernel, the running kernel\'s own image is trusted (/boot/vmlinuz-REL, /usr/lib/modules/REL/vmlinuz or /lib/modules/REL/vmlinuz)' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from verify" -l root -d 'Look for the running kernel\'s image under this root (a snapshot) instead of /' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from verify" -l target-release -d 'The release of the kernel the modules are for (`uname -r`), when its image is looked up [default: the running kernel\'s]' -r

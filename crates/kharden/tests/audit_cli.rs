@@ -658,3 +658,91 @@ fn quiet_and_color_are_global() {
     assert_eq!(quiet.stderr, "");
     assert!(!quiet.stdout.is_empty());
 }
+
+/// `kharden ARGS` with `input` on standard input: (status, stdout, stderr).
+fn with_stdin(args: &[&str], input: &[u8]) -> (i32, String, String) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kharden"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `-` reads standard input wherever a file is named (config, command line, sysctl dump,
+/// policy, certificate), once per command; errors name it `<stdin>`.
+#[test]
+fn dash_reads_standard_input() {
+    let config = std::fs::read(cloud()).unwrap();
+    let (code, out, err) = with_stdin(&["audit", "--config", "-", "--no-live"], &config);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("  kconfig  <stdin> [read]: xz format"),
+        "{out}"
+    );
+    let from_file = kharden(["audit", "--config", &cloud(), "--no-live"]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| !l.contains("kconfig "))
+            .collect::<Vec<_>>(),
+        from_file
+            .stdout
+            .lines()
+            .filter(|l| !l.contains("kconfig "))
+            .collect::<Vec<_>>()
+    );
+    let (code, out, err) = with_stdin(&["audit", "--config", "-", "--no-live"], b"garbage\n");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        "kharden: error: <stdin>: no CONFIG_ lines found: not a kernel config\n"
+    );
+    let cmdline = std::fs::read(fixtures().join("synthetic/hardened.cmdline")).unwrap();
+    let (code, out, _) = with_stdin(
+        &["audit", "--cmdline", "-", "--no-live", "--exit-zero"],
+        &cmdline,
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("  cmdline  <stdin> [read]"), "{out}");
+    // A policy, with its problems placed in <stdin>.
+    let (code, out, _) = with_stdin(&["rules", "--policy", "-"], b"drop = [\"randstruct\"]\n");
+    assert_eq!(code, 0);
+    assert!(!out.contains("randstruct"));
+    let (code, _, err) = with_stdin(&["rules", "--policy", "-"], b"drop = [1]\n");
+    assert_eq!(code, 2);
+    assert!(err.starts_with("kharden: error: <stdin>:1:9: "), "{err}");
+    // A certificate.
+    let modsig = fixtures().join("../../../modsig/tests/fixtures");
+    let cert = std::fs::read(modsig.join("rsa4096_cert.pem")).unwrap();
+    let module = modsig.join("crc7.rsa4096.sha256.ko");
+    let (code, out, err) = with_stdin(
+        &["modsign", "verify", "--cert", "-", module.to_str().unwrap()],
+        &cert,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "1 modules: 1 valid\n");
+    // Standard input can be read once.
+    let (code, out, err) = with_stdin(
+        &["audit", "--config", "-", "--policy", "-", "--no-live"],
+        &config,
+    );
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("standard input (-) can be read once"), "{err}");
+}

@@ -66,13 +66,14 @@ pub struct Inputs {
     /// Read everything under this directory instead of / (a snapshot of another host).
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub root: PathBuf,
-    /// Kernel config to judge (plain, gzip, xz or zstd). Default: found on the host.
+    /// Kernel config to judge (plain, gzip, xz or zstd; `-`: standard input). Default: found
+    /// on the host.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Kernel command line to judge. Default: /proc/cmdline.
+    /// Kernel command line to judge (`-`: standard input). Default: /proc/cmdline.
     #[arg(long, value_name = "FILE")]
     pub cmdline: Option<PathBuf>,
-    /// Output of `sysctl -a` to judge. Default: /proc/sys.
+    /// Output of `sysctl -a` to judge (`-`: standard input). Default: /proc/sys.
     #[arg(long, value_name = "FILE")]
     pub sysctl: Option<PathBuf>,
     /// Use only the files given; judge the rest by the build-time defaults of the config.
@@ -97,6 +98,14 @@ impl Inputs {
             || self.cmdline.is_some()
             || self.sysctl.is_some()
             || self.root != std::path::Path::new("/");
+        let stdin = [&self.config, &self.cmdline, &self.sysctl, &self.policy]
+            .iter()
+            .filter(|f| f.as_deref().is_some_and(kharden::files::root::is_stdin))
+            .count();
+        anyhow::ensure!(
+            stdin <= 1,
+            "standard input (-) can be read once: give it to one of --config, --cmdline, --sysctl, --policy"
+        );
         anyhow::ensure!(
             !self.no_live || offline,
             "--no-live judges only the files given: give --config FILE, --cmdline FILE, \
@@ -311,7 +320,7 @@ impl PolicyFile {
                 root.read_limited(SYSTEM_POLICY, 1 << 20),
             ),
             PolicyFile::Named(path) => (
-                path.display().to_string(),
+                kharden::files::root::shown(path),
                 kharden::files::read_regular(path, 1 << 20),
             ),
         };

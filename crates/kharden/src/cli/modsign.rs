@@ -94,7 +94,8 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Trusted certificate file (DER or PEM, any number of certificates); repeatable.
+    /// Trusted certificate file (DER or PEM, any number of certificates; `-`: standard
+    /// input); repeatable.
     #[arg(long, value_name = "FILE")]
     pub cert: Vec<PathBuf>,
     /// Trust the certificates built into this kernel image (bzImage, EFI zboot, arm64 Image,

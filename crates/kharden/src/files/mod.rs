@@ -29,7 +29,7 @@ pub struct InputError {
 impl InputError {
     pub fn new(path: &Path, problem: impl Into<String>) -> InputError {
         InputError {
-            path: crate::report::term::clean(&path.display().to_string()).into_owned(),
+            path: crate::report::term::clean(&root::shown(path)).into_owned(),
             problem: problem.into(),
         }
     }

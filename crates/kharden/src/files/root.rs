@@ -395,9 +395,35 @@ fn components(path: &[u8]) -> Vec<Vec<u8>> {
 
 /// Open a file named by the user (`--config`, `--policy`, a certificate): the path is theirs,
 /// symbolic links in it are followed; the type and size are checked on the descriptor read.
+///
+/// `-` is standard input (a pipe is fine: the user chose it), read to its end, at most `limit`
+/// bytes; messages name it `<stdin>` ([`shown`]).
 pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    if is_stdin(path) {
+        let mut buf = Vec::new();
+        io::stdin().lock().take(limit + 1).read_to_end(&mut buf)?;
+        if buf.len() as u64 > limit {
+            return Err(too_large(limit));
+        }
+        return Ok(buf);
+    }
     let fd = rustix::fs::open(path, read_flags(), Mode::empty())?;
     read_fd(File::from(fd), limit)
+}
+
+/// Whether a file the user named is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A file the user named, as messages and reports show it: `<stdin>` for `-`, else the path
+/// (not yet escaped for a terminal).
+pub fn shown(path: &Path) -> String {
+    if is_stdin(path) {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Refuse anything but a regular file (a FIFO would block, a device could be endless).

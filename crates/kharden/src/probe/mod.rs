@@ -252,7 +252,7 @@ fn read_kconfig(
     if let Some(path) = &opts.config {
         let raw = read_named(path)?;
         let (cfg, format) = KConfig::from_vec(raw).map_err(|e| input_err(path, e.to_string()))?;
-        let origin = path.display().to_string();
+        let origin = crate::files::root::shown(path);
         sources.push(record(
             &origin,
             SourceStatus::Read,
@@ -342,7 +342,7 @@ fn read_cmdline(
             return Err(input_err(path, "binary data, not a kernel command line"));
         }
         let text = String::from_utf8_lossy(&raw);
-        let origin = path.display().to_string();
+        let origin = crate::files::root::shown(path);
         sources.push(record(origin.clone(), SourceStatus::Read, None));
         return Ok(CmdlineFact::Known {
             cmdline: Cmdline::parse(&text),
@@ -398,7 +398,7 @@ fn read_sysctls(
     if let Some(path) = &opts.sysctl {
         let raw = read_named(path)?;
         let dump = SysctlDump::parse(&raw).map_err(|e| input_err(path, e.to_string()))?;
-        let origin = path.display().to_string();
+        let origin = crate::files::root::shown(path);
         warnings.extend(dump.warnings.iter().map(|w| format!("{origin}: {w}")));
         sources.push(SourceRecord {
             kind: SourceKind::Sysctl.into(),
