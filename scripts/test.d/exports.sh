@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # audit --format prometheus|sarif|junit against promtool, the SARIF 2.1.0 schema and a JUnit
 # XSD, and the shipped alerting rules under promtool test rules (scripts/exports/check-engines.sh);
-# the HTML reports in headless Chromium (scripts/exports/check-html.sh).
+# the HTML reports in headless Chromium (scripts/exports/check-html.sh); a real node_exporter and
+# Prometheus on loopback scraping the textfiles with the shipped alerts (check-scrape.sh).
 # Budget: about 1 minute with a warm cache (cold: + the Debian packages and two downloads).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,3 +14,4 @@ cargo build -p kharden --locked
 export KHARDEN_BIN=${CARGO_TARGET_DIR:-target}/debug/kharden
 timeout 600 scripts/exports/check-engines.sh
 timeout 300 scripts/exports/check-html.sh
+timeout 120 scripts/exports/check-scrape.sh
