@@ -3,7 +3,8 @@
 # XSD, and the shipped alerting rules under promtool test rules (scripts/exports/check-engines.sh);
 # the HTML reports in headless Chromium (scripts/exports/check-html.sh); a real node_exporter and
 # Prometheus on loopback scraping the textfiles with the shipped alerts (check-scrape.sh).
-# Budget: about 1 minute with a warm cache (cold: + the Debian packages and two downloads).
+# Budget: about 1.5 minutes with a warm cache; cold about 4 more (Debian packages: prometheus,
+# node_exporter, chromium; npm sarif-multitool 44 MB and a PyPI sdist, cached in .cache/exports).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
