@@ -322,7 +322,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__explain)
-            opts="-q -h --profile --policy --today --quiet --color --help"
+            opts="-q -h --profile --policy --today --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +338,10 @@ _kharden() {
                     ;;
                 --today)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --color)

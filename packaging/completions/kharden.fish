@@ -85,6 +85,8 @@ complete -c kharden -n "__fish_kharden_using_subcommand rules" -s h -l help -d '
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -l profile -r
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -l policy -d 'User policy (TOML) to apply, as `audit --policy` does; may be given more than once. The host\'s /etc/kharden/policy.toml is not read: name it to include it' -r -F
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -l today -d 'Say whether the rule\'s waivers have expired as of this day instead of the system clock\'s (UTC). The output says so' -r
+complete -c kharden -n "__fish_kharden_using_subcommand explain" -l format -d 'human, or json (the `kharden.explain/1` document: the rule as `rules --format json` lists it, and its waivers)' -r -f -a "human\t''
+json\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand explain" -l color -d 'Colour in human output: auto (when stdout is a terminal, unless NO_COLOR is set or TERM=dumb), always or never. Machine formats are never coloured' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -746,3 +746,51 @@ fn dash_reads_standard_input() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.contains("standard input (-) can be read once"), "{err}");
 }
+
+/// `explain --format json`: the rule as `rules --format json` lists it, and its waivers with
+/// whether they have expired.
+#[test]
+fn explain_has_a_json_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("w.toml");
+    std::fs::write(
+        &policy,
+        "[[waiver]]\nrule = \"kptr-restrict\"\nreason = \"perf team\"\nexpires = 2020-01-01\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let v = json([
+        "explain",
+        "kptr-restrict",
+        "--format",
+        "json",
+        "--policy",
+        p,
+    ]);
+    assert_eq!(v["schema"], "kharden.explain/1");
+    let rules = json(["rules", "--format", "json"]);
+    let listed = rules["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "kptr-restrict")
+        .unwrap();
+    assert_eq!(&v["rule"], listed);
+    assert_eq!(
+        v["waivers"],
+        serde_json::json!([{"at": format!("{p}:1:1"), "expired": true,
+                             "expires": "2020-01-01", "reason": "perf team"}])
+    );
+    let v = json([
+        "explain",
+        "kptr-restrict",
+        "--format",
+        "json",
+        "--policy",
+        p,
+        "--today",
+        "2019-12-31",
+    ]);
+    assert_eq!(v["waivers"][0]["expired"], false);
+    assert_eq!(v["today_override"], "2019-12-31");
+}

@@ -111,6 +111,7 @@ fn every_kind_of_document_follows_its_schema() {
     .unwrap();
     let runs: Vec<Vec<String>> = vec![
         vec!["audit".into(), "--root".into(), s(&cloud), "--all".into()],
+        vec!["explain".into(), "kptr-restrict".into()],
         vec![
             "audit".into(),
             "--root".into(),

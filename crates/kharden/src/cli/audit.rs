@@ -478,6 +478,10 @@ pub struct ExplainArgs {
     /// clock's (UTC). The output says so.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<String>,
+    /// human, or json (the `kharden.explain/1` document: the rule as `rules --format json`
+    /// lists it, and its waivers).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
 }
 
 pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
@@ -505,6 +509,10 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
             report::term::clean(&hint)
         );
     };
+    if args.format == Format::Json {
+        write_stdout(&report::rules::explain_json(&profile, rule, today))?;
+        return Ok(Outcome::Clean);
+    }
     let mut text = report::rules::explain(rule);
     if let Some(d) = today {
         text.push_str(&format!("\n{}\n", today_note(d)));

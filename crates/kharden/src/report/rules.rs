@@ -109,6 +109,57 @@ pub fn list_json(profile: &Profile) -> String {
     s
 }
 
+/// The `kharden.explain/1` document: one rule in full, as `kharden.rules/1` lists it, and the
+/// waivers of it in the policies applied.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ExplainDoc<'a> {
+    generator: crate::generator::Generator,
+    profile: &'a str,
+    rule: RuleDoc<'a>,
+    schema: &'static str,
+    /// The day waivers were judged against when `--today` set it, else `null`.
+    today_override: Option<String>,
+    waivers: Vec<WaiverDoc>,
+}
+
+/// A waiver of the explained rule.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct WaiverDoc {
+    /// `file:line:column` of the `[[waiver]]`.
+    at: String,
+    /// Expired as of today (or `--today`): the audit fails it.
+    expired: bool,
+    /// `YYYY-MM-DD`, or `null` for no expiry.
+    expires: Option<String>,
+    reason: String,
+}
+
+/// `kharden explain ID --format json`.
+pub fn explain_json(profile: &Profile, r: &Rule, today_override: Option<Date>) -> String {
+    let waivers = profile
+        .waivers
+        .iter()
+        .filter(|w| w.rule == r.id)
+        .map(|w| WaiverDoc {
+            at: w.at.clone(),
+            expired: matches!((w.expires, profile.today), (Some(e), Some(t)) if e < t),
+            expires: w.expires.map(date_text),
+            reason: w.reason.clone(),
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&ExplainDoc {
+        generator: crate::generator::GENERATOR,
+        profile: &profile.name,
+        rule: doc(r),
+        schema: "kharden.explain/1",
+        today_override: today_override.map(date_text),
+        waivers,
+    })
+    .expect("a rule serialises");
+    s.push('\n');
+    s
+}
+
 // Human and Markdown output may reach a terminal: every text a user policy can set goes
 // through `clean` (one-line fields) or `clean_lines` (prose), so escape sequences show as text.
 // JSON escapes by its own rules.

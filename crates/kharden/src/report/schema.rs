@@ -45,6 +45,7 @@ pub fn all() -> Vec<DocSchema> {
         doc::<super::jsonl::Line>(super::jsonl::SCHEMA),
         doc::<crate::fleet::FleetReport>(crate::fleet::SCHEMA),
         doc::<super::rules::RulesDoc>("kharden.rules/1"),
+        doc::<super::rules::ExplainDoc>("kharden.explain/1"),
         doc::<super::fix::FixReport>("kharden.fix/1"),
         doc::<super::apply::ApplyReport>("kharden.apply/1"),
         doc::<super::modsign::VerifyReport>("kharden.modsign.verify/1"),
