@@ -56,7 +56,7 @@ mod taint;
 
 use check::{Bound, Check, Cmp, Leaf, Operand};
 use remedy::{Change, Part};
-use rule::{Remedy, Rule, Shortcut};
+use rule::{Blocks, Remedy, Rule, Shortcut};
 
 /// A compiled value written as the Rust expression that builds it, borrowing every text and
 /// list from static data.
@@ -124,6 +124,7 @@ bake_unit!(def::OnAbsent);
 bake_unit!(kinds::SourceKind);
 bake_unit!(kinds::RuntimeFact);
 bake_unit!(kinds::Lockdown);
+bake_unit!(kinds::BlockerKind);
 
 /// `Type { field: value, ... }`, each field baked.
 macro_rules! fields {
@@ -166,7 +167,13 @@ bake_struct!(Rule {
     shortcuts,
     check,
     remedy,
+    readiness,
     file,
+});
+bake_struct!(Blocks {
+    kind,
+    consequence,
+    way_out
 });
 bake_struct!(Shortcut {
     when,
@@ -376,9 +383,9 @@ fn main() {
     let code = format!(
         "#[allow(clippy::all, unused_imports)]\nmod generated {{\n\
          use std::borrow::Cow::Borrowed as B;\n\
-         use crate::policy::{{Bound, Check, Cmp, Leaf, OnAbsent, Operand, Remedy, Rule, Severity, Shortcut, Status}};\n\
+         use crate::policy::{{Blocks, Bound, Check, Cmp, Leaf, OnAbsent, Operand, Remedy, Rule, Severity, Shortcut, Status}};\n\
          use crate::policy::remedy::{{Change, Part}};\n\
-         use crate::probe::kinds::{{Lockdown, RuntimeFact, SourceKind}};\n\
+         use crate::probe::kinds::{{BlockerKind, Lockdown, RuntimeFact, SourceKind}};\n\
          {statics}\n\
          pub fn static_profile(name: &str) -> Option<&'static [Rule]> {{\n    match name {{\n{arms}        _ => None,\n    }}\n}}\n}}\n"
     );

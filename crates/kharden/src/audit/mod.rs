@@ -1,5 +1,6 @@
 //! Evaluation: facts × rules → findings. Pure: no I/O, no printing, deterministic order.
 
+pub mod readiness;
 pub mod state;
 
 use serde::Serialize;
@@ -51,6 +52,10 @@ pub struct Finding {
     pub remedy: List<Remedy>,
     /// Set when a user policy waives this finding: it stays in the output but does not fail.
     pub waiver: Option<WaiverNote>,
+    /// What enforcing the rule would break on the host: only with `audit --readiness`, only
+    /// for failing findings (absent from the JSON otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<readiness::Readiness>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -232,6 +237,7 @@ fn apply_waivers(
                     evidence: vec![],
                     remedy: List::Borrowed(&[]),
                     waiver: None,
+                    readiness: None,
                 });
                 continue;
             }
@@ -274,6 +280,7 @@ pub fn evaluate(rule: &Rule, facts: &Facts) -> Finding {
         evidence,
         remedy: rule.remedy.clone(),
         waiver: None,
+        readiness: None,
     };
     if let Some(arch) = facts.kernel.arch.as_deref() {
         if !rule.arch.is_empty() && !rule.arch.iter().any(|a| a == arch) {

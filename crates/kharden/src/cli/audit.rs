@@ -148,6 +148,24 @@ pub struct AuditArgs {
     /// reproduce an earlier report. The output says so.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub today: Option<String>,
+    /// For each failing rule, what turning it on would break on this host: `ready`, `blocked`
+    /// (each blocker, its consequence and the way out) or `unknown` (with the reason).
+    #[arg(long)]
+    pub readiness: bool,
+}
+
+/// Look for what enforcing the failing rules would break, and give each failing finding its
+/// verdict (`audit --readiness`; `apply` and `fix` always).
+pub fn readiness(
+    inputs_root: &std::path::Path,
+    profile: &kharden::policy::Profile,
+    facts: &kharden::probe::Facts,
+    report: &mut kharden::audit::Report,
+) {
+    let kinds = kharden::audit::readiness::kinds_needed(profile, report);
+    let root = kharden::files::Root::new(inputs_root);
+    let looks = kharden::probe::readiness::look(&root, facts, &kinds);
+    kharden::audit::readiness::attach(profile, report, &looks);
 }
 
 /// `--today`, checked: a day that exists, or a one-line error naming the flag.
@@ -205,7 +223,10 @@ fn collect_as_of(
 pub fn audit(args: AuditArgs) -> anyhow::Result<Outcome> {
     // Checked before anything is read.
     let today = parse_today(args.today.as_deref())?;
-    let (_profile, facts, report) = collect_as_of(&args.inputs, today)?;
+    let (_profile, facts, mut report) = collect_as_of(&args.inputs, today)?;
+    if args.readiness {
+        readiness(&args.inputs.root, &_profile, &facts, &mut report);
+    }
     let host = args
         .with_host
         .then(|| kharden::files::Root::open_any(&args.inputs.root))

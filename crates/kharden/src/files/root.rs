@@ -186,6 +186,27 @@ impl Root {
             .any(|e| !matches!(e.file_name().to_bytes(), b"." | b".."))
     }
 
+    /// The names in the directory `rel` (without `.` and `..`), unsorted.
+    pub fn list_dir(&self, rel: &str) -> io::Result<Vec<std::ffi::OsString>> {
+        let dir = rustix::fs::Dir::new(self.open_dir(rel)?)?;
+        let mut names = Vec::new();
+        for entry in dir {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name != b"." && name != b".." {
+                names.push(OsStr::from_bytes(name).to_os_string());
+            }
+        }
+        Ok(names)
+    }
+
+    /// The target of the symbolic link `name` in the directory `dir` (opened once, then
+    /// listed or read many times: `/proc/PID/fd`), read with `readlinkat` and never followed: a
+    /// `/proc/PID/fd/N` target is a name for a person, not a path to open.
+    pub fn read_link_at(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<Vec<u8>> {
+        Ok(rustix::fs::readlinkat(dir, name, Vec::new())?.into_bytes())
+    }
+
     /// Write `value` (and a newline) to an existing file under the root: a `/proc/sys` or
     /// `/sys` value. Only a regular file is written; on an ordinary file system (a snapshot
     /// tree) it must have one link and is truncated first, as a shell's `>` would.

@@ -10,7 +10,7 @@ use super::diag::{self, Code, Diagnostic, LazyLines};
 use super::kinds::{Lockdown, RuntimeFact, SourceKind};
 use super::load::{self, Doc, Shape};
 use super::remedy::{Change, Part};
-use super::rule::{Remedy, Rule, Shortcut};
+use super::rule::{Blocks, Remedy, Rule, Shortcut};
 use super::taint;
 
 pub const KNOWN_ARCHES: &[&str] = &["x86_64", "x86_32", "arm64", "arm", "riscv"];
@@ -148,6 +148,30 @@ fn rule(
             Err(e) => placed.push((at, Code::BadRemedy, e)),
         }
     }
+    let mut readiness: Vec<Blocks> = Vec::new();
+    for r in def.readiness {
+        if readiness.iter().any(|b| b.kind == r.blocker) {
+            errs.push((
+                Code::InvalidValue,
+                format!("readiness names blocker {:?} twice", r.blocker.as_str()),
+            ));
+        }
+        for (field, v) in [("consequence", &r.consequence), ("way_out", &r.way_out)] {
+            if v.trim().is_empty() {
+                errs.push((Code::EmptyText, format!("readiness {field} is empty")));
+            } else if v.trim().chars().any(char::is_control) {
+                errs.push((
+                    Code::ControlCharacters,
+                    format!("readiness {field} must be one line without control characters"),
+                ));
+            }
+        }
+        readiness.push(Blocks {
+            kind: r.blocker,
+            consequence: trimmed(r.consequence),
+            way_out: trimmed(r.way_out),
+        });
+    }
     // Titles and areas end up in comments of generated files and on terminals: one line.
     for (field, v) in [("title", def.title.as_str()), ("area", def.area.as_str())] {
         if v.chars().any(char::is_control) {
@@ -171,6 +195,7 @@ fn rule(
         shortcuts: shortcuts.into(),
         check: main,
         remedy: remedies.into(),
+        readiness: readiness.into(),
         file,
     }
 }

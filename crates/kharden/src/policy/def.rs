@@ -81,7 +81,7 @@ super::kinds::word_enum! {
     }
 }
 
-words!(Severity, Status, OnAbsent);
+words!(Severity, Status, OnAbsent, super::kinds::BlockerKind);
 
 /// A rule file (`policies/*.toml`): the list of its keys for the loader, which reads each rule
 /// on its own (`load::Doc::take_items`).
@@ -121,11 +121,14 @@ pub struct RuleDef {
     pub check: CheckDef,
     #[serde(default)]
     pub remedy: Vec<RemedyDef>,
+    #[serde(default)]
+    pub readiness: Vec<ReadinessDef>,
 }
 
 impl Nest for RuleDef {
     fn inner(key: &str) -> Option<Inner> {
         match key {
+            "readiness" => Some(Inner::Tables(Shape::of::<ReadinessDef>())),
             "shortcut" => Some(Inner::Tables(Shape::of::<ShortcutDef>())),
             "check" => Some(Inner::Table(Shape::of::<CheckDef>())),
             "remedy" => Some(Inner::Tables(Shape::of::<RemedyDef>())),
@@ -157,6 +160,18 @@ pub struct RemedyDef {
 }
 
 impl Nest for RemedyDef {}
+
+/// What turning the rule on breaks on a host, for one kind of blocker: the one-line
+/// consequence and the way out (`audit --readiness`, docs/readiness.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadinessDef {
+    pub blocker: super::kinds::BlockerKind,
+    pub consequence: Text,
+    pub way_out: Text,
+}
+
+impl Nest for ReadinessDef {}
 
 /// A check as written in a rule file: a leaf (one source, one comparison, conditions) or a
 /// combinator (`any`/`all`). Every key a check may have is a field here, and only here: the

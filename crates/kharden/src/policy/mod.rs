@@ -24,7 +24,7 @@ pub use def::{parse_version, List, Severity, Status, Text};
 pub use check::{Bound, Check, Cmp, Leaf, OnAbsent, Operand};
 pub use compile::KNOWN_ARCHES;
 pub use diag::{Code, Diagnostic, Lines};
-pub use rule::{Remedy, Rule, Shortcut};
+pub use rule::{Blocks, Remedy, Rule, Shortcut};
 
 use crate::probe::SourceKind;
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::check::Check;
 use super::def::{List, Severity, Status, Text};
-use super::kinds::SourceKind;
+use super::kinds::{BlockerKind, SourceKind};
 use super::remedy::{Change, Part};
 
 /// How to fix a rule in one place: the text as written (shown to people) and, for the sources
@@ -30,6 +30,15 @@ impl Remedy {
             .as_ref()
             .map(|c| c.map(|part| part.in_text(&self.text)))
     }
+}
+
+/// One kind of thing on a host that enforcing the rule would break, what happens to it, and
+/// the way out: read by `audit --readiness` (docs/readiness.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocks {
+    pub kind: BlockerKind,
+    pub consequence: Text,
+    pub way_out: Text,
 }
 
 /// A condition that settles a rule before its main check (e.g. "no module support: pass").
@@ -56,6 +65,8 @@ pub struct Rule {
     pub shortcuts: List<Shortcut>,
     pub check: Check,
     pub remedy: List<Remedy>,
+    /// What enforcing it breaks on a host, per kind of blocker (empty: kharden has no probe).
+    pub readiness: List<Blocks>,
     /// The file the rule came from (`policies/modules.toml`).
     pub file: Text,
 }

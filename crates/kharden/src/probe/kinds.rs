@@ -108,6 +108,61 @@ impl Borrow<str> for RuntimeFact {
 }
 
 word_enum! {
+    /// A kind of thing on a host that turning a rule on would break: what `audit --readiness`
+    /// looks for (docs/readiness.md). Rules name the kinds they would break, with the
+    /// consequence and the way out (`[[rule.readiness]]`); the probes that look are in
+    /// `probe/readiness/`.
+    #[strum(serialize_all = "kebab-case")]
+    pub enum BlockerKind {
+        /// Modules on disk for the running release that the running kernel's own certificates
+        /// (and the enrolled keys) do not vouch for.
+        UnsignedModule,
+        /// Modules loaded now without a valid signature (taint E).
+        LoadedUnsignedModule,
+        /// DKMS, akmods or shim MOK signing keys that are not enrolled.
+        UnenrolledModuleKey,
+        /// Out-of-tree module builds (DKMS).
+        DkmsModule,
+        /// Hibernation configured (resume=, /sys/power/resume, initramfs RESUME=).
+        Hibernation,
+        /// Users of the kexec_load system call (kdump-tools without -s, kexec-load).
+        KexecLoad,
+        /// Users of either kexec system call (kdump, kexec reboots).
+        KexecUser,
+        /// A crash kernel loaded now.
+        CrashKernelLoaded,
+        /// Processes holding /dev/mem, /dev/kmem or /dev/port open.
+        DevMemUser,
+        /// Processes holding /dev/cpu/*/msr open for writing.
+        MsrUser,
+        /// Processes mapping PCI resource files or holding UIO devices.
+        PciResourceMapped,
+        /// ACPI table overrides (acpi_rsdp=, efivar_ssdt=, dracut acpi_override).
+        AcpiOverride,
+        /// Processes holding debugfs files open.
+        DebugfsUser,
+        /// Loaded BPF programs of tracing types and the processes holding them.
+        TracingBpf,
+        /// kprobe events defined in tracefs.
+        KprobeEvent,
+        /// Processes holding perf events.
+        PerfEventUser,
+        /// Processes of other users than root holding perf events.
+        UnprivilegedPerfUser,
+        /// Processes holding tracefs files open.
+        TracefsUser,
+        /// Processes holding /proc/kcore open.
+        KcoreReader,
+        /// Profilers and agents that read kernel pointers or use perf, running or installed.
+        Profiler,
+        /// SELinux permissive now.
+        SelinuxPermissive,
+        /// Processes of other users than root reading the kernel log (/dev/kmsg, /proc/kmsg).
+        KernelLogReader,
+    }
+}
+
+word_enum! {
     /// The kernel's lockdown levels, in order: each forbids what the one before does, and more.
     #[strum(serialize_all = "lowercase")]
     pub enum Lockdown {

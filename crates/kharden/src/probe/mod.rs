@@ -8,6 +8,7 @@ pub mod host;
 pub mod image;
 pub mod kconfig;
 pub mod kinds;
+pub mod readiness;
 pub mod runtime;
 pub mod snapshot;
 pub mod sysctl;

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::term::clean;
+use crate::audit::readiness::{Readiness, Verdict};
 use crate::audit::{date_text, describe, Report};
 use crate::policy::user::Date;
 use crate::policy::Status;
@@ -17,7 +18,7 @@ pub struct Options {
     pub today_override: Option<Date>,
 }
 
-struct Paint(bool);
+pub struct Paint(pub bool);
 
 impl Paint {
     fn wrap(&self, code: &str, text: &str) -> String {
@@ -42,6 +43,54 @@ impl Paint {
     fn dim(&self, t: &str) -> String {
         self.wrap("2", t)
     }
+}
+
+/// Blockers shown per finding; the JSON output lists all of them.
+const BLOCKERS_SHOWN: usize = 10;
+
+/// A readiness verdict under its finding (or an `apply` step), indented by `pad`.
+pub fn write_readiness(
+    out: &mut impl fmt::Write,
+    p: &Paint,
+    r: &Readiness,
+    pad: &str,
+) -> fmt::Result {
+    let label = match r.verdict {
+        Verdict::Ready => p.wrap("32", "ready"),
+        Verdict::Blocked => p.wrap("1;31", "blocked"),
+        Verdict::Unknown => p.wrap("33", "unknown"),
+    };
+    match r.verdict {
+        Verdict::Blocked => writeln!(
+            out,
+            "{pad}readiness: {label}: {} thing(s) here would break",
+            r.blockers.len()
+        )?,
+        _ => writeln!(out, "{pad}readiness: {label}")?,
+    }
+    for b in r.blockers.iter().take(BLOCKERS_SHOWN) {
+        writeln!(out, "{pad}  - {} [{}]", clean(&b.thing), b.kind.as_str())?;
+        writeln!(out, "{pad}    breaks: {}", clean(&b.consequence))?;
+        writeln!(out, "{pad}    way out: {}", clean(&b.way_out))?;
+    }
+    if r.blockers.len() > BLOCKERS_SHOWN {
+        writeln!(
+            out,
+            "{pad}  ... and {} more (--format json lists every one)",
+            r.blockers.len() - BLOCKERS_SHOWN
+        )?;
+    }
+    for u in &r.unknown {
+        writeln!(out, "{pad}  not examined: {}", clean(u))?;
+    }
+    if !r.examined.is_empty() {
+        writeln!(
+            out,
+            "{pad}  examined: {}",
+            p.dim(&clean(&r.examined.join("; ")))
+        )?;
+    }
+    Ok(())
 }
 
 /// Every string that comes from input (a snapshot's files, a config, a policy) goes through
@@ -133,6 +182,9 @@ impl fmt::Display for Human<'_> {
                     p.wrap("36", "waived:"),
                     clean(&w.reason)
                 )?;
+            }
+            if let Some(r) = &f.readiness {
+                write_readiness(out, &p, r, "       ")?;
             }
             if opts.verbose {
                 for e in &f.evidence {
