@@ -159,7 +159,7 @@ def check_apply(res: testbed.Result) -> Checks:
     c.check("apply (dry run) exits 0 and prints a plan", rc == 0 and "dry run" in out, f"rc={rc} {err}")
     c.check("the dry run writes nothing", o.get("after_plan.ls", "").strip() == "",
             f"/etc/sysctl.d after the dry run: {o.get('after_plan.ls', '').split()}")
-    c.check("the dry run names what the one-way steps would break", "breaks:" in out, out[-600:])
+    c.check("the dry run names what the one-way steps would break", "readiness:" in out, out[-600:])
     rc, out, err = step(o, "yes1")
     c.check("apply --yes exits 0", rc == 0, f"rc={rc} {err.strip()} {out[-400:]}")
     c.check("apply --yes leaves the one-way steps alone", "irreversible" in out and

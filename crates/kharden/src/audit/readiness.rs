@@ -92,8 +92,11 @@ impl Readiness {
         let mut blockers: Vec<Blocker> = Vec::new();
         let mut examined = Vec::new();
         let mut unknown = Vec::new();
+        let all: Vec<&Readiness> = all.into_iter().collect();
+        // A rule without readiness data adds nothing beside rules that have it.
+        let probed = all.iter().any(|r| !r.kinds.is_empty());
         let mut any = false;
-        for r in all {
+        for r in all.into_iter().filter(|r| !probed || !r.kinds.is_empty()) {
             any = true;
             for k in &r.kinds {
                 if !kinds.contains(k) {

@@ -8,13 +8,14 @@ use clap::{Args, ValueEnum};
 use super::audit::{collect, write_stdout, Format, Inputs};
 use super::Outcome;
 use kharden::files::Root;
+use kharden::policy::remedy::Change;
 use kharden::policy::{builtin, Profile};
 use kharden::probe::{self, Facts, ProbeOptions};
 use kharden::remedy::diff::Side;
 use kharden::remedy::fragments::{self, Places};
 use kharden::remedy::{self, apply};
 use kharden::report::apply::ApplyReport;
-use kharden::report::fix::FixReport;
+use kharden::report::fix::{FixReport, RuleReadiness};
 use kharden::report::Render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,7 +74,11 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
             .with_context(|| format!("{}: cannot use as --out", out.display()))?;
         anyhow::ensure!(meta.is_dir(), "{}: --out is not a directory", out.display());
     }
-    let (profile, facts, report) = collect(&args.inputs)?;
+    let (profile, facts, mut report) = collect(&args.inputs)?;
+    // What the changes would break here (a live host or snapshot; offline there is none).
+    if facts.live {
+        super::audit::readiness(&args.inputs.root, &profile, &facts, &mut report);
+    }
     let mut planned = remedy::collect(&profile, &report, args.all_rules);
     if !args.all_rules {
         // A failing rule may list settings that already hold; only the missing ones are news.
@@ -111,10 +116,31 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
         }
     }
     let written_to = args.out.as_ref().map(|d| d.display().to_string());
-    output(
-        args.format,
-        &FixReport::new(&profile.name, files, written_to, remedy::left_out(&profile)),
-    )?;
+    // The readiness of the failing rules whose changes are in the files produced.
+    let places = args.emit.places();
+    let in_files: std::collections::BTreeSet<&str> = planned
+        .iter()
+        .filter(|p| match &p.change {
+            Change::KconfigSet { .. } | Change::KconfigUnset { .. } => places.kconfig,
+            Change::Sysctl { .. } => places.sysctl,
+            Change::CmdlineAdd { .. } | Change::CmdlineRemove { .. } => places.cmdline,
+        })
+        .flat_map(|p| p.rules.iter().map(|(id, _)| id.as_str()))
+        .collect();
+    let mut fix_report =
+        FixReport::new(&profile.name, files, written_to, remedy::left_out(&profile));
+    fix_report.readiness = report
+        .findings
+        .iter()
+        .filter(|f| in_files.contains(&*f.id))
+        .filter_map(|f| {
+            Some(RuleReadiness {
+                rule: f.id.to_string(),
+                readiness: f.readiness.clone()?,
+            })
+        })
+        .collect();
+    output(args.format, &fix_report)?;
     Ok(Outcome::Clean)
 }
 
@@ -149,7 +175,9 @@ pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
         profile: args.profile.clone(),
         policy: args.policy.clone(),
     };
-    let (profile, facts, report) = collect(&inputs)?;
+    let (profile, facts, mut report) = collect(&inputs)?;
+    // Before any one-way step, what it would break here: always looked at.
+    super::audit::readiness(&args.root, &profile, &facts, &mut report);
     let root = Root::new(&args.root);
     anyhow::ensure!(
         root.exists("/proc/sys"),

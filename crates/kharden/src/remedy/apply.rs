@@ -3,9 +3,11 @@
 //! The plan is computed from a live audit: sysctl remedies of failing rules, the persistent
 //! sysctl.d file, and the one-way runtime switches (lockdown, sig_enforce, kexec_load_disabled,
 //! modules_disabled) when the failing checks name them. Before an irreversible step the plan says
-//! what it will break on this host. Every write is read back. `report::apply` renders the plan
-//! and its outcome.
+//! what it will break on this host: the readiness verdict of the rules that ask for it
+//! (`audit::readiness`, computed before the plan). Every write is read back. `report::apply`
+//! renders the plan and its outcome.
 
+use crate::audit::readiness::Readiness;
 use crate::audit::Report;
 use crate::files::root::{io_reason, Root};
 use crate::policy::{Profile, Status};
@@ -47,8 +49,9 @@ pub struct Step {
     pub action: Action,
     pub irreversible: bool,
     pub rules: Vec<String>,
-    /// What this step will break on this host (irreversible steps only).
-    pub impact: Vec<String>,
+    /// What this step will break on this host (irreversible steps only): the readiness of its
+    /// rules, merged.
+    pub readiness: Option<Readiness>,
     pub state: State,
 }
 
@@ -90,10 +93,10 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             persist.push((key.clone(), value.clone()));
         }
         steps.push(Step {
-            impact: if irreversible {
-                impact_sysctl(root, key)
+            readiness: if irreversible {
+                readiness_of(report, &rules)
             } else {
-                vec![]
+                None
             },
             action: Action::Sysctl {
                 key: key.clone(),
@@ -164,7 +167,7 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             ),
         };
         steps.push(Step {
-            impact: impact_runtime(root, fact, facts),
+            readiness: readiness_of(report, &rules),
             action: Action::Runtime {
                 path: path.to_string(),
                 from,
@@ -231,125 +234,23 @@ pub fn plan(root: &Root, profile: &Profile, report: &Report, facts: &Facts) -> V
             },
             irreversible: false,
             rules: vec![],
-            impact: vec![],
+            readiness: None,
             state,
         });
     }
     steps
 }
 
-/// What turning a one-way runtime switch on will break on this host.
-fn impact_runtime(root: &Root, fact: RuntimeFact, facts: &Facts) -> Vec<String> {
-    let mut out = Vec::new();
-    let release = facts.kernel.release.clone().unwrap_or_default();
-    // Both refuse unsigned modules.
-    let unsigned = unsigned_modules(root, &release);
-    if !unsigned.is_empty() {
-        let shown: Vec<&str> = unsigned.iter().take(5).map(String::as_str).collect();
-        out.push(format!(
-            "{} unsigned module(s) in /lib/modules/{release} will be refused: {}{}",
-            unsigned.len(),
-            shown.join(", "),
-            if unsigned.len() > 5 { ", ..." } else { "" }
-        ));
-    }
-    if let Ok(mods) = root.read_text("/proc/modules") {
-        let tainted: Vec<&str> = mods
-            .lines()
-            .filter(|l| l.contains("(") && l.rsplit('(').next().is_some_and(|t| t.contains('E')))
-            .filter_map(|l| l.split_whitespace().next())
-            .collect();
-        if !tainted.is_empty() {
-            out.push(format!(
-                "loaded unsigned modules ({}) cannot be loaded again after unloading",
-                tainted.join(", ")
-            ));
-        }
-    }
-    if root.exists("/var/lib/dkms") {
-        out.push("DKMS is installed: its modules load only if signed with an enrolled key".into());
-    }
-    if fact == RuntimeFact::Lockdown {
-        if root
-            .read_text("/sys/power/resume")
-            .is_ok_and(|r| r != "0:0" && !r.is_empty())
-        {
-            out.push("hibernation is configured (/sys/power/resume): hibernating and resuming an image will be refused".into());
-        }
-        if root
-            .read_text("/proc/mounts")
-            .is_ok_and(|m| m.contains(" debugfs "))
-        {
-            out.push(
-                "debugfs is mounted: writes and non-read-only files in it will be refused".into(),
-            );
-        }
-        if let Ok(k) = root.read_text("/etc/default/kdump-tools") {
-            if !k
-                .lines()
-                .any(|l| l.trim_start().starts_with("KDUMP_KEXEC_ARGS") && l.contains("-s"))
-            {
-                out.push("kdump-tools loads its crash kernel with kexec_load (no -s in KDUMP_KEXEC_ARGS): it will fail".into());
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push("nothing found on this host that it would break".into());
-    }
-    out
-}
-
-fn impact_sysctl(root: &Root, key: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    match key {
-        "kernel.kexec_load_disabled" => {
-            if root
-                .read_text("/sys/kernel/kexec_crash_loaded")
-                .is_ok_and(|v| v == "1")
-            {
-                out.push("a crash kernel is loaded: it stays, but it can no longer be reloaded (kernel upgrade, memory hotplug)".into());
-            }
-            if root.exists("/etc/default/kdump-tools") {
-                out.push("kdump-tools is installed: loading or reloading the crash kernel will fail from now until reboot".into());
-            }
-            out.push("kexec reboots (systemctl kexec) fail until reboot".into());
-        }
-        "kernel.modules_disabled" => {
-            out.push("no module can be loaded until reboot, including filesystems, netfilter and drivers loaded on demand".into());
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Modules under /lib/modules/<release> without the signature trailer (checked on the
-/// decompressed bytes for .ko.gz/.ko.xz/.ko.zst), read through the root and within one memory
-/// budget (crate::modules).
-pub fn unsigned_modules(root: &Root, release: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if release.is_empty() || release.contains('/') {
-        return out;
-    }
-    let Ok(tree) = crate::modules::Tree::in_root(root, &format!("/lib/modules/{release}")) else {
-        return out;
-    };
-    let budget = crate::modules::Budget::default();
-    for rel in tree.walk(false).modules {
-        let name = rel
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let Ok(file) = tree.open_module(&rel) else {
-            continue;
-        };
-        match crate::modules::read_module(&file, &budget, 0) {
-            Ok(m) if modsig::trailer::has_magic(&m.data) => {}
-            Ok(_) => out.push(name),
-            Err(_) => out.push(format!("{name} (unreadable)")),
-        }
-    }
-    out.sort();
-    out
+/// The readiness of the failing findings of `rules`, merged (`None` when readiness was not
+/// looked at for them).
+fn readiness_of(report: &Report, rules: &[String]) -> Option<Readiness> {
+    Readiness::merge(
+        report
+            .findings
+            .iter()
+            .filter(|f| rules.iter().any(|r| **r == *f.id))
+            .filter_map(|f| f.readiness.as_ref()),
+    )
 }
 
 /// Options for executing the plan.

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::term::clean;
 use super::Render;
+use crate::audit::readiness::{Readiness, Verdict};
 use crate::remedy::apply::{Action, Execute, State, Step};
 use crate::remedy::LeftOut;
 
@@ -41,8 +42,11 @@ pub struct StepView {
     pub state: StepState,
     /// Why a step was left alone, skipped or failed.
     pub reason: Option<String>,
-    /// What this step breaks on this host (irreversible steps only).
+    /// What this step breaks on this host (irreversible steps only), one line each: the
+    /// blockers of `readiness`, or what could not be examined, or what was examined.
     pub impact: Vec<String>,
+    /// The readiness verdict of the step's rules (irreversible steps only).
+    pub readiness: Option<Readiness>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -138,9 +142,27 @@ impl StepView {
             rules: step.rules.clone(),
             state,
             reason,
-            impact: step.impact.clone(),
+            impact: step.readiness.as_ref().map(impact).unwrap_or_default(),
+            readiness: step.readiness.clone(),
         }
     }
+}
+
+/// A readiness verdict as the one-line `impact` entries of `kharden.apply/1`.
+fn impact(r: &Readiness) -> Vec<String> {
+    let mut out: Vec<String> = r
+        .blockers
+        .iter()
+        .map(|b| format!("{}: {}", b.thing, b.consequence))
+        .collect();
+    out.extend(r.unknown.iter().map(|u| format!("not examined: {u}")));
+    if r.verdict == Verdict::Ready {
+        out.push(format!(
+            "nothing found on this host that it would break (examined: {})",
+            r.examined.join("; ")
+        ));
+    }
+    out
 }
 
 impl Render for ApplyReport {}
@@ -208,8 +230,8 @@ impl StepView {
             StepState::Failed => writeln!(f, "\n      FAILED: {why}")?,
         }
         if self.irreversible && matches!(self.state, StepState::Planned | StepState::Skipped) {
-            for i in &self.impact {
-                writeln!(f, "      breaks: {}", clean(i))?;
+            if let Some(r) = &self.readiness {
+                super::human::write_readiness(f, &super::human::Paint(false), r, "      ")?;
             }
         }
         Ok(())

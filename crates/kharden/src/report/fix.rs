@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::term::clean;
 use super::Render;
+use crate::audit::readiness::Readiness;
 use crate::remedy::fragments::{Fragment, Kind};
 use crate::remedy::LeftOut;
 
@@ -21,6 +22,17 @@ pub struct FixReport {
     pub written_to: Option<String>,
     /// Rules a user policy waives or drops: nothing in the files is there for them.
     pub left_out: Vec<LeftOut>,
+    /// What enforcing each failing rule would break on the host (live audits only; absent
+    /// from the JSON otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<RuleReadiness>,
+}
+
+/// A failing rule and its readiness verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleReadiness {
+    pub rule: String,
+    pub readiness: Readiness,
 }
 
 impl FixReport {
@@ -37,6 +49,7 @@ impl FixReport {
             files,
             written_to,
             left_out,
+            readiness: Vec::new(),
         }
     }
 }
@@ -55,7 +68,8 @@ impl fmt::Display for FixReport {
                 let names: Vec<&str> = self.files.iter().map(|x| x.name).collect();
                 writeln!(f, "wrote {} in {}", names.join(", "), clean(dir))?;
             }
-            return super::left_out_lines(f, "", &self.left_out);
+            super::left_out_lines(f, "", &self.left_out)?;
+            return self.write_readiness(f, "");
         }
         for file in &self.files {
             let about = match file.kind {
@@ -68,6 +82,35 @@ impl fmt::Display for FixReport {
         if self.files.is_empty() {
             writeln!(f, "# nothing to fix")?;
         }
-        super::left_out_lines(f, "# ", &self.left_out)
+        super::left_out_lines(f, "# ", &self.left_out)?;
+        self.write_readiness(f, "# ")
+    }
+}
+
+impl FixReport {
+    /// What the changes would break here, per failing rule; behind `prefix` (`# ` when it
+    /// follows printed files, so that the output stays a set of files with comments).
+    fn write_readiness(&self, f: &mut fmt::Formatter<'_>, prefix: &str) -> fmt::Result {
+        if self.readiness.is_empty() {
+            return Ok(());
+        }
+        writeln!(
+            f,
+            "{prefix}readiness: what enforcing each failing rule would break on this host"
+        )?;
+        for r in &self.readiness {
+            let mut text = String::new();
+            super::human::write_readiness(
+                &mut text,
+                &super::human::Paint(false),
+                &r.readiness,
+                "  ",
+            )?;
+            writeln!(f, "{prefix}{}", clean(&r.rule))?;
+            for line in text.lines() {
+                writeln!(f, "{prefix}{line}")?;
+            }
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! Boot-path families: hibernation, kexec and kdump, ACPI table overrides.
 
-use super::{Host, Look};
+use super::{not_captured, Host, Look};
 use crate::files::root::{io_reason, Root};
 use crate::probe::kinds::RuntimeFact;
 
@@ -29,11 +29,15 @@ fn shell_vars(text: &str) -> Vec<(usize, &str, &str)> {
         .collect()
 }
 
-/// Read a config file: `Ok(None)` when it does not exist.
-fn config(root: &Root, rel: &str) -> Result<Option<String>, String> {
+/// Read a config file: `Ok(None)` when it does not exist (and its absence is a fact: see
+/// [`not_captured`]).
+pub(super) fn config(root: &Root, rel: &str) -> Result<Option<String>, String> {
     match root.read_limited(rel, 1 << 20) {
         Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match not_captured(root, rel) {
+            Some(why) => Err(why),
+            None => Ok(None),
+        },
         Err(e) => Err(format!("{rel}: {}", io_reason(&e))),
     }
 }

@@ -126,6 +126,18 @@ impl<'a> Host<'a> {
     }
 }
 
+/// Why the absence of `path` says nothing: its top-level directory (`/etc`, `/var`, `/lib`) is
+/// missing from the root altogether, as in a snapshot that did not capture it. `None` when the
+/// absence of `path` is a fact about the host.
+fn not_captured(root: &Root, path: &str) -> Option<String> {
+    let top = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    (!root.exists(top)).then(|| format!("{path}: no /{top} under the root (not captured)"))
+}
+
 /// `/proc/mounts` escapes spaces and the like as `\040`.
 fn unescape_mount(s: &str) -> String {
     let b = s.as_bytes();

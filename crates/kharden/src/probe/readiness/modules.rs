@@ -7,7 +7,7 @@ use std::sync::Arc;
 use modsig::cert::Certificate;
 use modsig::{Keyring, Status};
 
-use super::{Host, Look};
+use super::{not_captured, Host, Look};
 use crate::files::root::{io_reason, Root};
 use crate::modules::verify::{self, Target};
 use crate::modules::{Pool, Tree};
@@ -131,6 +131,9 @@ pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
     let tree = match Tree::in_root(root, &dir) {
         Ok(t) => Arc::new(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(why) = not_captured(root, &dir) {
+                return Look::unknown(why);
+            }
             look.examined(format!("no module tree {dir}"));
             return look;
         }
@@ -267,7 +270,12 @@ pub fn unenrolled_keys(host: &Host<'_>) -> Look {
     for (path, who) in SIGNING_CERTS {
         let bytes = match root.read_limited(path, 1 << 20) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(why) = not_captured(root, path) {
+                    look.unknown.push(why);
+                }
+                continue;
+            }
             Err(e) => {
                 look.unknown.push(format!("{path}: {}", io_reason(&e)));
                 continue;
@@ -309,7 +317,7 @@ pub fn unenrolled_keys(host: &Host<'_>) -> Look {
             }
         ));
     }
-    if !any {
+    if !any && look.unknown.is_empty() {
         look.examined(
             "no DKMS, shim-signed or akmods signing key (/var/lib/dkms/mok.pub, /var/lib/shim-signed/mok/MOK.der, /etc/pki/akmods/certs/public_key.der)",
         );
@@ -329,6 +337,9 @@ pub fn dkms(host: &Host<'_>) -> Look {
     let names = match root.list_dir("/var/lib/dkms") {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(why) = not_captured(root, "/var/lib/dkms") {
+                return Look::unknown(why);
+            }
             look.examined("no /var/lib/dkms: DKMS is not installed");
             return look;
         }
