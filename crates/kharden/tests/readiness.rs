@@ -863,6 +863,23 @@ fn audit_readiness_end_to_end() {
 
     let out = kharden(["audit", "--root", &root, "--readiness"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
+    // The sample of docs/readiness.md.
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/readiness.md"),
+    )
+    .unwrap();
+    let sample: Vec<&str> = doc
+        .lines()
+        .skip_while(|l| !l.contains("FAIL critical lockdown-runtime"))
+        .take_while(|l| !l.contains("examined: ..."))
+        .collect();
+    assert!(sample.len() > 5, "{sample:?}");
+    let shown = out.stdout.lines().collect::<Vec<_>>().join("\n");
+    assert!(
+        shown.contains(&sample.join("\n")),
+        "docs/readiness.md sample differs:\n{}",
+        out.stdout
+    );
     for shown in [
         "readiness: blocked:",
         "  - process 812 (flashrom) holds /dev/mem open (fd 3) [dev-mem-user]",
@@ -878,4 +895,21 @@ fn audit_readiness_end_to_end() {
     assert!(!kharden(["audit", "--root", &root])
         .stdout
         .contains("readiness"));
+}
+
+/// docs/readiness.md describes every blocker kind (and no rule names a kind it does not).
+#[test]
+fn every_kind_is_documented() {
+    use strum::IntoEnumIterator;
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/readiness.md"),
+    )
+    .unwrap();
+    for k in K::iter() {
+        assert!(
+            doc.contains(&format!("| `{}` |", k.as_str())),
+            "{} not in docs/readiness.md",
+            k.as_str()
+        );
+    }
 }

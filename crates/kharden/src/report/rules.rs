@@ -257,6 +257,13 @@ impl fmt::Display for Explanation<'_> {
                 writeln!(f, "  [{}] {}", m.source.as_str(), clean(&m.text))?;
             }
         }
+        if !r.readiness.is_empty() {
+            writeln!(f, "\nWhat `audit --readiness` looks for on the host")?;
+            for b in r.readiness.iter() {
+                writeln!(f, "  {}: {}", b.kind.as_str(), clean(&b.consequence))?;
+                writeln!(f, "    way out: {}", clean(&b.way_out))?;
+            }
+        }
         if !r.references.is_empty() {
             writeln!(f, "\nReferences")?;
             for x in r.references.iter() {
@@ -345,6 +352,14 @@ impl fmt::Display for RuleReference<'_> {
                     })
                     .collect();
                 md.block(format_args!("*Fix:* {}", fixes.join("; ")))?;
+            }
+            if !r.readiness.is_empty() {
+                let kinds: Vec<String> = r
+                    .readiness
+                    .iter()
+                    .map(|b| format!("`{}` ({})", b.kind.as_str(), clean(&b.consequence)))
+                    .collect();
+                md.block(format_args!("*Readiness looks for:* {}", kinds.join("; ")))?;
             }
             if !r.references.is_empty() {
                 let refs: Vec<Cow<str>> = r.references.iter().map(|x| clean(x)).collect();
