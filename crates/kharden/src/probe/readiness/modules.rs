@@ -17,8 +17,6 @@ pub const MOK_GUID: &str = "605dab50-e046-4300-abb6-3dd810dd8b23";
 /// The firmware's image security database GUID (db).
 const DB_GUID: &str = "d719b2cb-3d3a-4596-a3bc-dad00e67656f";
 const EFIVARS: &str = "/sys/firmware/efi/efivars";
-/// Largest kernel image read to find its certificates (as `modsign verify --kernel`).
-const IMAGE_LIMIT: u64 = 512 << 20;
 
 /// EFI_CERT_X509_GUID as stored (the first three fields little-endian).
 const X509_GUID: [u8; 16] = [
@@ -116,8 +114,8 @@ fn enrolled(root: &Root) -> Enrolled {
 }
 
 /// Modules under `/lib/modules/<running release>` that the running kernel would refuse under
-/// enforcement: checked by the kernel's rules (modules::verify) against the certificates built
-/// into the running kernel's own image (`/boot/vmlinuz-<release>`) and the enrolled keys.
+/// enforcement: checked by the kernel's rules (modules::verify, for this release and config)
+/// against the certificates built into the running kernel's own image and the enrolled keys.
 pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
     let root = host.root;
     let Some(release) = host.facts.kernel.release.as_deref() else {
@@ -144,24 +142,27 @@ pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
         look.unknown
             .push(format!("{}: {}", p.display(), io_reason(e)));
     }
-    // The certificates of the running kernel's own image.
+    // The certificates of the running kernel's own image (found where `modsign verify` and
+    // `audit` look: /boot/vmlinuz-REL, /usr/lib/modules/REL/vmlinuz, ...).
     let mut ring = Keyring::new();
-    let image = format!("/boot/vmlinuz-{release}");
-    let builtin = match root.read_limited(&image, IMAGE_LIMIT) {
-        Ok(bytes) => {
-            match modsig::kernel::builtin_certificates(&bytes, modsig::kernel::DEFAULT_LIMIT) {
+    let (builtin, image) = match crate::probe::image::find_image(root, release) {
+        Ok(found) => {
+            let certs =
+                modsig::kernel::builtin_certificates(&found.data, modsig::kernel::DEFAULT_LIMIT);
+            let image = found.origin;
+            match certs {
                 Ok(k) if !k.certs.is_empty() => {
                     let n = k.certs.len();
                     for c in k.certs {
                         ring.add(c.cert);
                     }
-                    Ok(n)
+                    (Ok(n), image)
                 }
-                Ok(_) => Err(format!("{image}: no certificates built in")),
-                Err(e) => Err(format!("{image}: {e}")),
+                Ok(_) => (Err(format!("{image}: no certificates built in")), image),
+                Err(e) => (Err(format!("{image}: {e}")), image),
             }
         }
-        Err(e) => Err(format!("{image}: {}", io_reason(&e))),
+        Err(why) => (Err(why), String::new()),
     };
     let enrolled = enrolled(root);
     for c in &enrolled.certs {
@@ -176,7 +177,8 @@ pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
         Ok(p) => p,
         Err(e) => return Look::unknown(format!("no worker threads: {e}")),
     };
-    let checked = verify::check_all(&targets, &ring, &pool, &|| {});
+    let kernel = verify::target_kernel(Some(release), host.facts.kconfig());
+    let checked = verify::check_all(&targets, &ring, &kernel, &pool, &|| {});
     let shown = |p: &std::path::Path| {
         Root::display(&p.strip_prefix(root.dir()).unwrap_or(p).to_string_lossy())
     };
