@@ -216,7 +216,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__audit)
-            opts="-v -o -q -h --root --config --cmdline --sysctl --no-live --profile --policy --format --all --verbose --exit-zero --fail-on --output --with-host --today --quiet --color --help"
+            opts="-v -o -q -h --root --config --cmdline --sysctl --no-live --profile --policy --format --all --verbose --exit-zero --fail-on --output --with-host --today --readiness --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -70,6 +70,7 @@ complete -c kharden -n "__fish_kharden_using_subcommand audit" -l all -d 'List p
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -s v -l verbose -d 'Show evidence and fixes for each rule'
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l exit-zero -d 'Exit 0 even when rules fail (for reports)'
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -l with-host -d 'Add the host\'s name, boot id, the time and kharden\'s version to json, jsonl and prometheus output (without it, the output depends on the inputs alone)'
+complete -c kharden -n "__fish_kharden_using_subcommand audit" -l readiness -d 'For each failing rule, what turning it on would break on this host: `ready`, `blocked` (each blocker, its consequence and the way out) or `unknown` (with the reason)'
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -s q -l quiet -d 'Print nothing on stderr but errors: no warnings, notes or progress bars'
 complete -c kharden -n "__fish_kharden_using_subcommand audit" -s h -l help -d 'Print help'
 complete -c kharden -n "__fish_kharden_using_subcommand rules" -l profile -r

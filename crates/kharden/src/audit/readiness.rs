@@ -11,7 +11,7 @@ use crate::policy::{Blocks, Profile, Status, Text};
 use crate::probe::kinds::BlockerKind;
 use crate::probe::readiness::Look;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Looked, found nothing it would break.
@@ -32,7 +32,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Blocker {
     pub kind: BlockerKind,
     /// The thing: module path, process and pid, config file and line, ...
@@ -44,7 +44,7 @@ pub struct Blocker {
 }
 
 /// What enforcing a rule would break here (the `readiness` object of a finding).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Readiness {
     pub verdict: Verdict,
     /// The blocker kinds looked for.

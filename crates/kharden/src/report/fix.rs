@@ -29,7 +29,7 @@ pub struct FixReport {
 }
 
 /// A failing rule and its readiness verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuleReadiness {
     pub rule: String,
     pub readiness: Readiness,

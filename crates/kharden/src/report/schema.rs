@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::policy::{Remedy, Severity, Status};
 use crate::probe::facts::{RecordKind, SourceStatus};
+use crate::probe::kinds::BlockerKind;
 use crate::probe::SourceKind;
 
 /// The schema of one document kind.
@@ -105,7 +106,14 @@ macro_rules! words_schema {
     )*};
 }
 
-words_schema!(SourceKind, SourceStatus, Severity, Status, RecordKind);
+words_schema!(
+    SourceKind,
+    SourceStatus,
+    Severity,
+    Status,
+    RecordKind,
+    BlockerKind
+);
 
 /// A rule's remedy as reports show it: where, and the text as written. (policy/rule.rs is
 /// shared with build.rs, which has no schemars: the schema is written here, beside the others.)
