@@ -7,13 +7,6 @@ use std::io::Write;
 
 use common::*;
 
-fn cloud() -> String {
-    fixtures()
-        .join("configs/debian12-6.1-cloud-amd64.config.xz")
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn snapshot(name: &str) -> String {
     fixtures()
         .join("snapshots")

@@ -3,42 +3,10 @@
 //! and a policy with a huge number of problems is answered quickly with a bounded report.
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 
-use common::Run;
-
-/// Run kharden in a clean environment plus `env`.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run kharden");
-    common::check_json(&out.stdout);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn cloud() -> String {
-    common::fixtures()
-        .join("configs/debian12-6.1-cloud-amd64.config.xz")
-        .display()
-        .to_string()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
+use common::{cloud, kharden_with as run, write_file as write};
 
 /// A policy waiving every baseline rule that fails on Debian's cloud config until `expires`.
 fn waive_all_failures(dir: &Path, expires: &str) -> String {
@@ -107,7 +75,7 @@ fn today_override_is_a_flag_reported_in_both_outputs() {
 
     // explain judges the waiver as of the same flag, and says so.
     let r = run(
-        &[
+        [
             "explain",
             "kptr-restrict",
             "--policy",
@@ -126,7 +94,7 @@ fn today_override_is_a_flag_reported_in_both_outputs() {
         r.stdout
     );
     // Without the flag: the clock's verdict, and no date line.
-    let r = run(&["explain", "kptr-restrict", "--policy", &p], &[]);
+    let r = run(["explain", "kptr-restrict", "--policy", &p], &[]);
     assert!(r.stdout.contains("; EXPIRED on 2020-01-31"), "{}", r.stdout);
     assert!(!r.stdout.contains("date:"), "{}", r.stdout);
 }
@@ -146,10 +114,10 @@ fn kharden_today_env_is_ignored() {
             "--format",
             format,
         ];
-        let plain = run(&args, &[]);
+        let plain = run(args, &[]);
         // The old hidden override named a day the waivers still held; it must change nothing.
         for value in ["2020-01-01", "2024-02-31", "garbage"] {
-            let with_env = run(&args, &[("KHARDEN_TODAY", value)]);
+            let with_env = run(args, &[("KHARDEN_TODAY", value)]);
             assert_eq!(with_env.code, 1, "{format} {value}: {}", with_env.stderr);
             assert_eq!(with_env.stdout, plain.stdout, "{format} {value}");
             assert_eq!(with_env.stderr, plain.stderr, "{format} {value}");
@@ -157,7 +125,7 @@ fn kharden_today_env_is_ignored() {
         }
     }
     let r = run(
-        &["explain", "kptr-restrict", "--policy", &p],
+        ["explain", "kptr-restrict", "--policy", &p],
         &[("KHARDEN_TODAY", "2020-01-01")],
     );
     assert!(r.stdout.contains("EXPIRED on 2020-01-31"), "{}", r.stdout);
@@ -193,7 +161,7 @@ fn impossible_dates_are_refused() {
     }
     // A leap day that exists is a date.
     let r = run(
-        &[
+        [
             "audit",
             "--config",
             &cloud(),
@@ -213,7 +181,7 @@ fn impossible_dates_are_refused() {
             &format!("[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpires = {day}\n"),
         );
         let r = run(
-            &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+            ["audit", "--config", &cloud(), "--no-live", "--policy", &p],
             &[],
         );
         assert_eq!(r.code, 2, "{day}: {}", r.stderr);
@@ -251,7 +219,7 @@ fn policy_with_145000_unknown_keys_reports_100_problems_and_a_count() {
     assert!(text.len() <= 1 << 20, "{} bytes", text.len());
     let p = write(dir.path(), "big.toml", &text);
     let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+        ["audit", "--config", &cloud(), "--no-live", "--policy", &p],
         &[],
     );
     assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(2000)]);

@@ -4,7 +4,6 @@
 //! (its own escaping makes them harmless).
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 
@@ -18,19 +17,7 @@ const HOSTILE: &str = "\x1b[2J\x1b[31mred\x1b]0;owned\x07\u{9b}1m\u{202e}gnp.exe
 const HOSTILE_TOML: &str = "\\u001b[2J\\u001b[31mred\\u001b]0;owned\\u0007\\u009b1m\\u202egnp.exe";
 
 fn run(args: &[&Path]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
-        .args(args.iter().map(|p| p.as_os_str()))
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run kharden");
-    common::check_json(&out.stdout);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::kharden(args)
 }
 
 fn copy_tree(from: &Path, to: &Path) {

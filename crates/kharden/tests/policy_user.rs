@@ -1,15 +1,8 @@
 //! User policies: `--policy FILE` and `<ROOT>/etc/kharden/policy.toml`.
 
-use std::path::Path;
-use std::process::Command;
-
 mod common;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
+use common::{cloud, write_file as write, Run};
 
 /// Run kharden in a clean environment. `audit` and `explain` judge waivers as of `today`
 /// (`--today`); other commands take no date.
@@ -18,33 +11,7 @@ fn run(args: &[&str], today: &str) -> Run {
     if matches!(args.first(), Some(&"audit" | &"explain")) {
         args.extend(["--today", today]);
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run kharden");
-    common::check_json(&out.stdout);
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn cloud() -> String {
-    common::fixtures()
-        .join("configs/debian12-6.1-cloud-amd64.config.xz")
-        .display()
-        .to_string()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
+    common::kharden(args)
 }
 
 fn json(r: &Run) -> serde_json::Value {

@@ -8,13 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn cloud() -> String {
-    fixtures()
-        .join("configs/debian12-6.1-cloud-amd64.config.xz")
-        .to_string_lossy()
-        .into_owned()
-}
-
 fn copy_tree(from: &Path, to: &Path) {
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

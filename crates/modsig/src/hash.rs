@@ -25,16 +25,19 @@ impl HashAlgo {
         }
     }
 
+    /// Every hash a module signature can name, weakest first.
+    pub const ALL: [HashAlgo; 5] = [
+        HashAlgo::Sha1,
+        HashAlgo::Sha224,
+        HashAlgo::Sha256,
+        HashAlgo::Sha384,
+        HashAlgo::Sha512,
+    ];
+
     pub fn from_name(name: &str) -> Option<Self> {
-        [
-            HashAlgo::Sha1,
-            HashAlgo::Sha224,
-            HashAlgo::Sha256,
-            HashAlgo::Sha384,
-            HashAlgo::Sha512,
-        ]
-        .into_iter()
-        .find(|h| h.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|h| h.name().eq_ignore_ascii_case(name))
     }
 
     pub fn oid(self) -> &'static [u8] {
@@ -48,15 +51,7 @@ impl HashAlgo {
     }
 
     pub fn from_oid(o: &[u8]) -> Option<Self> {
-        [
-            HashAlgo::Sha1,
-            HashAlgo::Sha224,
-            HashAlgo::Sha256,
-            HashAlgo::Sha384,
-            HashAlgo::Sha512,
-        ]
-        .into_iter()
-        .find(|h| h.oid() == o)
+        Self::ALL.into_iter().find(|h| h.oid() == o)
     }
 
     pub(crate) fn digest_alg(self) -> &'static aws_lc_rs::digest::Algorithm {

@@ -102,25 +102,7 @@ pub fn split(data: &[u8]) -> Result<Split<'_>, TrailerError> {
     if !has_magic(data) {
         return Err(TrailerError::NoMagic);
     }
-    let len = data.len() - MAGIC.len();
-    if len <= INFO_LEN {
-        return Err(TrailerError::BadLength(format!(
-            "file too short ({} bytes) to hold the 12-byte struct",
-            data.len()
-        )));
-    }
-    let raw: &[u8; INFO_LEN] = data[len - INFO_LEN..len]
-        .try_into()
-        .map_err(|_| TrailerError::BadLength("cannot read struct".into()))?;
-    let info = ModuleSignature::from_bytes(raw);
-    let body_len = len - INFO_LEN;
-    // kernel/module_signature.c: `sig_len >= file_len - sizeof(*ms)` is -EBADMSG.
-    if info.sig_len as usize >= body_len {
-        return Err(TrailerError::BadLength(format!(
-            "sig_len {} does not fit in the {} bytes before the struct",
-            info.sig_len, body_len
-        )));
-    }
+    let (info, body_len) = locate(data)?;
     if info.id_type != ID_PKCS7 {
         return Err(TrailerError::NotPkcs7(info.id_type));
     }
@@ -145,6 +127,31 @@ pub fn split(data: &[u8]) -> Result<Split<'_>, TrailerError> {
     })
 }
 
+/// The struct before the magic of a file that ends with it, and how many bytes precede the
+/// struct (module and signature), with the kernel's length check.
+fn locate(data: &[u8]) -> Result<(ModuleSignature, usize), TrailerError> {
+    let len = data.len() - MAGIC.len();
+    if len <= INFO_LEN {
+        return Err(TrailerError::BadLength(format!(
+            "file too short ({} bytes) to hold the 12-byte struct",
+            data.len()
+        )));
+    }
+    let raw: &[u8; INFO_LEN] = data[len - INFO_LEN..len]
+        .try_into()
+        .map_err(|_| TrailerError::BadLength("cannot read struct".into()))?;
+    let info = ModuleSignature::from_bytes(raw);
+    let body_len = len - INFO_LEN;
+    // kernel/module_signature.c: `sig_len >= file_len - sizeof(*ms)` is -EBADMSG.
+    if info.sig_len as usize >= body_len {
+        return Err(TrailerError::BadLength(format!(
+            "sig_len {} does not fit in the {} bytes before the struct",
+            info.sig_len, body_len
+        )));
+    }
+    Ok((info, body_len))
+}
+
 /// The module without its signature, for re-signing: a well-formed trailer is cut off; a file
 /// without the magic is returned whole. A file that ends with the magic but whose trailer is
 /// broken is an error, because where the module ends is then unknown.
@@ -152,21 +159,7 @@ pub fn strip(data: &[u8]) -> Result<&[u8], TrailerError> {
     if !has_magic(data) {
         return Ok(data);
     }
-    let len = data.len() - MAGIC.len();
-    if len <= INFO_LEN {
-        return Err(TrailerError::BadLength("file too short".into()));
-    }
-    let raw: &[u8; INFO_LEN] = data[len - INFO_LEN..len]
-        .try_into()
-        .map_err(|_| TrailerError::BadLength("cannot read struct".into()))?;
-    let info = ModuleSignature::from_bytes(raw);
-    let body_len = len - INFO_LEN;
-    if info.sig_len as usize >= body_len {
-        return Err(TrailerError::BadLength(format!(
-            "sig_len {} does not fit in the {} bytes before the struct",
-            info.sig_len, body_len
-        )));
-    }
+    let (info, body_len) = locate(data)?;
     Ok(&data[..body_len - info.sig_len as usize])
 }
 

@@ -429,13 +429,7 @@ fn check_mldsa(
             (*level, raw)
         }
         key => {
-            v.status = Status::BadSignature;
-            v.detail = format!(
-                "signature algorithm {} does not match the certificate's {} key (kernel: -EKEYREJECTED)",
-                oid::name(si.signature_oid),
-                key.describe()
-            );
-            return v;
+            return mismatched_key(v, si, key);
         }
     };
     let alg: &'static signature::PqdsaVerificationAlgorithm = match level {
@@ -497,6 +491,17 @@ fn check_mldsa(
             );
         }
     }
+    v
+}
+
+/// The verdict for a signature whose algorithm is not that of the certificate's key.
+fn mismatched_key(mut v: Verdict, si: &SignerInfo<'_>, key: &PublicKey) -> Verdict {
+    v.status = Status::BadSignature;
+    v.detail = format!(
+        "signature algorithm {} does not match the certificate's {} key (kernel: -EKEYREJECTED)",
+        oid::name(si.signature_oid),
+        key.describe()
+    );
     v
 }
 
@@ -630,13 +635,7 @@ fn check_signer(
             return v;
         }
         (key, _) => {
-            v.status = Status::BadSignature;
-            v.detail = format!(
-                "signature algorithm {} does not match the certificate's {} key (kernel: -EKEYREJECTED)",
-                oid::name(si.signature_oid),
-                key.describe()
-            );
-            return v;
+            return mismatched_key(v, si, key);
         }
     };
     // public_key_verify_signature() allocates "ecdsa-nist-pNNN" before it verifies: a kernel

@@ -8,6 +8,22 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// Debian 12's cloud kernel config (6.1, amd64), the fixture most tests audit.
+pub fn cloud() -> String {
+    fixtures()
+        .join("configs/debian12-6.1-cloud-amd64.config.xz")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Write `text` to `dir/name` (making its directories) and return the path as a string.
+pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -20,11 +36,21 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
+    kharden_with(args, &[])
+}
+
+/// [`kharden`] with `env` added to the clean environment.
+pub fn kharden_with<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let out = Command::new(env!("CARGO_BIN_EXE_kharden"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("run kharden");
     check_json(&out.stdout);
