@@ -12,8 +12,23 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn kharden() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kharden"));
+    hermetic(Path::new(env!("CARGO_BIN_EXE_kharden")))
+}
+
+/// `program` without the caller's MAKEFLAGS or signing socket.
+fn hermetic(program: &Path) -> Command {
+    let mut c = Command::new(program);
     c.env_remove("MAKEFLAGS").env_remove("KHARDEN_SIGN_SOCKET");
+    c
+}
+
+/// `program modsign build` with an ECDSA key (a key in a millisecond) in `dir`, of `command`.
+fn ecdsa_build(program: &Path, dir: &Path, command: &[&str]) -> Command {
+    let mut c = hermetic(program);
+    c.current_dir(dir)
+        .args(["modsign", "build", "--key-type", "ecdsa-p384"])
+        .args(["--cert-out", "cert.pem", "--"])
+        .args(command);
     c
 }
 
@@ -48,22 +63,16 @@ fn build(dir: &Path, cert: &str, script: &str) -> Output {
         .unwrap()
 }
 
-/// `modsign build` (ECDSA: a key in a millisecond) of `script`, running in the background.
+/// `modsign build` (ECDSA) of `script`, running in the background.
 fn spawn_build(dir: &Path, script: &str) -> std::process::Child {
-    kharden()
-        .current_dir(dir)
-        .args([
-            "modsign",
-            "build",
-            "--key-type",
-            "ecdsa-p384",
-            "--cert-out",
-            "cert.pem",
-        ])
-        .args(["--", "sh", "-c", script])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    ecdsa_build(
+        Path::new(env!("CARGO_BIN_EXE_kharden")),
+        dir,
+        &["sh", "-c", script],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
 }
 
 /// Two unsigned modules and a Makefile that does for each what Makefile.modinst does, with
@@ -124,19 +133,7 @@ fn without_the_small_client_make_runs_kharden_modsign_sign_request() {
     fs::copy(env!("CARGO_BIN_EXE_kharden"), &alone).unwrap();
     let d = tempfile::tempdir().unwrap();
     two_modules_to_install(d.path());
-    let o = Command::new(&alone)
-        .env_remove("MAKEFLAGS")
-        .env_remove("KHARDEN_SIGN_SOCKET")
-        .current_dir(d.path())
-        .args([
-            "modsign",
-            "build",
-            "--key-type",
-            "ecdsa-p384",
-            "--cert-out",
-            "cert.pem",
-        ])
-        .args(["--", "make", "-s", "-j2", "all"])
+    let o = ecdsa_build(&alone, d.path(), &["make", "-s", "-j2", "all"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
