@@ -1036,7 +1036,7 @@ _kharden() {
             return 0
             ;;
         kharden__subcmd__modsign__subcmd__sign__subcmd__tree)
-            opts="-j -q -h --cert-out --hash --key-type --pem --keyid --subject --jobs --quiet --color --help"
+            opts="-j -q -h --cert-out --hash --key-type --pem --keyid --subject --jobs --format --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1064,6 +1064,10 @@ _kharden() {
                     ;;
                 -j)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -179,6 +179,8 @@ mldsa65\t'ML-DSA-65 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itsel
 mldsa87\t'ML-DSA-87 (Linux 7.0+ with CONFIG_CRYPTO_MLDSA; signs the module itself)'"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l subject -d 'Common name of the generated certificate' -r
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -s j -l jobs -d 'Parallel workers [default: number of CPUs]' -r
+complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l format -d 'human, or json (the `kharden.modsign.sign-tree/1` summary)' -r -f -a "human\t''
+json\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand modsign; and __fish_seen_subcommand_from sign-tree" -l color -d 'Colour in human output: auto (when stdout is a terminal, unless NO_COLOR is set or TERM=dumb), always or never. Machine formats are never coloured' -r -f -a "auto\t''
 always\t''
 never\t''"

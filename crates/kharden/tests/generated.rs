@@ -109,7 +109,16 @@ fn every_kind_of_document_follows_its_schema() {
         bzimage(&std::fs::read(modsig.join("kernel/payload.xz")).unwrap()),
     )
     .unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::copy(modsig.join("crc7.unsigned.ko"), tree.path().join("crc7.ko")).unwrap();
     let runs: Vec<Vec<String>> = vec![
+        vec![
+            "modsign".into(),
+            "sign-tree".into(),
+            s(tree.path()),
+            "--cert-out".into(),
+            s(&tree.path().join("cert.der")),
+        ],
         vec!["audit".into(), "--root".into(), s(&cloud), "--all".into()],
         vec!["explain".into(), "kptr-restrict".into()],
         vec![

@@ -917,3 +917,30 @@ fn ml_dsa_modules_are_inspected_and_verified() {
         text(&o.stdout)
     );
 }
+
+/// `sign-tree --format json`: the summary as the `kharden.modsign.sign-tree/1` document.
+#[test]
+fn sign_tree_has_a_json_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.ko"), fixture("crc7.unsigned.ko")).unwrap();
+    std::fs::write(dir.path().join("fake.ko"), b"not an ELF").unwrap();
+    let cert = dir.path().join("c.der");
+    let o = kharden(&[
+        "modsign",
+        "sign-tree",
+        s(dir.path()),
+        "--cert-out",
+        s(&cert),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "kharden.modsign.sign-tree/1");
+    assert_eq!(v["signed"], 1);
+    assert_eq!(v["failed"], serde_json::json!([]));
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v["skipped"][0].as_str().unwrap().contains("fake.ko"));
+    assert_eq!(v["cert_out"], s(&cert));
+    assert_eq!(v["key"], "RSA-4096");
+}

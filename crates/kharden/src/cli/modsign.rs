@@ -69,6 +69,9 @@ pub struct SignTreeArgs {
     /// Parallel workers [default: number of CPUs].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// human, or json (the `kharden.modsign.sign-tree/1` summary).
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, Args)]
@@ -185,7 +188,10 @@ fn sign_tree(a: SignTreeArgs) -> anyhow::Result<Outcome> {
     let mut summary = SignSummary::new(results, &cert, hash, &a.cert_out);
     summary.seconds = start.elapsed().as_secs_f64();
     eprint!("{}", summary.problems());
-    print(&summary.human())?;
+    print(&match a.format {
+        FormatArg::Json => summary.json(),
+        FormatArg::Human => summary.human(),
+    })?;
     Ok(Outcome::failed_if(!summary.failed.is_empty()))
 }
 

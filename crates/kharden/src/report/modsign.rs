@@ -465,8 +465,9 @@ impl fmt::Display for CertsReport {
 // ---------------------------------------------------------------------------------------------
 // sign-tree
 
-/// What a sign-tree run did.
-#[derive(Debug, Default)]
+/// What a sign-tree run did; as JSON, the `kharden.modsign.sign-tree/1` document (with
+/// [`SignTreeDoc`]).
+#[derive(Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct SignSummary {
     pub signed: usize,
     pub replaced: usize,
@@ -482,7 +483,29 @@ pub struct SignSummary {
     pub cert_out: String,
 }
 
+/// The `kharden.modsign.sign-tree/1` document: the summary's fields (`failed` and `skipped`
+/// hold one `path: reason` each), what made it and its schema.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct SignTreeDoc<'a> {
+    pub generator: crate::generator::Generator,
+    pub schema: &'static str,
+    #[serde(flatten)]
+    pub summary: &'a SignSummary,
+}
+
 impl SignSummary {
+    /// The JSON document of this run.
+    pub fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&SignTreeDoc {
+            generator: crate::generator::GENERATOR,
+            schema: "kharden.modsign.sign-tree/1",
+            summary: self,
+        })
+        .expect("a summary serialises");
+        s.push('\n');
+        s
+    }
+
     /// A summary of `results`, signed by `cert` with `hash`, its certificate written to
     /// `cert_out`.
     pub fn new(

@@ -52,6 +52,7 @@ pub fn all() -> Vec<DocSchema> {
         doc::<super::modsign::VerifyReport>("kharden.modsign.verify/1"),
         doc::<super::modsign::InspectReport>("kharden.modsign.inspect/1"),
         doc::<super::modsign::CertsReport>("kharden.modsign.certs/1"),
+        doc::<super::modsign::SignTreeDoc>("kharden.modsign.sign-tree/1"),
     ];
     docs.sort_by_key(|d| d.id);
     docs
