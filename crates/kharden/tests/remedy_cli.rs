@@ -137,7 +137,12 @@ fn fix_out_refuses_bad_destinations_and_writes_nothing() {
         missing.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("cannot use as --out"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot use as --out: not found\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("os error"), "{}", r.stderr);
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
     let r = kharden([

@@ -70,8 +70,13 @@ fn output(format: Format, report: &impl Render) -> anyhow::Result<()> {
 pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
     if let Some(out) = &args.out {
         // Check the destination before reading anything.
-        let meta = std::fs::metadata(out)
-            .with_context(|| format!("{}: cannot use as --out", out.display()))?;
+        let meta = std::fs::metadata(out).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot use as --out: {}",
+                kharden::report::term::clean(&out.display().to_string()),
+                kharden::files::io_reason(&e)
+            )
+        })?;
         anyhow::ensure!(meta.is_dir(), "{}: --out is not a directory", out.display());
     }
     let (profile, facts, mut report) = collect(&args.inputs)?;
