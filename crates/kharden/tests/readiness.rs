@@ -913,3 +913,64 @@ fn every_kind_is_documented() {
         );
     }
 }
+
+/// `[[rule.readiness]]` is held to its form when a policy is loaded: a blocker kind kharden
+/// does not know, an empty or multi-line text, a kind named twice are problems with their place
+/// (exit 2); a valid entry shows in `explain`.
+#[test]
+fn readiness_entries_are_checked_when_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = |readiness: &str| {
+        format!(
+            "[[rule]]\nid = \"my-rule\"\ntitle = \"t\"\narea = \"a\"\nseverity = \"low\"\n\
+             rationale = \"r\"\nbreaks = \"b\"\n\n[rule.check]\nsysctl = \"kernel.x\"\nis = \"1\"\n\n{readiness}"
+        )
+    };
+    let run = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        kharden(["explain", "my-rule", "--policy", p.to_str().unwrap()])
+    };
+    let ok = run(
+        "ok.toml",
+        &rule("[[rule.readiness]]\nblocker = \"dev-mem-user\"\nconsequence = \"refused\"\nway_out = \"use sysfs\"\n"),
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(
+        ok.stdout
+            .contains("  dev-mem-user: refused\n    way out: use sysfs\n"),
+        "{}",
+        ok.stdout
+    );
+
+    let bad = run(
+        "bad.toml",
+        &rule("[[rule.readiness]]\nblocker = \"dev-mem\"\nconsequence = \"x\"\nway_out = \"y\"\n"),
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("bad.toml:") && bad.stderr.contains("dev-mem-user"),
+        "{}",
+        bad.stderr
+    );
+
+    let twice = run(
+        "twice.toml",
+        &rule(
+            "[[rule.readiness]]\nblocker = \"kcore-reader\"\nconsequence = \"x\"\nway_out = \"y\"\n\n\
+             [[rule.readiness]]\nblocker = \"kcore-reader\"\nconsequence = \"\"\nway_out = \"two\\nlines\"\n",
+        ),
+    );
+    assert_eq!(twice.code, 2);
+    for said in [
+        "readiness names blocker \"kcore-reader\" twice",
+        "readiness consequence is empty",
+        "readiness way_out must be one line without control characters",
+    ] {
+        assert!(
+            twice.stderr.contains(said),
+            "{said:?} not in {}",
+            twice.stderr
+        );
+    }
+}
