@@ -163,7 +163,9 @@ pub fn readiness(
     report: &mut kharden::audit::Report,
 ) {
     let kinds = kharden::audit::readiness::kinds_needed(profile, report);
-    let root = kharden::files::Root::new(inputs_root);
+    // A snapshot archive is read in memory (the probe has already refused a bad one).
+    let root = kharden::files::Root::open_any(inputs_root)
+        .unwrap_or_else(|_| kharden::files::Root::new(inputs_root));
     let looks = kharden::probe::readiness::look(&root, facts, &kinds);
     kharden::audit::readiness::attach(profile, report, &looks);
 }

@@ -60,6 +60,13 @@ pub fn allowed(rel: &str) -> bool {
         "sys/module/module/parameters/sig_enforce",
         "sys/kernel/boot_params/data",
         "etc/kharden/policy.toml",
+        "proc/modules",
+        "proc/mounts",
+        "proc/swaps",
+        "sys/kernel/kexec_crash_loaded",
+        "sys/power/disk",
+        "sys/power/resume",
+        "sys/fs/selinux/enforce",
     ];
     const DIRS: &[&str] = &[
         "proc",
@@ -72,6 +79,9 @@ pub fn allowed(rel: &str) -> bool {
         "sys/firmware",
         "sys/firmware/efi",
         "sys/firmware/efi/efivars",
+        "sys/power",
+        "sys/fs",
+        "sys/fs/selinux",
     ];
     if rel == MANIFEST || EXACT.contains(&rel) || DIRS.contains(&rel) {
         return true;
@@ -335,6 +345,31 @@ impl MemTree {
             || self.unreadable.contains_key(key)
     }
 
+    /// The names directly under the directory `rel`.
+    pub fn list(&self, rel: &str) -> io::Result<Vec<String>> {
+        let key = Self::key(rel);
+        if !key.is_empty() && !self.dirs.contains(key) {
+            return Err(io::ErrorKind::NotFound.into());
+        }
+        let prefix = if key.is_empty() {
+            String::new()
+        } else {
+            format!("{key}/")
+        };
+        let mut names: Vec<String> = self
+            .files
+            .keys()
+            .chain(self.dirs.iter())
+            .chain(self.unreadable.keys())
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| rest.split('/').next().unwrap_or(rest).to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     pub fn dir_nonempty(&self, rel: &str) -> bool {
         let prefix = format!("{}/", Self::key(rel));
         let under = |k: &String| k.starts_with(&prefix);
@@ -472,6 +507,9 @@ mod tests {
         assert_eq!(back.provenance, t.provenance);
         assert!(back.exists("/sys/module") && back.exists("/sys/firmware/efi"));
         assert!(back.dir_nonempty("/sys/firmware") && !back.dir_nonempty("/sys/module"));
+        assert_eq!(back.list("/sys").unwrap(), ["firmware", "module"]);
+        assert_eq!(back.list("/proc").unwrap(), ["cmdline", "kallsyms"]);
+        assert!(back.list("/etc").is_err());
         assert_eq!(back.read("/proc/cmdline", 100).unwrap(), b"quiet\n");
         assert_eq!(
             back.read("/proc/kallsyms", 100).unwrap_err().kind(),

@@ -109,11 +109,17 @@ impl Root {
     /// Open `rel` inside the root with `flags` (symbolic links followed, but never out of the
     /// root; `/proc/*/fd`-style magic links refused).
     pub fn open(&self, rel: &str, flags: OFlags) -> io::Result<OwnedFd> {
-        if self.mem.is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "a snapshot archive is read only",
-            ));
+        if let Some(mem) = &self.mem {
+            // Files are read with read_*; what an archive lacks is not found, as under a tree
+            // that lacks it.
+            return Err(if mem.exists(rel) {
+                io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "a snapshot archive is read only",
+                )
+            } else {
+                io::ErrorKind::NotFound.into()
+            });
         }
         open_in_root(self.root_fd()?, rel, flags | OFlags::CLOEXEC, Walk::InRoot)
     }
@@ -188,6 +194,11 @@ impl Root {
 
     /// The names in the directory `rel` (without `.` and `..`), unsorted.
     pub fn list_dir(&self, rel: &str) -> io::Result<Vec<std::ffi::OsString>> {
+        if let Some(mem) = &self.mem {
+            return mem
+                .list(rel)
+                .map(|v| v.into_iter().map(Into::into).collect());
+        }
         let dir = rustix::fs::Dir::new(self.open_dir(rel)?)?;
         let mut names = Vec::new();
         for entry in dir {

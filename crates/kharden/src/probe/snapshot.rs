@@ -6,8 +6,10 @@
 //! name and boot id; every kernel config the probe would try; the command line; the sysctls
 //! the rules read; the runtime files (securityfs lockdown and LSM list, sig_enforce, the three
 //! EFI variables, x86 boot_params); `/proc/kallsyms` up to the `_text` line only (the KASLR
-//! check; that address tells the boot's KASLR offset); the root's kharden policy; and which of
-//! the directories the probe tests for exist. A file that exists but cannot be read is
+//! check; that address tells the boot's KASLR offset); the root's kharden policy; the few
+//! files the readiness notes of `fix` and `apply` read (/proc/modules, /proc/mounts,
+//! /proc/swaps, kexec_crash_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); and
+//! which of the directories the probe tests for exist. A file that exists but cannot be read is
 //! recorded as unreadable with the reason, so that the audit of the archive says "unknown"
 //! where the audit of the host would have.
 
@@ -24,6 +26,8 @@ const DIRS: &[&str] = &[
     "/sys/kernel/security",
     "/sys/module",
     "/sys/firmware/efi",
+    "/sys/power",
+    "/sys/fs",
 ];
 
 /// Most bytes of files one snapshot holds (a kernel config is a few hundred KiB).
@@ -46,6 +50,14 @@ pub fn files_read(root: &Root, sysctl_keys: &BTreeSet<String>) -> Vec<String> {
         runtime::MOK_SB_STATE_VAR,
         runtime::BOOT_PARAMS,
         "/etc/kharden/policy.toml",
+        // What fix and apply's readiness notes read besides (what enforcing would break).
+        "/proc/modules",
+        "/proc/mounts",
+        "/proc/swaps",
+        "/sys/kernel/kexec_crash_loaded",
+        "/sys/power/disk",
+        "/sys/power/resume",
+        "/sys/fs/selinux/enforce",
     ]
     .iter()
     .map(|s| s.to_string())
