@@ -10,6 +10,15 @@ cd "$(dirname "$0")/../.."
 T=${CARGO_TARGET_DIR:-target}
 
 t0=$(date +%s)
+# The packaged crates keep their version from one run to the next, and cargo takes a registry
+# crate of a version it has built as unchanged: an earlier run's build of the packaged modsig
+# would be linked instead of today's (seen here). Clean our three crates first (every source of
+# them; their dependencies' builds stay), and the unpacked copies under CARGO_HOME.
+rm -rf "$T/package"
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/; do
+  [ -d "$d" ] && rm -rf "$d"kdecomp-[0-9]* "$d"modsig-[0-9]* "$d"kharden-[0-9]*
+done
+cargo clean -p kdecomp -p modsig -p kharden
 cargo package --workspace --locked
 echo "cargo package --workspace: $(( $(date +%s) - t0 )) s"
 
