@@ -300,6 +300,8 @@ fn kharden_in<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> (i32, String
         .env("NO_COLOR", "1")
         .output()
         .expect("run kharden");
+    // A JSON document a doc shows follows its schema too.
+    common::check_json(&out.stdout);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
