@@ -3,32 +3,36 @@
 # generated ones (man pages docs/man, completions packaging/completions, JSON Schemas
 # docs/schemas: tests/generated.rs keeps them fresh), then run lintian on it.
 #
-#   scripts/deb/build-deb.sh [--binary FILE] [--out DIR] [--no-lintian]
+#   scripts/deb/build-deb.sh [--binary FILE --sign-request FILE] [--out DIR] [--no-lintian]
 #
-# Default binary: `cargo build --release -p kharden` (the release profile: LTO, stripped).
-# --binary packages another build (the test.d hook passes the stripped debug binary the test
-# suite already built, to stay within its CI budget). Prints the .deb's path on stdout.
+# Default binaries: `cargo build --release -p kharden` (the release profile: LTO, stripped):
+# kharden and kharden-sign-request, the small client `kharden modsign build` has make run
+# (found beside kharden). --binary and --sign-request package other builds (the test.d hook
+# passes the debug binaries the test suite already built, to stay within its CI budget).
+# Prints the .deb's path on stdout.
 # Installs what it uses (dpkg-dev, fakeroot, lintian) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/lib/apt.sh
 
 T=${CARGO_TARGET_DIR:-target}
-BIN= OUT=$T/debian LINTIAN=1
+BIN= CLIENT= OUT=$T/debian LINTIAN=1
 while [ $# -gt 0 ]; do
   case $1 in
     --binary) BIN=$2; shift 2 ;;
+    --sign-request) CLIENT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --no-lintian) LINTIAN=; shift ;;
-    *) echo "usage: $0 [--binary FILE] [--out DIR] [--no-lintian]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--binary FILE --sign-request FILE] [--out DIR] [--no-lintian]" >&2; exit 2 ;;
   esac
 done
 
 apt_install_missing build-deb dpkg-dev fakeroot gzip ${LINTIAN:+lintian}
 
-if [ -z "$BIN" ]; then
+if [ -z "$BIN" ] || [ -z "$CLIENT" ]; then
+  [ -z "$BIN$CLIENT" ] || { echo "$0: give both --binary and --sign-request, or neither" >&2; exit 2; }
   cargo build --release --locked -p kharden >&2
-  BIN=$T/release/kharden
+  BIN=$T/release/kharden CLIENT=$T/release/kharden-sign-request
 fi
 
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)-1
@@ -40,7 +44,10 @@ R=$STAGE/root
 DOC=$R/usr/share/doc/kharden
 
 install -D -m 0755 "$BIN" "$R/usr/bin/kharden"
-strip --strip-unneeded --remove-section=.comment --remove-section=.note "$R/usr/bin/kharden"
+install -m 0755 "$CLIENT" "$R/usr/bin/kharden-sign-request"
+for b in kharden kharden-sign-request; do
+  strip --strip-unneeded --remove-section=.comment --remove-section=.note "$R/usr/bin/$b"
+done
 for page in docs/man/*.1; do
   install -D -m 0644 "$page" "$R/usr/share/man/man1/$(basename "$page")"
   gzip -9n "$R/usr/share/man/man1/$(basename "$page")"
@@ -76,7 +83,7 @@ install -D -m 0644 packaging/debian/lintian-overrides "$R/usr/share/lintian/over
 # Control area: dependencies from the binary's shared libraries (dpkg-shlibdeps), sizes, sums.
 mkdir -p "$R/DEBIAN" "$STAGE/src/debian"
 printf 'Source: kharden\n\nPackage: kharden\nArchitecture: any\n' >"$STAGE/src/debian/control"
-DEPENDS=$(cd "$STAGE/src" && dpkg-shlibdeps -O -e"$R/usr/bin/kharden" \
+DEPENDS=$(cd "$STAGE/src" && dpkg-shlibdeps -O -e"$R/usr/bin/kharden" -e"$R/usr/bin/kharden-sign-request" \
   | sed -n 's/^shlibs:Depends=//p')
 SIZE=$(du -k -s --exclude=DEBIAN "$R" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@SIZE@/$SIZE/" \

@@ -23,5 +23,5 @@ cargo package --workspace --locked
 echo "cargo package --workspace: $(( $(date +%s) - t0 )) s"
 
 K=$(scripts/testbed/guest-kharden.sh deb)
-DEB=$(scripts/deb/build-deb.sh --binary "$K")
+DEB=$(scripts/deb/build-deb.sh --binary "$K" --sign-request "$T/debug/kharden-sign-request")
 scripts/deb/proof.sh "$DEB" --report "$T/deb-proof.txt"
