@@ -463,7 +463,7 @@ impl Header {
         let size = octal(124..136, "size")?;
         let size = usize::try_from(size)
             .ok()
-            .filter(|&s| s as u64 <= super::root::MAX_FILE_BYTES)
+            .filter(|&s| s as u64 <= super::MAX_FILE_BYTES)
             .ok_or_else(|| bad(format!("entry {shown}: too large")))?;
         Ok(Header {
             name,

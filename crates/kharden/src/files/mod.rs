@@ -16,6 +16,9 @@ pub use root::{io_reason, read_regular, Root};
 
 use std::path::Path;
 
+/// The largest file read from under a root (a decompressed config is bounded separately).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// An input the user named (or a file under a tree) that cannot be used: the command stops
 /// (exit 2) with one line naming the file and the problem. The path is shown with its control
 /// characters escaped: it may come from a hostile tree.

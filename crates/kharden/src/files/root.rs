@@ -21,8 +21,7 @@ use std::sync::Arc;
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-/// The largest file read from under a root (a decompressed config is bounded separately).
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
+pub use super::MAX_FILE_BYTES;
 
 /// Symbolic links followed in one resolution before giving up (the kernel's own limit).
 const MAX_LINKS: usize = 40;
