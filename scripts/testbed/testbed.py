@@ -408,6 +408,15 @@ def job_cpio(job: Job, path: Path) -> None:
 SHIM_GUID = "605dab50-e046-4300-abb6-3dd810dd8b23"  # owner GUID of the db entries we add
 
 
+def _interpreter_exists(script: Path) -> bool:
+    """Whether the interpreter a script's `#!` line names is there."""
+    first = script.read_bytes()[:256].split(b"\n", 1)[0]
+    if not first.startswith(b"#!"):
+        return True
+    words = first[2:].split()
+    return bool(words) and Path(words[0].decode(errors="replace")).exists()
+
+
 def virt_fw_vars() -> Path:
     """virt-fw-vars (PyPI virt-firmware; not packaged in Debian 12), installed once into a venv
     in the cache. Only needed for --db-cert."""
@@ -416,6 +425,11 @@ def virt_fw_vars() -> Path:
         return Path(env)
     venv = CACHE / "venv"
     tool = venv / "bin" / "virt-fw-vars"
+    if tool.exists() and not _interpreter_exists(tool):
+        # A venv names its own absolute path in every script: a cache moved with its checkout
+        # (or copied into another clone) holds tools whose interpreter is gone.
+        log("the cached venv was made elsewhere; making it again in " + str(venv))
+        shutil.rmtree(venv)
     if not tool.exists():
         log("installing virt-firmware into " + str(venv))
         sh([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
