@@ -7,14 +7,6 @@ use std::io::Write;
 
 use common::*;
 
-fn snapshot(name: &str) -> String {
-    fixtures()
-        .join("snapshots")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// `--version` names the version and the commit it was built from (build.rs), as the JSON
 /// documents' `generator` does.
 #[test]

@@ -11,14 +11,6 @@ use std::path::Path;
 
 use common::*;
 
-fn snapshot(name: &str) -> String {
-    fixtures()
-        .join("snapshots")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// A policy with a dated waiver of a rule that fails on the default trees.
 fn waiver_policy(dir: &Path) -> String {
     let p = dir.join("policy.toml");

@@ -90,6 +90,25 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// The inputs of a command that reads everything under `root` itself (fix, apply,
+    /// snapshot, fleet): no offline files.
+    pub fn under(
+        root: impl Into<PathBuf>,
+        no_live: bool,
+        profile: &str,
+        policy: Option<PathBuf>,
+    ) -> Inputs {
+        Inputs {
+            root: root.into(),
+            config: None,
+            cmdline: None,
+            sysctl: None,
+            no_live,
+            profile: profile.to_string(),
+            policy,
+        }
+    }
+
     /// Flags that contradict each other, refused before anything is read: `--no-live` judges
     /// only the files given, so it needs one (an audit of nothing would pass a CI job that
     /// forgot its config).

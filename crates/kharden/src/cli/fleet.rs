@@ -101,15 +101,12 @@ pub fn fleet(args: FleetArgs) -> anyhow::Result<Outcome> {
             .join(", ")
     );
     // The shared profile; a host with its own policy gets its own.
-    let inputs = Inputs {
-        root: "/nonexistent-kharden-fleet-root".into(),
-        config: None,
-        cmdline: None,
-        sysctl: None,
-        no_live: true,
-        profile: args.profile.clone(),
-        policy: args.policy.clone(),
-    };
+    let inputs = Inputs::under(
+        "/nonexistent-kharden-fleet-root",
+        true,
+        &args.profile,
+        args.policy.clone(),
+    );
     let profile = profile_for(&inputs)?;
     let keys = profile.sysctl_keys();
     let pool = kharden::modules::pool::Pool::new(kharden::modules::pool::jobs(args.jobs))?;

@@ -171,15 +171,7 @@ pub struct ApplyArgs {
 }
 
 pub fn apply(args: ApplyArgs) -> anyhow::Result<Outcome> {
-    let inputs = Inputs {
-        root: args.root.clone(),
-        config: None,
-        cmdline: None,
-        sysctl: None,
-        no_live: false,
-        profile: args.profile.clone(),
-        policy: args.policy.clone(),
-    };
+    let inputs = Inputs::under(&args.root, false, &args.profile, args.policy.clone());
     let (profile, facts, mut report) = collect(&inputs)?;
     // Before any one-way step, what it would break here: always looked at.
     super::audit::readiness(&args.root, &profile, &facts, &mut report);

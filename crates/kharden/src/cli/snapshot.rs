@@ -41,15 +41,7 @@ pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<Outcome> {
     for name in kharden::policy::builtin::profile_names() {
         keys.extend(kharden::policy::builtin::load(name)?.sysctl_keys());
     }
-    let inputs = Inputs {
-        root: args.root.clone(),
-        config: None,
-        cmdline: None,
-        sysctl: None,
-        no_live: false,
-        profile: "baseline".into(),
-        policy: args.policy.clone(),
-    };
+    let inputs = Inputs::under(&args.root, false, "baseline", args.policy.clone());
     keys.extend(super::audit::profile_for(&inputs)?.sysctl_keys());
     let root = Root::new(&args.root);
     let host = kharden::probe::host::read(&root);

@@ -8,6 +8,15 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The committed snapshot tree `name` (tests/fixtures/snapshots).
+pub fn snapshot(name: &str) -> String {
+    fixtures()
+        .join("snapshots")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// Debian 12's cloud kernel config (6.1, amd64), the fixture most tests audit.
 pub fn cloud() -> String {
     fixtures()
