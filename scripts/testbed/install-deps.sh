@@ -11,6 +11,7 @@ PKGS=(
 	busybox-static    # /init userland inside the guest
 	cpio              # initramfs archive
 	gcc libc6-dev     # static helper (tbhelper.c); static glibc lives in libc6-dev
+	linux-libc-dev    # <linux/bpf.h>, <linux/perf_event.h>, <linux/kexec.h> for tbhelper.c
 	xz-utils zstd     # module decompression, config-*.xz in snapshot trees
 	python3           # the driver scripts
 	procps systemd    # /usr/sbin/sysctl and systemd-sysctl, copied into the guest (remedy-guest.py)

@@ -214,8 +214,9 @@ def strip_signature(ko: bytes) -> bytes:
 
 def helper_binary() -> Path:
     src = HERE / "guest" / "tbhelper.c"
-    out = CACHE / "bin" / "tbhelper"
-    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
+    # named by the source's content: checkouts sharing one cache may hold different helpers
+    out = CACHE / "bin" / f"tbhelper-{hashlib.sha256(src.read_bytes()).hexdigest()[:16]}"
+    if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = tmp_name(out)
         sh(["gcc", "-O2", "-static", "-Wall", "-o", str(tmp), str(src)])
@@ -273,7 +274,7 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
     extras = [part for key, ko in (extra_kos or []) for part in (key, ko.read_bytes())]
     extras += [part for t in (tools or []) for part in (t, Path(t).resolve().read_bytes())]
     for part in (k.package, k.version, (HERE / "guest" / "init.sh").read_bytes(),
-                 (HERE / "guest" / "tbhelper.c").read_bytes(),
+                 helper_binary().read_bytes(),
                  kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-",
                  *extras):
         h.update(part if isinstance(part, bytes) else part.encode())
@@ -346,6 +347,9 @@ class Job:
     # host binaries copied into the guest at their own absolute paths, with their libraries
     # (e.g. /usr/sbin/sysctl from procps, /lib/systemd/systemd-sysctl)
     tools: list[str] = field(default_factory=list)
+    # host files put into this boot's own (uncompressed) archive: (absolute guest path, host
+    # file), e.g. the kernel image at /boot/vmlinuz-<release> for a probe that reads it
+    files: list[tuple[str, Path]] = field(default_factory=list)
 
 
 @dataclass
@@ -402,6 +406,13 @@ def job_cpio(job: Job, path: Path) -> None:
         (Path(tmp) / "tb" / "job").write_text("\n".join(lines) + "\n")
         if job.script:
             (Path(tmp) / "tb" / "script").write_text(job.script)
+        for dst, src in job.files:
+            rel = Path(dst)
+            if not rel.is_absolute() or ".." in rel.parts:
+                raise SystemExit(f"job file destination must be an absolute path without '..': {dst}")
+            out = Path(tmp) / rel.relative_to("/")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, out)
         write_cpio(Path(tmp), path, compress=False)
 
 
