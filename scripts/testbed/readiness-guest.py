@@ -24,6 +24,8 @@ turns the failing rule's setting on, and tries the same action again:
   perf-regs-intr   a process holds a perf event sampling    lockdown             perf_event_open of the
                    PERF_SAMPLE_REGS_INTR                    confidentiality      same kind refused
   debugfs          a process holds a debugfs file open      lockdown integrity   opening it again refused
+  debugfs-readonly a process holds a debugfs file of mode   lockdown integrity   must keep working: readiness
+                   0444 open read-only                                           must say unknown, not blocked
   clean            nothing planted                          all of the above     crc7.ko (Debian-signed,
                                                                                  on disk) still loads
 
@@ -139,6 +141,10 @@ class Scenario:
     # after_only() lines that must fail (planted) or succeed (clean)
     after_refused: list[str] = field(default_factory=list)
     cmdline: str = ""
+    # what the rule under test must list as not known (regexes as in Expect.thing) when the
+    # planted thing may or may not break: verdict `unknown`, no blocker, and the action must
+    # keep working (a `blocked` there would be a claim the kernel does not bear out)
+    expect_unknown: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -226,6 +232,17 @@ proof() { $H open /sys/kernel/debug/fault_around_bytes; }
                                 r"/sys/kernel/debug/fault_around_bytes open \(fd \d+\)")],
         ["open"]),
     Scenario(
+        "debugfs-readonly", "a process holding `/sys/kernel/debug/wakeup_sources` (mode 0444, no "
+        "ioctl or mmap) open read-only", ["lockdown-runtime"], "lockdown `integrity`",
+        r"""
+hold debugfs open hold /sys/kernel/debug/wakeup_sources
+proof() { $H open /sys/kernel/debug/wakeup_sources; }
+""" + LOCK_INTEGRITY + NO_AFTER_ONLY,
+        [], ["open"],
+        expect_unknown=[r"process {pid:debugfs} \(tbhelper\) holds /sys/kernel/debug/wakeup_sources "
+                        r"open read-only \(mode 0444\): lockdown refuses it only if the file has ioctl or "
+                        r"mmap, which /proc does not show"]),
+    Scenario(
         "clean", "nothing (crc7.ko, Debian-signed, on disk)",
         ["module-sig-enforced", "lockdown-runtime", "kexec-load-disabled", CONFIDENTIALITY_RULE],
         "`sig_enforce=1`, `kexec_load_disabled=1`, lockdown `confidentiality`",
@@ -302,6 +319,14 @@ def judge(sc: Scenario, res: testbed.Result) -> tuple[list[dict], dict]:
         blockers = [(b.get("kind"), b.get("thing")) for b in r.get("blockers", [])]
         verdicts[rule] = (verdict, blockers)
         detail = json.dumps({"verdict": verdict, "blockers": blockers, "unknown": r.get("unknown")})
+        if sc.expect_unknown:
+            j.check(f"{rule}: readiness says unknown, with no blocker", verdict == "unknown" and not blockers,
+                    detail)
+            for u in sc.expect_unknown:
+                pat = re.compile(re.sub(r"\{pid:(\w+)\}", lambda m: re.escape(pids.get(m.group(1), "?")), u))
+                j.check(f"{rule}: says what it could not tell", any(pat.fullmatch(x) for x in r.get("unknown", [])),
+                        f"want {pat.pattern}; {detail}")
+            continue
         if sc.clean:
             j.check(f"{rule}: readiness says ready", verdict == "ready", detail)
             continue
@@ -316,7 +341,7 @@ def judge(sc: Scenario, res: testbed.Result) -> tuple[list[dict], dict]:
                     f"want {kind} {pat.pattern}; named {blockers}")
         extra = [(k, t) for k, t in blockers if not any(k == wk and p.fullmatch(t or "") for wk, p in wanted)]
         j.check(f"{rule}: names nothing that was not planted", not extra, f"also named: {extra}")
-    if sc.clean:
+    if sc.clean and not sc.expect_unknown:
         named = {fid: f["readiness"]["blockers"] for fid, f in findings.items()
                  if (f.get("readiness") or {}).get("blockers")}
         j.check("no finding names a blocker in the clean guest", not named, json.dumps(named)[:1000])

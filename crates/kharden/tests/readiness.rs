@@ -589,6 +589,52 @@ fn debugfs_and_tracefs_users() {
         .iter()
         .any(|e| e == "debugfs mounted at /sys/kernel/debug"));
 
+    // Lockdown lets a debugfs file of mode 0444 or less, opened read-only, be opened again
+    // unless it has ioctl or mmap, which /proc does not show: unknown, not blocked (the test
+    // bed's debugfs-readonly guest: Debian's 6.1 kernel reopened wakeup_sources under
+    // integrity). A write bit in the mode, or a descriptor open for writing: blocked.
+    let t = Tree::new();
+    t.file("proc/mounts", "debugfs /sys/kernel/debug debugfs rw 0 0\n");
+    t.process(1, "systemd", 0, &[]);
+    let ro = "/sys/kernel/debug/wakeup_sources";
+    let rw = "/sys/kernel/debug/fault_around_bytes";
+    for (rel, mode) in [(ro, 0o444), (rw, 0o644)] {
+        t.file(rel.trim_start_matches('/'), "");
+        std::fs::set_permissions(
+            t.path().join(rel.trim_start_matches('/')),
+            std::os::unix::fs::PermissionsExt::from_mode(mode),
+        )
+        .unwrap();
+    }
+    for (pid, target, flags) in [
+        (400, ro, "0100000"),
+        (401, ro, "0100002"),
+        (402, rw, "0100000"),
+    ] {
+        t.process(pid, "agent", 0, &[(3, target)]);
+        t.file(
+            &format!("proc/{pid}/fdinfo/3"),
+            &format!("pos:\t0\nflags:\t{flags}\nmnt_id:\t30\n"),
+        );
+    }
+    let l = t.one(K::DebugfsUser);
+    assert_eq!(
+        things(&l),
+        [
+            "process 401 (agent) holds /sys/kernel/debug/wakeup_sources open (fd 3)",
+            "process 402 (agent) holds /sys/kernel/debug/fault_around_bytes open (fd 3)",
+        ],
+        "{l:#?}"
+    );
+    assert_eq!(
+        l.unknown,
+        ["process 400 (agent) holds /sys/kernel/debug/wakeup_sources open read-only (mode 0444): lockdown refuses it only if the file has ioctl or mmap, which /proc does not show"]
+    );
+    // Alone, the read-only holder makes the verdict unknown.
+    std::fs::remove_dir_all(t.path().join("proc/401")).unwrap();
+    std::fs::remove_dir_all(t.path().join("proc/402")).unwrap();
+    assert_unknown(&t.one(K::DebugfsUser), "open read-only (mode 0444)");
+
     let t = Tree::new();
     t.process(1, "systemd", 0, &[(3, "/sys/fs/cgroup")]);
     let l = t.one(K::DebugfsUser);

@@ -89,8 +89,25 @@ pub fn pci(host: &Host<'_>) -> Look {
     look
 }
 
+/// The permission bits of a file under the root, from a descriptor opened `O_PATH` (a debugfs
+/// file's own `open` is never called); `None` when it cannot be stat'ed.
+fn mode_of(root: &crate::files::Root, rel: &str) -> Option<u32> {
+    let fd = root.open(rel, rustix::fs::OFlags::PATH).ok()?;
+    rustix::fs::fstat(&fd).ok().map(|st| st.st_mode & 0o7777)
+}
+
+/// Whether lockdown may let a held debugfs file be opened again: debugfs refuses, under
+/// lockdown, files with a mode bit beyond 0444, opened for writing, or with ioctl or mmap
+/// (fs/debugfs/file.c, `debugfs_locked_down`). `/proc` shows the first two, not the last, so a
+/// file that passes both may or may not break. `None` when mode or flags cannot be read.
+fn debugfs_read_only(mode: Option<u32>, flags: Option<u32>) -> Option<bool> {
+    Some(mode? & !0o444 == 0 && flags? & 3 == 0)
+}
+
 /// Processes holding files of a debugfs or tracefs open. Mount points come from /proc/mounts
 /// (the usual places are looked at too); a tracefs mounted inside debugfs counts as tracefs.
+/// A debugfs file of mode 0444 or less opened read-only is not a blocker but an unknown (see
+/// [`debugfs_read_only`]).
 pub fn fs_users(host: &Host<'_>, fstype: &str) -> Look {
     let usual = match fstype {
         "debugfs" => "/sys/kernel/debug",
@@ -113,7 +130,9 @@ pub fn fs_users(host: &Host<'_>, fstype: &str) -> Look {
             .strip_prefix(point.trim_end_matches('/'))
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     };
-    let mut look = holders(host, &format!("files of {fstype}"), |_, f| {
+    let root = host.root;
+    let mut may_break = Vec::new();
+    let mut look = holders(host, &format!("files of {fstype}"), |p, f| {
         let Some(point) = points
             .iter()
             .filter(|p| under(&f.target, p))
@@ -121,13 +140,35 @@ pub fn fs_users(host: &Host<'_>, fstype: &str) -> Look {
         else {
             return false;
         };
+        if fstype != "debugfs" {
+            return true;
+        }
         // The deepest mount wins: a tracefs under /sys/kernel/debug/tracing is not debugfs.
-        fstype != "debugfs"
-            || !tracefs
-                .iter()
-                .chain(std::iter::once(&"/sys/kernel/debug/tracing".to_string()))
-                .any(|t| t.len() > point.len() && under(&f.target, t))
+        if tracefs
+            .iter()
+            .chain(std::iter::once(&"/sys/kernel/debug/tracing".to_string()))
+            .any(|t| t.len() > point.len() && under(&f.target, t))
+        {
+            return false;
+        }
+        let mode = mode_of(root, &f.target);
+        let flags = fdinfo(root, p.pid, f.fd).and_then(|info| {
+            info.into_iter()
+                .find(|(k, _)| k == "flags")
+                .and_then(|(_, v)| u32::from_str_radix(&v, 8).ok())
+        });
+        if debugfs_read_only(mode, flags) == Some(true) {
+            may_break.push(format!(
+                "{} holds {} open read-only (mode {:04o}): lockdown refuses it only if the file has ioctl or mmap, which /proc does not show",
+                p.name(),
+                f.target,
+                mode.unwrap_or_default()
+            ));
+            return false;
+        }
+        true
     });
+    look.unknown.extend(may_break);
     look.examined(if mounted {
         format!("{fstype} mounted at {}", points.join(", "))
     } else {
@@ -147,4 +188,23 @@ pub fn kernel_log(host: &Host<'_>) -> Look {
         "/dev/kmsg and /proc/kmsg held by users other than root",
         |p, f| matches!(f.target.as_str(), "/dev/kmsg" | "/proc/kmsg") && p.uid != Some(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debugfs_read_only;
+
+    #[test]
+    fn debugfs_lockdown_rule() {
+        // 0444 or less, opened O_RDONLY (0100000 with O_LARGEFILE): may keep working.
+        assert_eq!(debugfs_read_only(Some(0o444), Some(0o100000)), Some(true));
+        assert_eq!(debugfs_read_only(Some(0o400), Some(0o100000)), Some(true));
+        // A write bit in the mode, or opened O_WRONLY / O_RDWR: refused.
+        assert_eq!(debugfs_read_only(Some(0o644), Some(0o100000)), Some(false));
+        assert_eq!(debugfs_read_only(Some(0o444), Some(0o100002)), Some(false));
+        assert_eq!(debugfs_read_only(Some(0o444), Some(0o100001)), Some(false));
+        // Not known: kept as a blocker by the caller.
+        assert_eq!(debugfs_read_only(None, Some(0o100000)), None);
+        assert_eq!(debugfs_read_only(Some(0o444), None), None);
+    }
 }

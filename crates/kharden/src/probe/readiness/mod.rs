@@ -5,7 +5,8 @@
 //! Which rule breaks which kinds, with the consequence and the way out, is data in the rule
 //! files (`[[rule.readiness]]`); `audit::readiness` joins the two into a verdict per finding.
 //! Nothing here writes, and nothing here follows a link: `/proc/PID/fd` targets are read with
-//! `readlinkat`.
+//! `readlinkat` (a held debugfs file's mode is then read through the `Root` from an `O_PATH`
+//! descriptor, which calls no file system's `open`).
 
 mod boot;
 mod devices;
