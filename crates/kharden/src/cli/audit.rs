@@ -6,17 +6,11 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::Outcome;
+use super::{write_stdout, Format, Outcome};
 use kharden::policy::builtin;
 use kharden::policy::user::{self, Date};
 use kharden::probe::{self, ProbeOptions};
 use kharden::report;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
 
 /// `audit --format`: the two every command has, and the formats fleets and CI read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -455,14 +449,6 @@ fn print_problems(problems: &[kharden::policy::Diagnostic]) {
             if rest == 1 { "" } else { "s" }
         );
     }
-}
-
-pub fn write_stdout(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .context("writing to stdout")?;
-    out.flush().context("writing to stdout")?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

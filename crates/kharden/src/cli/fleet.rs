@@ -151,7 +151,7 @@ pub fn fleet(args: FleetArgs) -> anyhow::Result<Outcome> {
     };
     match &args.output {
         Some(path) => kharden::files::write::write_new(path, text.as_bytes())?,
-        None => super::audit::write_stdout(&text)?,
+        None => super::write_stdout(&text)?,
     }
     anyhow::ensure!(
         report.errors.is_empty(),

@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, ValueEnum};
 use clap_complete::Shell;
 
-use super::{print, Outcome};
+use super::{write_stdout, Outcome};
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -86,7 +86,7 @@ fn completion(shell: Shell) -> Vec<u8> {
 }
 
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<Outcome> {
-    print(&String::from_utf8_lossy(&completion(args.shell)))?;
+    write_stdout(&String::from_utf8_lossy(&completion(args.shell)))?;
     Ok(Outcome::Clean)
 }
 

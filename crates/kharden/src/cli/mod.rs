@@ -12,6 +12,7 @@ pub mod keys;
 pub mod modsign;
 pub mod remedy;
 pub mod snapshot;
+pub mod verify;
 
 /// What a command concluded; `main` alone turns it into an exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,12 +165,29 @@ pub(crate) fn progress(len: usize, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// The two formats of the commands that have no others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// A report in the format asked for, on stdout.
+pub(crate) fn output(format: Format, report: &impl kharden::report::Render) -> anyhow::Result<()> {
+    write_stdout(&match format {
+        Format::Json => report.json(),
+        Format::Human => report.human(),
+    })
+}
+
 /// Write a rendered output to stdout in one go.
-pub(crate) fn print(text: &str) -> std::io::Result<()> {
+pub(crate) fn write_stdout(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("writing to stdout")
 }
 
 /// Warnings on stderr, one line each (none with `-q`).

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
-use super::audit::{collect, write_stdout, Format, Inputs};
+use super::audit::{collect, Inputs};
 use super::Outcome;
+use super::{output, Format};
 use kharden::files::Root;
 use kharden::policy::remedy::Change;
 use kharden::policy::{builtin, Profile};
@@ -16,7 +17,6 @@ use kharden::remedy::fragments::{self, Places};
 use kharden::remedy::{self, apply};
 use kharden::report::apply::ApplyReport;
 use kharden::report::fix::{FixReport, RuleReadiness};
-use kharden::report::Render;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Emit {
@@ -57,14 +57,6 @@ pub struct FixArgs {
     /// MODULE_SIG_KEY="CERT" (relative to the source tree, or absolute).
     #[arg(long, value_name = "CERT")]
     pub module_sig_key: Option<String>,
-}
-
-/// A report in the format asked for, on stdout.
-fn output(format: Format, report: &impl Render) -> anyhow::Result<()> {
-    write_stdout(&match format {
-        Format::Json => report.json(),
-        Format::Human => report.human(),
-    })
 }
 
 pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {

@@ -288,6 +288,63 @@ pub fn target_kernel(
     t
 }
 
+/// What `modsign verify` trusts and the kernel whose rules it judges by, from its flags.
+#[derive(Debug)]
+pub struct Resolved {
+    pub ring: Keyring,
+    pub target: TargetKernel,
+    pub warnings: Vec<String>,
+    /// With neither certificates nor images named: the running kernel whose image is trusted
+    /// (image path as shown, release, number of certificates).
+    pub running: Option<(String, String, usize)>,
+    /// Where the target kernel's config was read from, when one was found.
+    pub config: Option<String>,
+}
+
+/// Resolve `modsign verify`'s trust: certificate files and kernel images when given (the
+/// first image's banner names the target release unless `target_release` does, and a config
+/// beside that image is used when it is the target's); otherwise the running kernel of `root`
+/// (or `target_release`), its own image and config, found as `audit` finds them.
+pub fn resolve(
+    certs: &[PathBuf],
+    kernels: &[PathBuf],
+    root: &Path,
+    target_release: Option<&str>,
+) -> Result<Resolved, InputError> {
+    let Trust {
+        mut ring,
+        mut warnings,
+        releases,
+    } = keyring(certs, kernels)?;
+    let mut release = target_release.map(str::to_string);
+    let mut config = None;
+    let mut running = None;
+    if certs.is_empty() && kernels.is_empty() {
+        let k = running_kernel(root, target_release)?;
+        warnings.extend(k.warning);
+        running = Some((k.image, k.release.clone(), k.certs.certs.len()));
+        for c in k.certs.certs {
+            ring.add(c.cert);
+        }
+        let r = crate::files::root::Root::new(root);
+        config = crate::probe::image::find_config(&r, &k.release);
+        release = Some(k.release);
+    } else if let Some(image) = kernels.first() {
+        if release.is_none() || release.as_deref() == releases.first().map(String::as_str) {
+            config = crate::probe::image::config_beside(image);
+        }
+        release = release.or_else(|| releases.first().cloned());
+    }
+    let target = target_kernel(release.as_deref(), config.as_ref().map(|c| &c.1));
+    Ok(Resolved {
+        ring,
+        target,
+        warnings,
+        running,
+        config: config.map(|c| c.0),
+    })
+}
+
 /// Write each certificate of a kernel image into `dir` as DER (`NN-<key id>.der`), mode 0644.
 pub fn write_certs(dir: &Path, k: &modsig::kernel::KernelCerts) -> Result<(), InputError> {
     std::fs::create_dir_all(dir).map_err(|e| InputError::io(dir, &e))?;

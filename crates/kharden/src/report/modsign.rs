@@ -494,18 +494,6 @@ pub struct SignTreeDoc<'a> {
 }
 
 impl SignSummary {
-    /// The JSON document of this run.
-    pub fn json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(&SignTreeDoc {
-            generator: crate::generator::GENERATOR,
-            schema: "kharden.modsign.sign-tree/1",
-            summary: self,
-        })
-        .expect("a summary serialises");
-        s.push('\n');
-        s
-    }
-
     /// A summary of `results`, signed by `cert` with `hash`, its certificate written to
     /// `cert_out`.
     pub fn new(
@@ -554,10 +542,19 @@ impl SignSummary {
             .map(|(what, why)| format!("kharden: {what} {}\n", clean(why)))
             .collect()
     }
+}
 
-    /// The summary on stdout (no JSON form: sign-tree has no `--format`).
-    pub fn human(&self) -> String {
-        self.to_string()
+impl Render for SignSummary {
+    /// The `kharden.modsign.sign-tree/1` document.
+    fn json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&SignTreeDoc {
+            generator: crate::generator::GENERATOR,
+            schema: "kharden.modsign.sign-tree/1",
+            summary: self,
+        })
+        .expect("a summary serialises");
+        s.push('\n');
+        s
     }
 }
 
