@@ -13,13 +13,7 @@ work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 SHOTS=${SHOTS:-$work}
 
-cat >"$work/policy.toml" <<'TOML'
-[[waiver]]
-rule = "kptr-restrict"
-reason = "perf needs kernel addresses on build hosts"
-expires = 2099-12-31
-TOML
-"$K" audit --root "$FIX/deb12-6.1-cloud-default" --policy "$work/policy.toml" --exit-zero --format html -o "$work/host.html"
+"$K" audit --root "$FIX/deb12-6.1-cloud-default" --policy scripts/exports/waiver-policy.toml --exit-zero --format html -o "$work/host.html"
 "$K" fleet "$FIX" --exit-zero --format html -o "$work/fleet.html"
 printf '<!DOCTYPE html><html><body><p>control</p><img src="http://127.0.0.1:9/x.png"></body></html>\n' >"$work/control.html"
 

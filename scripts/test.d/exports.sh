@@ -8,11 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" -eq 0 ]; then
-  scripts/exports/install-deps.sh
-fi
-cargo build -p kharden --locked
-export KHARDEN_BIN=${CARGO_TARGET_DIR:-target}/debug/kharden
+. scripts/lib/kharden-step.sh scripts/exports/install-deps.sh
 timeout 600 scripts/exports/check-engines.sh
 timeout 300 scripts/exports/check-html.sh
 timeout 120 scripts/exports/check-scrape.sh

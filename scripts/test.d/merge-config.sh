@@ -6,10 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" -eq 0 ]; then
-  scripts/remedy/install-deps.sh
-fi
-cargo build -p kharden --locked
-export KHARDEN_BIN=${CARGO_TARGET_DIR:-target}/debug/kharden
+. scripts/lib/kharden-step.sh scripts/remedy/install-deps.sh
 timeout 600 scripts/remedy/check-merge-config.sh
 scripts/remedy/check-sysctl-file.sh

@@ -41,11 +41,9 @@ Exit status: 0 every scenario agrees, 1 a disagreement, 2 a scenario could not r
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import sys
-import tarfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -258,21 +256,6 @@ enforce() {
 ]
 
 
-def outputs(res: testbed.Result) -> dict[str, str]:
-    """The files the script left in /tmp/script-out, by name."""
-    raw = res.blocks.get("script-out.tar")
-    if raw is None:
-        raise RuntimeError(f"{res.workdir}: the guest sent no script-out.tar "
-                           f"(script rc {res.blocks.get('script.rc', b'?').decode().strip()}, "
-                           f"stderr {res.blocks.get('script.err', b'').decode(errors='replace')[-300:]})")
-    out = {}
-    with tarfile.open(fileobj=io.BytesIO(raw)) as t:
-        for m in t.getmembers():
-            if m.isfile():
-                out[Path(m.name).name] = t.extractfile(m).read().decode(errors="replace")
-    return out
-
-
 def results(text: str) -> dict[str, str]:
     """tbhelper lines `<name> <errno> <ERRNAME>` -> {name: ERRNAME} (the last line of a name)."""
     out = {}
@@ -294,7 +277,7 @@ class Judge:
 
 def judge(sc: Scenario, res: testbed.Result) -> tuple[list[dict], dict]:
     """Checks of one guest, and its row of the docs table."""
-    j, o = Judge(sc), outputs(res)
+    j, o = Judge(sc), testbed.script_outputs(res)
     rel = res.kernel.release
     pids = {Path(n).stem[len("hold_"):]: v.strip() for n, v in o.items() if n.startswith("hold_") and n.endswith(".pid")}
     for n, pid in sorted(pids.items()):

@@ -25,11 +25,9 @@ Exit status: 0 every check holds, 1 a check failed, 2 could not run.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import sys
-import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -89,21 +87,6 @@ class Checks:
         self.rows.append({"boot": self.name, "check": what, "ok": bool(ok), "detail": detail[:800]})
 
 
-def outputs(res: testbed.Result) -> dict[str, str]:
-    """The files the script left in /tmp/script-out, by name."""
-    raw = res.blocks.get("script-out.tar")
-    if raw is None:
-        raise RuntimeError(f"{res.workdir}: the guest sent no script-out.tar "
-                           f"(script rc {res.blocks.get('script.rc', b'?').decode().strip()}, "
-                           f"stderr {res.blocks.get('script.err', b'').decode(errors='replace')[-300:]})")
-    out = {}
-    with tarfile.open(fileobj=io.BytesIO(raw)) as t:
-        for m in t.getmembers():
-            if m.isfile():
-                out[Path(m.name).name] = t.extractfile(m).read().decode(errors="replace")
-    return out
-
-
 def step(o: dict[str, str], n: str) -> tuple[int, str, str]:
     return int(o.get(f"{n}.rc", "255").strip() or 255), o.get(f"{n}.out", ""), o.get(f"{n}.err", "")
 
@@ -113,7 +96,7 @@ def findings(text: str) -> dict[str, dict]:
 
 
 def check_sysctl_file(res: testbed.Result) -> Checks:
-    c, o = Checks("sysctl-file"), outputs(res)
+    c, o = Checks("sysctl-file"), testbed.script_outputs(res)
     rc, out, err = step(o, "fix")
     c.check("kharden fix exits 0", rc == 0, err)
     conf = o.get("99-kharden.conf", "")
@@ -153,7 +136,7 @@ def check_sysctl_file(res: testbed.Result) -> Checks:
 
 
 def check_apply(res: testbed.Result) -> Checks:
-    c, o = Checks("apply"), outputs(res)
+    c, o = Checks("apply"), testbed.script_outputs(res)
     obs = res.observed
     rc, out, err = step(o, "plan")
     c.check("apply (dry run) exits 0 and prints a plan", rc == 0 and "dry run" in out, f"rc={rc} {err}")

@@ -384,6 +384,21 @@ def parse_blocks(raw: bytes) -> dict[str, bytes]:
     return blocks
 
 
+def script_outputs(res: Result) -> dict[str, str]:
+    """The files the script left in /tmp/script-out, by name."""
+    raw = res.blocks.get("script-out.tar")
+    if raw is None:
+        raise RuntimeError(f"{res.workdir}: the guest sent no script-out.tar "
+                           f"(script rc {res.blocks.get('script.rc', b'?').decode().strip()}, "
+                           f"stderr {res.blocks.get('script.err', b'').decode(errors='replace')[-300:]})")
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(raw)) as t:
+        for m in t.getmembers():
+            if m.isfile():
+                out[Path(m.name).name] = t.extractfile(m).read().decode(errors="replace")
+    return out
+
+
 def parse_kv(data: bytes) -> dict[str, str]:
     out = {}
     for line in data.decode(errors="replace").splitlines():

@@ -35,9 +35,9 @@ fn version_names_the_commit() {
 
 #[test]
 fn exit_status_follows_findings() {
-    let r = kharden(["audit", "--config", &cloud(), "--no-live"]);
+    let r = kharden(common::cloud_audit(&[]));
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let r = kharden(["audit", "--config", &cloud(), "--no-live", "--exit-zero"]);
+    let r = kharden(common::cloud_audit(&["--exit-zero"]));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("summary: 8 fail"), "{}", r.stdout);
     assert!(r.stderr.is_empty(), "{}", r.stderr);
@@ -682,7 +682,7 @@ fn dash_reads_standard_input() {
         out.contains("  kconfig  <stdin> [read]: xz format"),
         "{out}"
     );
-    let from_file = kharden(["audit", "--config", &cloud(), "--no-live"]);
+    let from_file = kharden(common::cloud_audit(&[]));
     assert_eq!(
         out.lines()
             .filter(|l| !l.contains("kconfig "))

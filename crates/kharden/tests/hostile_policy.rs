@@ -10,14 +10,7 @@ use common::{cloud, kharden_with as run, write_file as write};
 
 /// A policy waiving every baseline rule that fails on Debian's cloud config until `expires`.
 fn waive_all_failures(dir: &Path, expires: &str) -> String {
-    let report = common::json([
-        "audit",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--format",
-        "json",
-    ]);
+    let report = common::json(common::cloud_audit(&["--format", "json"]));
     let mut policy = String::new();
     for (id, status) in common::statuses(&report) {
         if status == "fail" {
@@ -104,20 +97,11 @@ fn kharden_today_env_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let p = waive_all_failures(dir.path(), "2020-01-31");
     for format in ["human", "json"] {
-        let args = [
-            "audit",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--policy",
-            &p,
-            "--format",
-            format,
-        ];
-        let plain = run(args, &[]);
+        let args = common::cloud_audit(&["--policy", &p, "--format", format]);
+        let plain = run(&args, &[]);
         // The old hidden override named a day the waivers still held; it must change nothing.
         for value in ["2020-01-01", "2024-02-31", "garbage"] {
-            let with_env = run(args, &[("KHARDEN_TODAY", value)]);
+            let with_env = run(&args, &[("KHARDEN_TODAY", value)]);
             assert_eq!(with_env.code, 1, "{format} {value}: {}", with_env.stderr);
             assert_eq!(with_env.stdout, plain.stdout, "{format} {value}");
             assert_eq!(with_env.stderr, plain.stderr, "{format} {value}");
@@ -144,7 +128,7 @@ fn impossible_dates_are_refused() {
     ];
     for (day, why) in cases {
         for cmd in [
-            vec!["audit", "--config", &cloud(), "--no-live", "--policy", &p],
+            common::cloud_audit(&["--policy", &p]),
             vec!["explain", "kaslr-config", "--policy", &p],
         ] {
             let mut args = cmd.clone();
@@ -160,17 +144,7 @@ fn impossible_dates_are_refused() {
         }
     }
     // A leap day that exists is a date.
-    let r = run(
-        [
-            "audit",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--today",
-            "2024-02-29",
-        ],
-        &[],
-    );
+    let r = run(common::cloud_audit(&["--today", "2024-02-29"]), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
 
     // The same days as a waiver's expiry: a problem of the policy, at its line and column.
@@ -180,10 +154,7 @@ fn impossible_dates_are_refused() {
             "w.toml",
             &format!("[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpires = {day}\n"),
         );
-        let r = run(
-            ["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-            &[],
-        );
+        let r = run(common::cloud_audit(&["--policy", &p]), &[]);
         assert_eq!(r.code, 2, "{day}: {}", r.stderr);
         assert!(r.stdout.is_empty());
         let lines: Vec<&str> = r.stderr.lines().collect();
@@ -218,10 +189,7 @@ fn policy_with_145000_unknown_keys_reports_100_problems_and_a_count() {
     }
     assert!(text.len() <= 1 << 20, "{} bytes", text.len());
     let p = write(dir.path(), "big.toml", &text);
-    let r = run(
-        ["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        &[],
-    );
+    let r = run(common::cloud_audit(&["--policy", &p]), &[]);
     assert_eq!(r.code, 2, "{}", &r.stderr[..r.stderr.len().min(2000)]);
     assert!(r.stdout.is_empty());
     let lines: Vec<&str> = r.stderr.lines().collect();

@@ -20,17 +20,7 @@ fn json(r: &Run) -> serde_json::Value {
 
 /// The ids of the baseline rules that fail on Debian's cloud config.
 fn failing_baseline_rules() -> Vec<String> {
-    let r = run(
-        &[
-            "audit",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--format",
-            "json",
-        ],
-        "2026-11-29",
-    );
+    let r = run(&common::cloud_audit(&["--format", "json"]), "2026-11-29");
     assert_eq!(r.code, 1, "{}", r.stderr);
     common::statuses(&json(&r))
         .into_iter()
@@ -51,16 +41,7 @@ fn waivers_mark_findings_and_keep_the_exit_code_clean() {
         ));
     }
     let p = write(dir.path(), "policy.toml", &policy);
-    let args = [
-        "audit",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--format",
-        "json",
-        "--policy",
-        &p,
-    ];
+    let args = common::cloud_audit(&["--format", "json", "--policy", &p]);
     let r = run(&args, "2026-11-29");
     assert_eq!(r.code, 0, "every failure is waived: {}", r.stderr);
     let report = json(&r);
@@ -107,16 +88,7 @@ fn a_waiver_that_matches_nothing_is_a_warning() {
         "[[waiver]]\nrule = \"no-such-rule\"\nreason = \"typo\"\n\n[[waiver]]\nrule = \"dmesg-restrict\"\nreason = \"passes anyway\"\n",
     );
     let r = run(
-        &[
-            "audit",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--format",
-            "json",
-            "--policy",
-            &p,
-        ],
+        &common::cloud_audit(&["--format", "json", "--policy", &p]),
         "2026-11-29",
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -161,16 +133,7 @@ text = "# CONFIG_VT is not set"
 "##,
     );
     let r = run(
-        &[
-            "audit",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--format",
-            "json",
-            "--policy",
-            &p,
-        ],
+        &common::cloud_audit(&["--format", "json", "--policy", &p]),
         "2026-11-29",
     );
     let report = json(&r);
@@ -194,10 +157,7 @@ fn every_problem_is_reported_at_once_with_its_location() {
         "bad.toml",
         "extend = \"full\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpire = 2027-01-01\n[[rule]]\nid = \"x\"\ntitle = \"x\"\narea = \"x\"\nseverity = \"low\"\nrationale = \"x\"\nbreaks = \"x\"\n[rule.check]\nkconfig = \"VT\"\nis = \"off\"\ncolour = 1\n",
     );
-    let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        "2026-11-29",
-    );
+    let r = run(&common::cloud_audit(&["--policy", &p]), "2026-11-29");
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
     let lines: Vec<&str> = r.stderr.lines().collect();
@@ -221,10 +181,7 @@ fn every_problem_is_reported_at_once_with_its_location() {
         "bad2.toml",
         "drop = [\"nope\"]\n[severity]\n\"kaslr-config\" = \"huge\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \" \"\nexpires = 2027-01-01T10:00:00\n[[rule]]\nid = \"Bad_Id\"\ntitle = \"x\"\narea = \"x\"\nseverity = \"low\"\nrationale = \"x\"\nbreaks = \"x\"\n[rule.check]\nkconfig = \"CONFIG_VT\"\nis = \"off\"\n",
     );
-    let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        "2026-11-29",
-    );
+    let r = run(&common::cloud_audit(&["--policy", &p]), "2026-11-29");
     assert_eq!(r.code, 2);
     for want in [
         "bad2.toml:1:9: drop: no rule \"nope\" in profile baseline",
@@ -244,10 +201,7 @@ fn every_problem_is_reported_at_once_with_its_location() {
         "bad3.toml",
         "drop = [\"nope\"]\nfrobnicate = { a = 1,\n  b = 2 }\n[severity]\n\"kaslr-config\" = \"huge\"\n[[waiver]]\nrule = \"kaslr-config\"\nreason = \"x\"\nexpire = 2027-01-01\n",
     );
-    let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        "2026-11-29",
-    );
+    let r = run(&common::cloud_audit(&["--policy", &p]), "2026-11-29");
     assert_eq!(r.code, 2);
     let lines: Vec<&str> = r.stderr.lines().collect();
     let want = [
@@ -268,10 +222,7 @@ fn every_problem_is_reported_at_once_with_its_location() {
         "bad4.toml",
         "drop = [\"nope\"]\n[extras]\nx = 1\n",
     );
-    let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        "2026-11-29",
-    );
+    let r = run(&common::cloud_audit(&["--policy", &p]), "2026-11-29");
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("bad4.toml:2:2: unknown key \"extras\""),
@@ -324,10 +275,7 @@ fn the_system_policy_under_root_is_read() {
 fn a_bad_today_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
     let p = write(dir.path(), "p.toml", "drop = []\n");
-    let r = run(
-        &["audit", "--config", &cloud(), "--no-live", "--policy", &p],
-        "tomorrow",
-    );
+    let r = run(&common::cloud_audit(&["--policy", &p]), "tomorrow");
     assert_eq!(r.code, 2);
     assert_eq!(
         r.stderr,

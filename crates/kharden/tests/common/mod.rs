@@ -25,6 +25,16 @@ pub fn cloud() -> String {
         .into_owned()
 }
 
+/// `audit --config <cloud> --no-live` and `rest`: the arguments of most audits of the cloud
+/// config.
+pub fn cloud_audit<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    static CLOUD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let cloud: &'static str = CLOUD.get_or_init(cloud);
+    let mut args = vec!["audit", "--config", cloud, "--no-live"];
+    args.extend_from_slice(rest);
+    args
+}
+
 /// Write `text` to `dir/name` (making its directories) and return the path as a string.
 pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);

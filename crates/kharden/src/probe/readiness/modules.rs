@@ -210,11 +210,9 @@ pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
                 "{} module(s) under {dir} for a signature",
                 targets.len()
             ));
-            if unchecked > 0 {
-                look.unknown.push(format!(
-                    "{unchecked} signed module(s) not checked against the running kernel's keys: {why}"
-                ));
-            }
+            look.gap((unchecked > 0).then(|| {
+                format!("{unchecked} signed module(s) not checked against the running kernel's keys: {why}")
+            }));
         }
     }
     look.examined.extend(enrolled.examined);

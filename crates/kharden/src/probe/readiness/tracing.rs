@@ -60,11 +60,9 @@ pub fn bpf(host: &Host<'_>) -> Look {
         "{progs} BPF program descriptor(s) among the {}",
         procs.examined_fds()
     ));
-    if unread > 0 {
-        look.unknown.push(format!(
-            "the type of {unread} BPF program(s) could not be read (/proc/PID/fdinfo)"
-        ));
-    }
+    look.gap((unread > 0).then(|| {
+        format!("the type of {unread} BPF program(s) could not be read (/proc/PID/fdinfo)")
+    }));
     look.gap(procs.fd_gap());
     look
 }
