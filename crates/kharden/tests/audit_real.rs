@@ -8,6 +8,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 
+/// Debian's cloud config with a fragment of tests/fixtures/synthetic merged in, under `dir`.
+fn cloud_with(dir: &std::path::Path, fragment: &str) -> std::path::PathBuf {
+    merged_config(
+        dir,
+        &cloud_config(),
+        &fixtures().join("synthetic").join(fragment),
+    )
+}
+
+/// `audit --config CONFIG [--sysctl SYSCTL] --no-live --format json`, parsed.
+fn audit_json(config: &std::path::Path, sysctl: Option<&std::path::Path>) -> serde_json::Value {
+    let mut args = vec!["audit", "--config", config.to_str().unwrap()];
+    if let Some(s) = sysctl {
+        args.extend(["--sysctl", s.to_str().unwrap()]);
+    }
+    args.extend(["--no-live", "--format", "json"]);
+    json(args)
+}
+
 fn cloud_config() -> std::path::PathBuf {
     fixtures().join("configs/debian12-6.1-cloud-amd64.config.xz")
 }
@@ -15,14 +34,7 @@ fn cloud_config() -> std::path::PathBuf {
 #[test]
 fn debian_cloud_config_alone_matches_the_article() {
     let c = cloud_config();
-    let r = json([
-        "audit",
-        "--config",
-        c.to_str().unwrap(),
-        "--no-live",
-        "--format",
-        "json",
-    ]);
+    let r = audit_json(&c, None);
     let s = statuses(&r);
     // What the article says of Debian's stock cloud kernel.
     assert_eq!(s["module-sig-enforced"], "fail");
@@ -49,22 +61,9 @@ fn debian_cloud_config_alone_matches_the_article() {
 #[test]
 fn article_settings_pass_every_build_rule() {
     let dir = tempfile::tempdir().unwrap();
-    let merged = merged_config(
-        dir.path(),
-        &cloud_config(),
-        &fixtures().join("synthetic/article.fragment"),
-    );
+    let merged = cloud_with(dir.path(), "article.fragment");
     let sysctl = fixtures().join("synthetic/hardened.sysctl");
-    let r = json([
-        "audit",
-        "--config",
-        merged.to_str().unwrap(),
-        "--sysctl",
-        sysctl.to_str().unwrap(),
-        "--no-live",
-        "--format",
-        "json",
-    ]);
+    let r = audit_json(&merged, Some(&sysctl));
     for (id, status) in statuses(&r) {
         if id == "secure-boot" {
             assert_eq!(status, "unknown");
@@ -157,14 +156,7 @@ fn snapshots_agree_with_what_the_kernel_did() {
 #[test]
 fn every_committed_config_is_read_and_judged() {
     for cfg in configs() {
-        let r = json([
-            "audit",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--no-live",
-            "--format",
-            "json",
-        ]);
+        let r = audit_json(&cfg, None);
         let arch = r["kernel"]["arch"].as_str().unwrap_or("?").to_string();
         let name = cfg.file_name().unwrap().to_string_lossy().to_string();
         assert_ne!(arch, "?", "{name}: arch not recognised");
@@ -216,46 +208,15 @@ fn every_rule_passes_and_fails_on_some_fixture() {
         ]));
     }
     for cfg in configs() {
-        record(&json([
-            "audit",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--no-live",
-            "--format",
-            "json",
-        ]));
+        record(&audit_json(&cfg, None));
     }
     let dir = tempfile::tempdir().unwrap();
-    let weak = merged_config(
-        dir.path(),
-        &cloud_config(),
-        &fixtures().join("synthetic/weak.fragment"),
-    );
-    record(&json([
-        "audit",
-        "--config",
-        weak.to_str().unwrap(),
-        "--no-live",
-        "--format",
-        "json",
-    ]));
-    let merged = merged_config(
-        dir.path(),
-        &cloud_config(),
-        &fixtures().join("synthetic/article.fragment"),
-    );
+    let weak = cloud_with(dir.path(), "weak.fragment");
+    record(&audit_json(&weak, None));
+    let merged = cloud_with(dir.path(), "article.fragment");
     for sysctl in ["hardened.sysctl", "tainted.sysctl"] {
         let s = fixtures().join("synthetic").join(sysctl);
-        record(&json([
-            "audit",
-            "--config",
-            merged.to_str().unwrap(),
-            "--sysctl",
-            s.to_str().unwrap(),
-            "--no-live",
-            "--format",
-            "json",
-        ]));
+        record(&audit_json(&merged, Some(&s)));
     }
     let rules = json(["rules", "--format", "json"]);
     for rule in rules["rules"].as_array().unwrap() {
@@ -276,22 +237,9 @@ fn every_rule_passes_and_fails_on_some_fixture() {
 #[test]
 fn taint_is_decoded_in_the_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    let merged = merged_config(
-        dir.path(),
-        &cloud_config(),
-        &fixtures().join("synthetic/article.fragment"),
-    );
+    let merged = cloud_with(dir.path(), "article.fragment");
     let s = fixtures().join("synthetic/tainted.sysctl");
-    let r = json([
-        "audit",
-        "--config",
-        merged.to_str().unwrap(),
-        "--sysctl",
-        s.to_str().unwrap(),
-        "--no-live",
-        "--format",
-        "json",
-    ]);
+    let r = audit_json(&merged, Some(&s));
     let f = finding(&r, "no-unsigned-module-loaded");
     assert_eq!(f["status"], "fail");
     assert_eq!(

@@ -8,6 +8,13 @@ use std::process::{Command, Output};
 
 mod common;
 
+/// `kharden modsign sign-tree DIR --cert-out CERT` and `rest`.
+fn sign_tree(dir: &str, cert: &Path, rest: &[&str]) -> std::process::Output {
+    let mut args = vec!["modsign", "sign-tree", dir, "--cert-out", s(cert)];
+    args.extend_from_slice(rest);
+    kharden(&args)
+}
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../modsig/tests/fixtures")
 }
@@ -167,15 +174,7 @@ fn sign_tree_signs_everything_once_keeps_formats_and_permissions() {
     std::os::unix::fs::symlink(&outside, sub.join("link.ko")).unwrap();
 
     let cert = dir.path().join("signing_key.x509");
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
-        s(&tree),
-        "--cert-out",
-        s(&cert),
-        "--hash",
-        "sha512",
-    ]);
+    let o = sign_tree(s(&tree), &cert, &["--hash", "sha512"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(
@@ -238,15 +237,7 @@ fn sign_tree_signs_everything_once_keeps_formats_and_permissions() {
     assert!(text(&o.stdout).contains("5 untrusted"));
 
     // A second run (as after an interrupted one) signs everything again with a new key.
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
-        s(&tree),
-        "--cert-out",
-        s(&cert),
-        "--pem",
-        "--keyid",
-    ]);
+    let o = sign_tree(s(&tree), &cert, &["--pem", "--keyid"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(std::fs::read(&cert)
         .unwrap()
@@ -283,15 +274,7 @@ fn sign_tree_p384_and_bad_trees() {
     broken[n..n + 4].copy_from_slice(&u32::MAX.to_be_bytes());
     std::fs::write(dir.path().join("broken.ko"), &broken).unwrap();
     let cert = dir.path().join("c.der");
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
-        s(dir.path()),
-        "--cert-out",
-        s(&cert),
-        "--key-type",
-        "ecdsa-p384",
-    ]);
+    let o = sign_tree(s(dir.path()), &cert, &["--key-type", "ecdsa-p384"]);
     // broken.ko's trailer cannot be removed safely: it is left alone and the run fails.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     assert!(
@@ -323,26 +306,14 @@ fn sign_tree_p384_and_bad_trees() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("ECDSA P-384, sha384"));
 
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
-        "/nonexistent/dir",
-        "--cert-out",
-        s(&cert),
-    ]);
+    let o = sign_tree("/nonexistent/dir", &cert, &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("/nonexistent/dir"));
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
+    let o = sign_tree(
         s(dir.path()),
-        "--cert-out",
-        s(&cert),
-        "--key-type",
-        "ecdsa-p384",
-        "--hash",
-        "sha512",
-    ]);
+        &cert,
+        &["--key-type", "ecdsa-p384", "--hash", "sha512"],
+    );
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -925,15 +896,7 @@ fn sign_tree_has_a_json_summary() {
     std::fs::write(dir.path().join("a.ko"), fixture("crc7.unsigned.ko")).unwrap();
     std::fs::write(dir.path().join("fake.ko"), b"not an ELF").unwrap();
     let cert = dir.path().join("c.der");
-    let o = kharden(&[
-        "modsign",
-        "sign-tree",
-        s(dir.path()),
-        "--cert-out",
-        s(&cert),
-        "--format",
-        "json",
-    ]);
+    let o = sign_tree(s(dir.path()), &cert, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["schema"], "kharden.modsign.sign-tree/1");

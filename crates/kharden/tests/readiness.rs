@@ -20,6 +20,17 @@ const REL: &str = "6.1.0-56-cloud-amd64";
 struct Tree(tempfile::TempDir);
 
 impl Tree {
+    /// A tree as [`Tree::new`] makes it, without the empty directory `dir` (not captured).
+    fn without(self, dir: &str) -> Tree {
+        self.remove(dir);
+        self
+    }
+
+    /// Remove the empty directory `dir`.
+    fn remove(&self, dir: &str) {
+        std::fs::remove_dir(self.path().join(dir)).unwrap();
+    }
+
     /// The minimum of a live host: a release, a command line, /etc, /var, /lib, /sys/fs.
     fn new() -> Tree {
         let t = Tree(tempfile::tempdir().unwrap());
@@ -219,8 +230,7 @@ fn modules_on_disk_against_the_running_images_certificates() {
     );
 
     // A snapshot that did not capture /lib says so rather than "no modules".
-    let t = Tree::new();
-    std::fs::remove_dir(t.path().join("lib")).unwrap();
+    let t = Tree::new().without("lib");
     assert_unknown(
         &t.one(K::UnsignedModule),
         "no /lib under the root (not captured)",
@@ -348,7 +358,7 @@ fn dkms_builds() {
     );
     let t = Tree::new();
     assert_ready(&t.one(K::DkmsModule));
-    std::fs::remove_dir(t.path().join("var")).unwrap();
+    t.remove("var");
     assert_unknown(&t.one(K::DkmsModule), "no /var under the root");
 }
 
@@ -380,7 +390,7 @@ fn hibernation_configured() {
     let t = Tree::new();
     t.file("proc/swaps", "Filename Type Size Used Priority\n");
     assert_ready(&t.one(K::Hibernation));
-    std::fs::remove_dir(t.path().join("sys/power")).unwrap();
+    t.remove("sys/power");
     assert_unknown(&t.one(K::Hibernation), "no /sys/power under the root");
 }
 
@@ -447,8 +457,7 @@ fn kexec_and_kdump() {
     t.file("etc/default/kexec", "LOAD_KEXEC=true\n");
     assert!(things(&t.one(K::KexecLoad))[0].contains("/etc/default/kexec:1: LOAD_KEXEC=true"));
 
-    let t = Tree::new();
-    std::fs::remove_dir(t.path().join("etc")).unwrap();
+    let t = Tree::new().without("etc");
     assert_unknown(
         &t.one(K::KexecLoad),
         "/etc/default/kdump-tools: no /etc under the root",

@@ -30,7 +30,7 @@ fn live_copy(name: &str) -> tempfile::TempDir {
 
 #[test]
 fn fix_emits_only_what_is_missing() {
-    let r = kharden(["fix", "--config", &cloud(), "--no-live"]);
+    let r = kharden(common::on_cloud("fix", &[]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
     assert!(out.contains("# ==> kharden.config"));
@@ -46,15 +46,10 @@ fn fix_emits_only_what_is_missing() {
         "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX module.sig_enforce=1 lockdown=integrity\""
     ));
 
-    let r = kharden([
+    let r = kharden(common::on_cloud(
         "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--emit",
-        "sysctl",
-        "--all-rules",
-    ]);
+        &["--emit", "sysctl", "--all-rules"],
+    ));
     assert!(!r.stdout.contains("kharden.config"));
     assert!(r.stdout.contains("kernel.dmesg_restrict = 1"));
 }
@@ -62,14 +57,10 @@ fn fix_emits_only_what_is_missing() {
 #[test]
 fn fix_out_writes_files_that_parse_back() {
     let dir = tempfile::tempdir().unwrap();
-    let r = kharden([
+    let r = kharden(common::on_cloud(
         "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--out",
-        dir.path().to_str().unwrap(),
-    ]);
+        &["--out", dir.path().to_str().unwrap()],
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -128,14 +119,10 @@ fn fix_out_writes_files_that_parse_back() {
 fn fix_out_refuses_bad_destinations_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing");
-    let r = kharden([
+    let r = kharden(common::on_cloud(
         "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--out",
-        missing.to_str().unwrap(),
-    ]);
+        &["--out", missing.to_str().unwrap()],
+    ));
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("cannot use as --out: not found\n"),
@@ -145,14 +132,7 @@ fn fix_out_refuses_bad_destinations_and_writes_nothing() {
     assert!(!r.stderr.contains("os error"), "{}", r.stderr);
     let file = dir.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let r = kharden([
-        "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let r = kharden(common::on_cloud("fix", &["--out", file.to_str().unwrap()]));
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("--out is not a directory"),
@@ -164,14 +144,7 @@ fn fix_out_refuses_bad_destinations_and_writes_nothing() {
     std::fs::create_dir(&ro).unwrap();
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
     if std::fs::write(ro.join("probe"), "x").is_err() {
-        let r = kharden([
-            "fix",
-            "--config",
-            &cloud(),
-            "--no-live",
-            "--out",
-            ro.to_str().unwrap(),
-        ]);
+        let r = kharden(common::on_cloud("fix", &["--out", ro.to_str().unwrap()]));
         assert_eq!(r.code, 2);
         assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
         assert_eq!(std::fs::read_dir(&ro).unwrap().count(), 0);
@@ -536,8 +509,8 @@ fn apply_json_is_the_plan_and_its_outcome() {
 
 #[test]
 fn fix_json_holds_the_files_the_human_output_prints() {
-    let human = kharden(["fix", "--config", &cloud(), "--no-live"]).stdout;
-    let v = json(["fix", "--config", &cloud(), "--no-live", "--format", "json"]);
+    let human = kharden(common::on_cloud("fix", &[])).stdout;
+    let v = json(common::on_cloud("fix", &["--format", "json"]));
     assert_eq!(v["schema"], "kharden.fix/1");
     assert_eq!(v["profile"], "baseline");
     assert_eq!(v["written_to"], serde_json::Value::Null);
@@ -564,16 +537,7 @@ fn fix_json_holds_the_files_the_human_output_prints() {
     // --out: the files written are those texts, and the document names the directory.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let w = json([
-        "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--out",
-        d,
-        "--format",
-        "json",
-    ]);
+    let w = json(common::on_cloud("fix", &["--out", d, "--format", "json"]));
     assert_eq!(w["written_to"], d);
     assert_eq!(w["files"], v["files"]);
     for f in files {
@@ -606,16 +570,10 @@ fn fix_json_holds_the_files_the_human_output_prints() {
 
 #[test]
 fn fix_module_sig_key_adds_the_modsign_build_lines_once() {
-    let r = kharden([
+    let r = kharden(common::on_cloud(
         "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--emit",
-        "kconfig",
-        "--module-sig-key",
-        "certs/kharden.pem",
-    ]);
+        &["--emit", "kconfig", "--module-sig-key", "certs/kharden.pem"],
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     for line in [
         "CONFIG_MODULES=y",
@@ -635,14 +593,7 @@ fn fix_module_sig_key_adds_the_modsign_build_lines_once() {
         .stdout
         .contains("# kharden: module-sig-enforced, modsign-build\nCONFIG_MODULE_SIG_FORCE=y\n"));
     // A path that would break the Kconfig string is refused.
-    let r = kharden([
-        "fix",
-        "--config",
-        &cloud(),
-        "--no-live",
-        "--module-sig-key",
-        "a\"b",
-    ]);
+    let r = kharden(common::on_cloud("fix", &["--module-sig-key", "a\"b"]));
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("--module-sig-key"), "{}", r.stderr);
 }
@@ -660,8 +611,8 @@ fn fix_and_apply_honour_waivers_and_drops() {
     )
     .unwrap();
     let p = policy.to_str().unwrap();
-    let base = ["fix", "--config", &cloud(), "--no-live", "--policy", p];
-    let r = kharden(base);
+    let base = common::on_cloud("fix", &["--policy", p]);
+    let r = kharden(&base);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for absent in [
         "kernel.kexec_load_disabled",

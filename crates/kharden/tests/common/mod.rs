@@ -28,9 +28,14 @@ pub fn cloud() -> String {
 /// `audit --config <cloud> --no-live` and `rest`: the arguments of most audits of the cloud
 /// config.
 pub fn cloud_audit<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+    on_cloud("audit", rest)
+}
+
+/// `COMMAND --config <cloud> --no-live` and `rest`.
+pub fn on_cloud<'a>(command: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
     static CLOUD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let cloud: &'static str = CLOUD.get_or_init(cloud);
-    let mut args = vec!["audit", "--config", cloud, "--no-live"];
+    let mut args = vec![command, "--config", cloud, "--no-live"];
     args.extend_from_slice(rest);
     args
 }
