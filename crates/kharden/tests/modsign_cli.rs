@@ -40,6 +40,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Exit status 2 with `needle` in the error.
+fn assert_input_error(o: &Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains(needle), "{}", text(&o.stderr));
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -124,15 +130,9 @@ fn sign_rejects_bad_keys_and_missing_files_with_exit_2() {
         s(&p384_cert),
         s(&m),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("does not belong"),
-        "{}",
-        text(&o.stderr)
-    );
+    assert_input_error(&o, "does not belong");
     let o = kharden(&["modsign", "sign", "--key", "/nonexistent/key.pem", s(&m)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("/nonexistent/key.pem"));
+    assert_input_error(&o, "/nonexistent/key.pem");
     // A key file without a certificate and no --cert.
     let o = kharden(&["modsign", "sign", "--key", s(&rsa_key), s(&m)]);
     assert_eq!(o.status.code(), Some(2));
@@ -307,8 +307,7 @@ fn sign_tree_p384_and_bad_trees() {
     assert!(text(&o.stdout).contains("ECDSA P-384, sha384"));
 
     let o = sign_tree("/nonexistent/dir", &cert, &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("/nonexistent/dir"));
+    assert_input_error(&o, "/nonexistent/dir");
     let o = sign_tree(
         s(dir.path()),
         &cert,
@@ -377,15 +376,12 @@ fn verify_input_errors_exit_2_naming_the_file() {
     let m = f.join("crc7.debian-signed.ko");
     // Neither --cert nor --kernel, and a root whose running kernel is unknown.
     let o = kharden(&["modsign", "verify", "--root", "/nonexistent-root", s(&m)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("/nonexistent-root/proc/sys/kernel/osrelease: the running kernel's release is unreadable"),
-        "{}",
-        text(&o.stderr)
+    assert_input_error(
+        &o,
+        "/nonexistent-root/proc/sys/kernel/osrelease: the running kernel's release is unreadable",
     );
     let o = kharden(&["modsign", "verify", "--cert", "/nonexistent.der", s(&m)]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("/nonexistent.der"));
+    assert_input_error(&o, "/nonexistent.der");
     let o = kharden(&["modsign", "verify", "--cert", s(&m), s(&m)]);
     assert_eq!(o.status.code(), Some(2), "a module is not a certificate");
     let cert = f.join("debian-6.1.0-56-build-key.pem");
@@ -397,8 +393,7 @@ fn verify_input_errors_exit_2_naming_the_file() {
         s(&m),
         "/nonexistent/x.ko",
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("/nonexistent/x.ko"));
+    assert_input_error(&o, "/nonexistent/x.ko");
     // An input error, not a verdict: no report of the readable module either.
     assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
     let o = kharden(&["modsign", "verify", "--cert", s(&cert)]);
@@ -772,12 +767,7 @@ fn verify_without_cert_trusts_the_running_kernels_own_image() {
     // A file there that is no kernel is an input error naming it.
     std::fs::write(moddir.join("vmlinuz"), b"#!/bin/sh\n").unwrap();
     let o = verify(&[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        text(&o.stderr).contains("vmlinuz: not a kernel image"),
-        "{}",
-        text(&o.stderr)
-    );
+    assert_input_error(&o, "vmlinuz: not a kernel image");
 }
 
 #[test]
