@@ -72,4 +72,25 @@ fi
 echo "== audit finds the config in /usr/lib/modules/$rel/"
 "$KHARDEN" audit --root "$snap" --exit-zero --format json >"$work/audit.json"
 grep -q "/usr/lib/modules/$rel/config under $snap" "$work/audit.json" || fail "audit did not read the config"
+
+echo "== the 7.x rules judge $rel's own config (module key type, signing hash, IPE)"
+"$KHARDEN" audit --no-live --config "${amd[2]}/usr/lib/modules/$rel/config" --exit-zero --format json >"$work/audit-7x.json"
+python3 - "$work/audit-7x.json" <<'PY' || fail "the 7.x rules did not judge $rel's config as expected"
+import json, sys
+findings = {f["id"]: f for f in json.load(open(sys.argv[1]))["findings"]}
+want = {
+    # Debian builds with MODULE_SIG_KEY_TYPE_RSA (its key is provided, not generated): not ML-DSA.
+    "module-sig-key-type": "fail",
+    "module-sig-hash": "pass",  # sha256; 7.x has no MODULE_SIG_SHA1 choice any more
+    "ipe-built": "pass",
+    "ipe-policy-enforced": "fail",  # IPE_BOOT_POLICY="": no policy at boot
+}
+bad = [f"{k}: {findings.get(k, {}).get('status')} (want {v})" for k, v in want.items()
+       if findings.get(k, {}).get("status") != v]
+ipe = [e for e in findings["ipe-policy-enforced"]["evidence"] if e["key"].endswith("/ipe")]
+if not ipe or ipe[0].get("actual") != "no_policy":
+    bad.append(f"ipe-policy-enforced evidence {ipe}")
+print("\n".join(bad) or "7.x rules: as expected", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
 echo "check-debian-unstable: OK ($rel: $n modules valid; $arm_rel certificates read)"

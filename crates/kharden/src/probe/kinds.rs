@@ -77,6 +77,7 @@ word_enum! {
     /// them so: add a fact where its name sorts).
     #[strum(serialize_all = "snake_case")]
     pub enum RuntimeFact {
+        Ipe,
         Kallsyms,
         Kaslr,
         Lockdown,
@@ -97,6 +98,7 @@ impl RuntimeFact {
             RuntimeFact::SecureBoot => Some(&["enabled", "disabled", "setup_mode", "not_efi"]),
             RuntimeFact::Kaslr => Some(&["in_effect", "off"]),
             RuntimeFact::Kallsyms => Some(&["hidden", "visible"]),
+            RuntimeFact::Ipe => Some(&["enforcing", "permissive", "no_policy"]),
         }
     }
 }

@@ -23,6 +23,13 @@ pub const MOK_SB_STATE_VAR: &str =
 pub const BOOT_PARAMS: &str = "/sys/kernel/boot_params/data";
 pub const KALLSYMS: &str = "/proc/kallsyms";
 pub const CMDLINE: &str = "/proc/cmdline";
+/// IPE's securityfs directory (security/ipe/fs.c): `enforce`, and one directory per loaded
+/// policy under `policies/` whose `active` file reads 1 for the active one (policy_fs.c).
+pub const IPE_DIR: &str = "/sys/kernel/security/ipe";
+pub const IPE_ENFORCE: &str = "/sys/kernel/security/ipe/enforce";
+pub const IPE_POLICIES: &str = "/sys/kernel/security/ipe/policies";
+/// Most policy directories looked at (a kernel holds a few; a hostile tree may hold many).
+const IPE_MAX_POLICIES: usize = 256;
 
 /// `boot_params.secure_boot` (arch/x86/include/uapi/asm/bootparam.h).
 const BP_SECURE_BOOT: usize = 0x1ec;
@@ -38,6 +45,7 @@ pub fn default_path(fact: RuntimeFact) -> &'static str {
         RuntimeFact::SigEnforce => SIG_ENFORCE,
         RuntimeFact::SecureBoot => SECURE_BOOT_VAR,
         RuntimeFact::Kaslr | RuntimeFact::Kallsyms => KALLSYMS,
+        RuntimeFact::Ipe => IPE_DIR,
     }
 }
 
@@ -247,7 +255,42 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<RuntimeFact, Reading> {
         RuntimeFact::Kallsyms,
         fact(KALLSYMS, kallsyms_from_sysctls(ctx.sysctl)),
     );
+    out.insert(RuntimeFact::Ipe, fact(IPE_DIR, ipe_at_boot(cfg, ctx.cmdline)));
     out
+}
+
+/// IPE as the kernel starts it: not running unless built and in the LSM list; the boot policy
+/// compiled in (`CONFIG_IPE_BOOT_POLICY`) is active from the start, enforced unless
+/// `ipe.enforce=0` (security/ipe/eval.c: `enforce` defaults to true).
+fn ipe_at_boot(cfg: &KConfig, cmdline: Option<&Cmdline>) -> Value {
+    if !cfg.enabled("SECURITY_IPE") {
+        return Value::Absent {
+            origin: "CONFIG_SECURITY_IPE is not set".into(),
+        };
+    }
+    let (list, origin) = boot_lsm_list(cfg, cmdline);
+    if !list.split(',').any(|l| l == "ipe") {
+        return Value::Absent {
+            origin: format!("ipe is not in the LSM list ({origin})"),
+        };
+    }
+    let boot_policy = cfg.get("IPE_BOOT_POLICY").unwrap_or("");
+    if boot_policy.is_empty() {
+        return Value::known(
+            "no_policy",
+            "build-time default: no CONFIG_IPE_BOOT_POLICY, so no policy until one is loaded",
+        );
+    }
+    match cmdline.and_then(|c| c.last("ipe.enforce")) {
+        Some(p) if kstrtobool(p.value.as_deref()) == Some(false) => Value::known(
+            "permissive",
+            "build-time default: CONFIG_IPE_BOOT_POLICY, with ipe.enforce=0 on the command line",
+        ),
+        _ => Value::known(
+            "enforcing",
+            "build-time default: CONFIG_IPE_BOOT_POLICY is active and enforced from boot",
+        ),
+    }
 }
 
 /// `off` when the build or the command line rules KASLR out; `None` when they allow it.
@@ -398,7 +441,95 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Runt
         RuntimeFact::Kallsyms,
         fact(KALLSYMS, kallsyms_live(root, ctx, euid)),
     );
+    let lsm_list = out.get(&RuntimeFact::Lsm).map(|r| r.value.clone());
+    out.insert(
+        RuntimeFact::Ipe,
+        fact(IPE_DIR, ipe_live(root, lsm_list.as_ref(), securityfs_mounted)),
+    );
     out
+}
+
+/// IPE's state from securityfs: `enforcing` or `permissive` when a policy is active (its
+/// `policies/NAME/active` reads 1, then `enforce`), `no_policy` when none is; absent when IPE
+/// is not among the running LSMs. The files are mode 0600: other users get `unknown`.
+fn ipe_live(root: &Root, lsm: Option<&Value>, securityfs_mounted: bool) -> Value {
+    let lsm_names_ipe = match lsm {
+        Some(Value::Known { value, .. }) => Some(value.split(',').any(|l| l.trim() == "ipe")),
+        Some(Value::Absent { .. }) => Some(false),
+        _ => None,
+    };
+    let names = match root.list_dir(IPE_POLICIES) {
+        Ok(names) => names,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return match (lsm_names_ipe, securityfs_mounted) {
+                (Some(false), _) => Value::Absent {
+                    origin: "ipe is not in the running LSM list".into(),
+                },
+                (Some(true), true) => Value::unknown(format!(
+                    "the LSM list names ipe, but there is no {IPE_POLICIES} (a snapshot that did not capture it?)"
+                )),
+                (None, true) => Value::Absent {
+                    origin: format!("securityfs has no {IPE_DIR}: IPE is not running"),
+                },
+                (_, false) => Value::unknown(
+                    "securityfs not mounted: mount -t securityfs securityfs /sys/kernel/security",
+                ),
+            };
+        }
+        Err(e) => return Value::unknown(format!("{IPE_POLICIES}: {}", io_reason(&e))),
+    };
+    let mut names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    if names.len() > IPE_MAX_POLICIES {
+        return Value::unknown(format!(
+            "{IPE_POLICIES}: {} entries, more than the {IPE_MAX_POLICIES} kharden reads",
+            names.len()
+        ));
+    }
+    let mut active = None;
+    for name in &names {
+        // A policy name is one path component in securityfs; anything else is not IPE's.
+        if name.contains('/') || name == "." || name == ".." {
+            continue;
+        }
+        let path = format!("{IPE_POLICIES}/{name}/active");
+        // The name as a person reads it: a hostile tree's control characters are escaped.
+        let shown = if name.chars().all(|c| c.is_ascii_graphic()) {
+            path.clone()
+        } else {
+            format!("{IPE_POLICIES}/{}/active", name.escape_debug())
+        };
+        match root.read_text(&path) {
+            Ok(v) if v == "1" => {
+                active = Some(shown);
+                break;
+            }
+            Ok(v) if v == "0" => {}
+            Ok(v) => return Value::unknown(format!("{shown}: unexpected content {:?}", clip(&v))),
+            Err(e) => return Value::unknown(format!("{shown}: {}", io_reason(&e))),
+        }
+    }
+    let Some(active) = active else {
+        return Value::known(
+            "no_policy",
+            format!(
+                "{IPE_POLICIES}: {} polic(ies) loaded, none active: IPE allows everything",
+                names.len()
+            ),
+        );
+    };
+    match root.read_text(IPE_ENFORCE) {
+        Ok(v) if v == "1" => Value::known("enforcing", format!("{active} = 1, {IPE_ENFORCE} = 1")),
+        Ok(v) if v == "0" => Value::known(
+            "permissive",
+            format!("{active} = 1, {IPE_ENFORCE} = 0: denials are only audited"),
+        ),
+        Ok(v) => Value::unknown(format!("{IPE_ENFORCE}: unexpected content {:?}", clip(&v))),
+        Err(e) => Value::unknown(format!("{IPE_ENFORCE}: {}", io_reason(&e))),
+    }
 }
 
 fn clip(s: &str) -> String {
