@@ -30,17 +30,30 @@ def node(o):
     return {"type": t, "name": name, "expected": o.expected, "reason": o.reason, "decision": o.decision}
 
 
+def khc_commit(src):
+    """The khc commit of the work tree: fetch-khc.sh's KHC_SOURCE (`git <commit> (...)`), else
+    the work tree's own git HEAD. A tree exported by `git archive` has no .git, and asking git
+    there would answer with the HEAD of whatever repository encloses it (kharden's own)."""
+    marker = os.path.join(src, "KHC_SOURCE")
+    if os.path.exists(marker):
+        words = open(marker).readline().split()
+        if len(words) >= 2 and words[0] == "git":
+            return words[1]
+    try:
+        top = subprocess.run(["git", "-C", src, "rev-parse", "--show-toplevel"], capture_output=True, text=True).stdout.strip()
+        if top and os.path.realpath(top) == os.path.realpath(src):
+            return subprocess.run(["git", "-C", src, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        pass
+    return ""
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     sys.path.insert(0, src)
     from kernel_hardening_checker import checks  # noqa: E402
 
-    try:
-        commit = subprocess.run(["git", "-C", src, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit = ""
-    if not commit and os.path.exists(os.path.join(src, "KHC_SOURCE")):
-        commit = open(os.path.join(src, "KHC_SOURCE")).read().strip()
+    commit = khc_commit(src)
     os.makedirs(out, exist_ok=True)
     for arch in ARCHES:
         doc = {"arch": arch, "khc_source": commit, "checks": []}
