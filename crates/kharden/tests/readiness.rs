@@ -952,6 +952,97 @@ fn audit_readiness_end_to_end() {
         .contains("readiness"));
 }
 
+/// The `full` profile's generated rules carry readiness entries where they enforce what a
+/// probe can look for (scripts/policy/gen-full.py from notes.toml, some texts taken from the
+/// baseline rule enforcing the same thing): `audit --profile full --readiness` gives them
+/// verdicts, not "kharden has no probe".
+#[test]
+fn full_profile_generated_rules_get_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &fixtures().join("snapshots/deb12-6.1-cloud-default"),
+        dir.path(),
+    );
+    let t = Tree(dir);
+    for d in ["etc", "var", "lib", "sys/fs"] {
+        t.dir(d);
+    }
+    t.file(
+        "proc/mounts",
+        "sysfs /sys sysfs rw 0 0\ntracefs /sys/kernel/tracing tracefs rw 0 0\n\
+         debugfs /sys/kernel/debug debugfs rw 0 0\n",
+    );
+    t.file("sys/kernel/tracing/kprobe_events", "");
+    t.process(1, "systemd", 0, &[]);
+    t.process(905, "crash", 0, &[(5, "/proc/kcore")]);
+    t.process(3100, "perf", 1000, &[(3, "anon_inode:[perf_event]")]);
+    // Debian's default is 3 (this snapshot's); a host that lowered it fails the rule.
+    t.file("proc/sys/kernel/perf_event_paranoid", "2\n");
+    let root = t.path().to_str().unwrap().to_string();
+    let v = json([
+        "audit",
+        "--root",
+        &root,
+        "--profile",
+        "full",
+        "--readiness",
+        "--format",
+        "json",
+    ]);
+    let no_probe = "kharden has no probe";
+
+    let kcore = finding(&v, "kconfig-proc-kcore");
+    assert_eq!(kcore["status"], "fail");
+    let r = &kcore["readiness"];
+    assert_eq!(r["verdict"], "blocked", "{r}");
+    assert_eq!(r["blockers"][0]["kind"], "kcore-reader");
+    assert_eq!(
+        r["blockers"][0]["thing"].as_str().unwrap(),
+        "process 905 (crash) holds /proc/kcore open (fd 5)"
+    );
+    assert!(r["blockers"][0]["consequence"]
+        .as_str()
+        .unwrap()
+        .starts_with("/proc/kcore does not exist on a kernel built without it"));
+
+    let perf = finding(&v, "sysctl-kernel-perf-event-paranoid");
+    assert_eq!(perf["status"], "fail");
+    let r = &perf["readiness"];
+    assert_eq!(r["verdict"], "blocked", "{r}");
+    assert_eq!(r["blockers"][0]["kind"], "unprivileged-perf-user");
+    assert!(r["blockers"][0]["thing"]
+        .as_str()
+        .unwrap()
+        .contains("process 3100 (perf, uid 1000)"));
+
+    // Texts taken from the baseline rule that enforces the same thing; the snapshot has no
+    // /sys/power, so hibernation is not examined: unknown, with that reason, not "no probe".
+    let hib = &finding(&v, "kconfig-hibernation")["readiness"];
+    assert_eq!(hib["verdict"], "unknown", "{hib}");
+    assert!(!hib.to_string().contains(no_probe), "{hib}");
+    let base = &finding(&v, "lockdown-runtime")["readiness"]["kinds"];
+    assert!(base.to_string().contains("hibernation"), "{base}");
+
+    // Nothing planted under debugfs or tracefs: ready, with what was examined.
+    for id in [
+        "kconfig-debug-fs",
+        "cmdline-debugfs",
+        "kconfig-kprobes",
+        "kconfig-kprobe-events",
+        "kconfig-ftrace",
+    ] {
+        let f = finding(&v, id);
+        assert_eq!(f["status"], "fail", "{id}");
+        assert_eq!(f["readiness"]["verdict"], "ready", "{id}: {}", f["readiness"]);
+        assert!(!f["readiness"]["examined"].as_array().unwrap().is_empty(), "{id}");
+    }
+    // A generated rule without entries still says so, never ready.
+    let io = &finding(&v, "kconfig-io-uring");
+    assert_eq!(io["status"], "fail");
+    assert_eq!(io["readiness"]["verdict"], "unknown");
+    assert!(io["readiness"].to_string().contains(no_probe));
+}
+
 /// docs/readiness.md describes every blocker kind (and no rule names a kind it does not).
 #[test]
 fn every_kind_is_documented() {
