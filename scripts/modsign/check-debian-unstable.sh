@@ -73,23 +73,43 @@ echo "== audit finds the config in /usr/lib/modules/$rel/"
 "$KHARDEN" audit --root "$snap" --exit-zero --format json >"$work/audit.json"
 grep -q "/usr/lib/modules/$rel/config under $snap" "$work/audit.json" || fail "audit did not read the config"
 
-echo "== the 7.x rules judge $rel's own config (module key type, signing hash, IPE)"
-"$KHARDEN" audit --no-live --config "${amd[2]}/usr/lib/modules/$rel/config" --exit-zero --format json >"$work/audit-7x.json"
-python3 - "$work/audit-7x.json" <<'PY' || fail "the 7.x rules did not judge $rel's config as expected"
-import json, sys
-findings = {f["id"]: f for f in json.load(open(sys.argv[1]))["findings"]}
-want = {
-    # Debian builds with MODULE_SIG_KEY_TYPE_RSA (its key is provided, not generated): not ML-DSA.
-    "module-sig-key-type": "fail",
-    "module-sig-hash": "pass",  # sha256; 7.x has no MODULE_SIG_SHA1 choice any more
-    "ipe-built": "pass",
-    "ipe-policy-enforced": "fail",  # IPE_BOOT_POLICY="": no policy at boot
-}
-bad = [f"{k}: {findings.get(k, {}).get('status')} (want {v})" for k, v in want.items()
-       if findings.get(k, {}).get("status") != v]
-ipe = [e for e in findings["ipe-policy-enforced"]["evidence"] if e["key"].endswith("/ipe")]
-if not ipe or ipe[0].get("actual") != "no_policy":
-    bad.append(f"ipe-policy-enforced evidence {ipe}")
+echo "== the 7.x rules judge $rel's own config (module key type, signing hash, IPE), and it with ML-DSA-65 and an IPE boot policy"
+python3 - "$KHARDEN" "${amd[2]}/usr/lib/modules/$rel/config" "$work" <<'PY' || fail "the 7.x rules did not judge $rel's config as expected"
+import json, os, subprocess, sys
+kharden, config, work = sys.argv[1:4]
+
+def audit(path):
+    out = subprocess.run([kharden, "audit", "--no-live", "--config", path, "--exit-zero", "--format", "json"],
+                         capture_output=True, text=True, check=True).stdout
+    return {f["id"]: f for f in json.loads(out)["findings"]}
+
+def expect(findings, want, what):
+    bad = [f"{what}: {k}: {findings.get(k, {}).get('status')} (want {v})" for k, v in want.items()
+           if findings.get(k, {}).get("status") != v]
+    ipe = [e for e in findings["ipe-policy-enforced"]["evidence"] if e["key"].endswith("/ipe")]
+    return bad, (ipe[0].get("actual") if ipe else None)
+
+# As Debian builds it: MODULE_SIG_KEY_TYPE_RSA (its key is provided, not generated), sha256
+# (7.x has no MODULE_SIG_SHA1 choice any more), IPE built with no boot policy.
+bad, ipe = expect(audit(config), {"module-sig-key-type": "fail", "module-sig-hash": "pass",
+                                  "ipe-built": "pass", "ipe-policy-enforced": "fail"}, "as built")
+if ipe != "no_policy":
+    bad.append(f"as built: ipe {ipe}, want no_policy")
+# The same config with the choices the rules recommend (the kernel's own option names).
+change = {"CONFIG_MODULE_SIG_KEY_TYPE_RSA": "# CONFIG_MODULE_SIG_KEY_TYPE_RSA is not set",
+          "CONFIG_MODULE_SIG_KEY_TYPE_MLDSA_65": "CONFIG_MODULE_SIG_KEY_TYPE_MLDSA_65=y",
+          "CONFIG_IPE_BOOT_POLICY": 'CONFIG_IPE_BOOT_POLICY="/etc/ipe/boot.pol"'}
+lines = []
+for line in open(config).read().splitlines():
+    name = line.removeprefix("# ").split("=")[0].split(" ")[0]
+    lines.append(change.pop(name, line))
+if change:
+    bad.append(f"{config} lacks {sorted(change)}")
+merged = os.path.join(work, "config-mldsa65-ipe")
+with open(merged, "w") as f:
+    f.write("\n".join(lines) + "\n")
+more, ipe = expect(audit(merged), {"module-sig-key-type": "pass", "ipe-policy-enforced": "pass"}, "ML-DSA-65, IPE policy")
+bad += more
 print("\n".join(bad) or "7.x rules: as expected", file=sys.stderr)
 sys.exit(1 if bad else 0)
 PY

@@ -65,8 +65,15 @@ fn article_settings_pass_every_build_rule() {
     let sysctl = fixtures().join("synthetic/hardened.sysctl");
     let r = audit_json(&merged, Some(&sysctl));
     for (id, status) in statuses(&r) {
+        let reason = finding(&r, &id)["reason"].as_str().unwrap_or("").to_string();
         if id == "secure-boot" {
             assert_eq!(status, "unknown");
+        } else if status == "not_applicable" && reason.starts_with("needs Linux ") {
+            // Rules of newer kernels (IPE 6.12, ML-DSA 7.0) do not judge the article's 6.1.
+            assert!(
+                ["ipe-built", "ipe-policy-enforced", "module-sig-key-type"].contains(&id.as_str()),
+                "{id}: {reason}"
+            );
         } else {
             assert_eq!(status, "pass", "{id}: {}", finding(&r, &id)["reason"]);
         }
@@ -218,10 +225,37 @@ fn every_rule_passes_and_fails_on_some_fixture() {
         let s = fixtures().join("synthetic").join(sysctl);
         record(&audit_json(&merged, Some(&s)));
     }
+    // An IPE policy built in, over the 6.12 config that builds IPE: enforced from boot.
+    let ipe = merged_config(
+        dir.path(),
+        &fixtures().join("configs/debian12-6.12-cloud-amd64.config.xz"),
+        &fixtures().join("synthetic/ipe-boot-policy.fragment"),
+    );
+    record(&json([
+        "audit",
+        "--config",
+        ipe.to_str().unwrap(),
+        "--no-live",
+        "--format",
+        "json",
+    ]));
+    // Rules of kernels newer than every committed config: not applicable on all of them, and
+    // judged both ways where such kernels are (tests/rules_7x.rs on hand-written 7.x configs;
+    // scripts/modsign/check-debian-unstable.sh on Debian unstable's own 7.x config). Once a
+    // fixture of that version is committed, the rule leaves this list.
+    const NEWER_THAN_FIXTURES: &[&str] = &["module-sig-key-type"];
     let rules = json(["rules", "--format", "json"]);
     for rule in rules["rules"].as_array().unwrap() {
         let id = rule["id"].as_str().unwrap();
         let got = seen.get(id).cloned().unwrap_or_default();
+        if NEWER_THAN_FIXTURES.contains(&id) {
+            assert_eq!(
+                got.into_iter().collect::<Vec<_>>(),
+                ["not_applicable"],
+                "{id}: a fixture now judges it; take it out of NEWER_THAN_FIXTURES"
+            );
+            continue;
+        }
         assert!(
             got.contains("pass") && got.contains("fail"),
             "rule {id} never {}: saw {got:?}",

@@ -170,7 +170,7 @@ fn comparison_words_are_decided_at_load_time() {
     let found = problems("p.toml", &rule(r#"{ runtime = "lockdwn", is = "none" }"#));
     assert_eq!(found[0].code, Code::BadFact);
     assert!(found[0].message.ends_with(
-        "unknown runtime fact (known: kallsyms, kaslr, lockdown, lsm, secure_boot, sig_enforce)"
+        "unknown runtime fact (known: ipe, kallsyms, kaslr, lockdown, lsm, secure_boot, sig_enforce)"
     ));
     // The words that mean something, each where it does.
     for check in [
