@@ -246,3 +246,45 @@ fn signing_hash_and_key_type_on_real_configs() {
         assert_eq!(status("module-sig-key-type"), "not_applicable", "{name}");
     }
 }
+
+/// `kharden snapshot` captures IPE's flags (enforce, each policy's active), so an archive of an
+/// IPE host audits as the host does; the archive holds the flags, not the policies.
+#[test]
+fn snapshot_archives_carry_ipe_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    copy_tree(
+        &fixtures().join("snapshots/deb12-6.12-cloud-default"),
+        &root,
+    );
+    let sec = "sys/kernel/security/ipe";
+    write_file(&root, &format!("{sec}/enforce"), "1");
+    write_file(&root, &format!("{sec}/policies/verity-only/active"), "1");
+    write_file(&root, &format!("{sec}/policies/verity-only/policy"), "policy_name=verity-only\n");
+    write_file(&root, &format!("{sec}/policies/spare/active"), "0");
+    let archive = dir.path().join("ipe.tar.zst");
+    let r = common::kharden([
+        "snapshot",
+        "--root",
+        root.to_str().unwrap(),
+        "--out",
+        archive.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let from_tree = audit_root(&root);
+    let from_archive = audit_root(&archive);
+    assert_eq!(ipe(&from_archive), ipe(&from_tree));
+    assert_eq!(ipe(&from_archive).1, "enforcing");
+    assert_eq!(from_archive["findings"], from_tree["findings"]);
+    let tar = common::pipe("zstd", &["-dc"], &std::fs::read(&archive).unwrap());
+    let listed = String::from_utf8(common::pipe("tar", &["-tf", "-"], &tar)).unwrap();
+    for want in [
+        "sys/kernel/security/ipe/enforce",
+        "sys/kernel/security/ipe/policies/verity-only/active",
+        "sys/kernel/security/ipe/policies/spare/active",
+    ] {
+        assert!(listed.lines().any(|l| l == want), "{want} not in\n{listed}");
+    }
+    assert!(!listed.contains("policies/verity-only/policy"), "{listed}");
+}

@@ -89,6 +89,19 @@ pub fn allowed(rel: &str) -> bool {
     if let Some(rest) = rel.strip_prefix("proc/sys/") {
         return !rest.is_empty();
     }
+    // IPE (probe/runtime.rs): its directory, `enforce`, and each policy's directory and `active`.
+    if matches!(
+        rel,
+        "sys/kernel/security/ipe" | "sys/kernel/security/ipe/policies" | "sys/kernel/security/ipe/enforce"
+    ) {
+        return true;
+    }
+    if let Some(rest) = rel.strip_prefix("sys/kernel/security/ipe/policies/") {
+        return match rest.split_once('/') {
+            Some((name, tail)) => !name.is_empty() && tail == "active",
+            None => !rest.is_empty(),
+        };
+    }
     if let Some(var) = rel.strip_prefix("sys/firmware/efi/efivars/") {
         return [
             "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c",

@@ -29,7 +29,7 @@ pub const IPE_DIR: &str = "/sys/kernel/security/ipe";
 pub const IPE_ENFORCE: &str = "/sys/kernel/security/ipe/enforce";
 pub const IPE_POLICIES: &str = "/sys/kernel/security/ipe/policies";
 /// Most policy directories looked at (a kernel holds a few; a hostile tree may hold many).
-const IPE_MAX_POLICIES: usize = 256;
+pub const IPE_MAX_POLICIES: usize = 256;
 
 /// `boot_params.secure_boot` (arch/x86/include/uapi/asm/bootparam.h).
 const BP_SECURE_BOOT: usize = 0x1ec;

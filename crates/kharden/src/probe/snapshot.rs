@@ -8,7 +8,8 @@
 //! EFI variables, x86 boot_params); `/proc/kallsyms` up to the `_text` line only (the KASLR
 //! check; that address tells the boot's KASLR offset); the root's kharden policy; the few
 //! files the readiness notes of `fix` and `apply` read (/proc/modules, /proc/mounts,
-//! /proc/swaps, kexec_crash_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); and
+//! /proc/swaps, kexec_crash_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); IPE's
+//! `enforce` and each loaded policy's `active` flag (not the policies themselves); and
 //! which of the directories the probe tests for exist. A file that exists but cannot be read is
 //! recorded as unreadable with the reason, so that the audit of the archive says "unknown"
 //! where the audit of the host would have.
@@ -49,6 +50,7 @@ pub fn files_read(root: &Root, sysctl_keys: &BTreeSet<String>) -> Vec<String> {
         runtime::SETUP_MODE_VAR,
         runtime::MOK_SB_STATE_VAR,
         runtime::BOOT_PARAMS,
+        runtime::IPE_ENFORCE,
         "/etc/kharden/policy.toml",
         // What fix and apply's readiness notes read besides (what enforcing would break).
         "/proc/modules",
@@ -116,6 +118,7 @@ pub fn capture(
             )));
         }
     }
+    capture_ipe_policies(root, &mut tree);
     match kallsyms_head(root) {
         Ok(Some(head)) => {
             tree.files.insert("proc/kallsyms".into(), head);
@@ -141,6 +144,41 @@ pub fn capture(
         }
     }
     Ok(tree)
+}
+
+/// IPE's policy directories and their `active` flags: the names are the kernel's (one per loaded
+/// policy), so they are listed, not known in advance. At most the number the probe reads.
+fn capture_ipe_policies(root: &Root, tree: &mut MemTree) {
+    let Ok(names) = root.list_dir(runtime::IPE_POLICIES) else {
+        return;
+    };
+    let mut names: Vec<String> = names
+        .into_iter()
+        .filter_map(|n| n.into_string().ok())
+        .filter(|n| !n.is_empty() && n != "." && n != ".." && !n.contains('/'))
+        .filter(|n| !n.chars().any(char::is_control))
+        .collect();
+    names.sort();
+    if names.len() > runtime::IPE_MAX_POLICIES {
+        // The probe says unknown for so many; an archive without them says unknown too.
+        return;
+    }
+    let dir = runtime::IPE_POLICIES.trim_start_matches('/');
+    tree.dirs.insert(runtime::IPE_DIR.trim_start_matches('/').to_string());
+    tree.dirs.insert(dir.to_string());
+    for name in names {
+        tree.dirs.insert(format!("{dir}/{name}"));
+        let key = format!("{dir}/{name}/active");
+        match root.read_limited(&format!("/{key}"), 64) {
+            Ok(data) => {
+                tree.files.insert(key, data);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tree.unreadable.insert(key, io_reason(&e));
+            }
+        }
+    }
 }
 
 /// `/proc/kallsyms` up to and including the `_text` line (the first 64 KiB when there is
