@@ -65,7 +65,10 @@ fn article_settings_pass_every_build_rule() {
     let sysctl = fixtures().join("synthetic/hardened.sysctl");
     let r = audit_json(&merged, Some(&sysctl));
     for (id, status) in statuses(&r) {
-        let reason = finding(&r, &id)["reason"].as_str().unwrap_or("").to_string();
+        let reason = finding(&r, &id)["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         if id == "secure-boot" {
             assert_eq!(status, "unknown");
         } else if status == "not_applicable" && reason.starts_with("needs Linux ") {

@@ -1033,8 +1033,15 @@ fn full_profile_generated_rules_get_verdicts() {
     ] {
         let f = finding(&v, id);
         assert_eq!(f["status"], "fail", "{id}");
-        assert_eq!(f["readiness"]["verdict"], "ready", "{id}: {}", f["readiness"]);
-        assert!(!f["readiness"]["examined"].as_array().unwrap().is_empty(), "{id}");
+        assert_eq!(
+            f["readiness"]["verdict"], "ready",
+            "{id}: {}",
+            f["readiness"]
+        );
+        assert!(
+            !f["readiness"]["examined"].as_array().unwrap().is_empty(),
+            "{id}"
+        );
     }
     // A generated rule without entries still says so, never ready.
     let io = &finding(&v, "kconfig-io-uring");

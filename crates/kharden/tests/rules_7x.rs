@@ -52,15 +52,16 @@ fn audit_root(root: &Path) -> serde_json::Value {
 fn ipe_policy_is_read_from_securityfs() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    copy_tree(
-        &fixtures().join("snapshots/deb12-6.12-cloud-default"),
-        root,
-    );
+    copy_tree(&fixtures().join("snapshots/deb12-6.12-cloud-default"), root);
     let sec = "sys/kernel/security/ipe";
 
     // The snapshot has no ipe directory although the LSM list names ipe: not "absent".
     let (status, value, origin) = ipe(&audit_root(root));
-    assert_eq!((status.as_str(), value.as_str()), ("unknown", ""), "{origin}");
+    assert_eq!(
+        (status.as_str(), value.as_str()),
+        ("unknown", ""),
+        "{origin}"
+    );
     let r = audit_root(root);
     let ev = &finding(&r, "ipe-policy-enforced")["evidence"][0];
     assert!(
@@ -79,10 +80,17 @@ fn ipe_policy_is_read_from_securityfs() {
 
     // A policy loaded but not active.
     write_file(root, &format!("{sec}/policies/verity-only/active"), "0\n");
-    write_file(root, &format!("{sec}/policies/verity-only/name"), "verity-only\n");
+    write_file(
+        root,
+        &format!("{sec}/policies/verity-only/name"),
+        "verity-only\n",
+    );
     let (status, value, origin) = ipe(&audit_root(root));
     assert_eq!((status.as_str(), value.as_str()), ("fail", "no_policy"));
-    assert!(origin.contains("1 polic(ies) loaded, none active"), "{origin}");
+    assert!(
+        origin.contains("1 polic(ies) loaded, none active"),
+        "{origin}"
+    );
 
     // Active and enforced.
     write_file(root, &format!("{sec}/policies/verity-only/active"), "1\n");
@@ -128,7 +136,10 @@ fn ipe_policy_is_read_from_securityfs() {
     );
     let (status, value, origin) = ipe(&audit_root(root));
     assert_eq!((status.as_str(), value.as_str()), ("fail", ""));
-    assert!(origin.contains("ipe is not in the running LSM list"), "{origin}");
+    assert!(
+        origin.contains("ipe is not in the running LSM list"),
+        "{origin}"
+    );
 }
 
 /// A kernel without IPE: the rules do not apply (6.1), and offline the boot policy decides.
@@ -142,7 +153,10 @@ fn ipe_rules_by_kernel_and_boot_policy() {
         "json",
     ]);
     assert_eq!(finding(&v, "ipe-built")["status"], "not_applicable");
-    assert_eq!(finding(&v, "ipe-policy-enforced")["status"], "not_applicable");
+    assert_eq!(
+        finding(&v, "ipe-policy-enforced")["status"],
+        "not_applicable"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let cfg = |name: &str, extra: &str| {
@@ -221,8 +235,8 @@ fn module_signing_key_type() {
 #[test]
 fn signing_hash_and_key_type_on_real_configs() {
     for cfg in common::configs() {
-        let text = String::from_utf8(common::pipe("xz", &["-dc"], &std::fs::read(&cfg).unwrap()))
-            .unwrap();
+        let text =
+            String::from_utf8(common::pipe("xz", &["-dc"], &std::fs::read(&cfg).unwrap())).unwrap();
         let hash = text
             .lines()
             .find_map(|l| l.strip_prefix("CONFIG_MODULE_SIG_HASH="))
@@ -261,7 +275,11 @@ fn snapshot_archives_carry_ipe_state() {
     let sec = "sys/kernel/security/ipe";
     write_file(&root, &format!("{sec}/enforce"), "1");
     write_file(&root, &format!("{sec}/policies/verity-only/active"), "1");
-    write_file(&root, &format!("{sec}/policies/verity-only/policy"), "policy_name=verity-only\n");
+    write_file(
+        &root,
+        &format!("{sec}/policies/verity-only/policy"),
+        "policy_name=verity-only\n",
+    );
     write_file(&root, &format!("{sec}/policies/spare/active"), "0");
     let archive = dir.path().join("ipe.tar.zst");
     let r = common::kharden([

@@ -92,7 +92,9 @@ pub fn allowed(rel: &str) -> bool {
     // IPE (probe/runtime.rs): its directory, `enforce`, and each policy's directory and `active`.
     if matches!(
         rel,
-        "sys/kernel/security/ipe" | "sys/kernel/security/ipe/policies" | "sys/kernel/security/ipe/enforce"
+        "sys/kernel/security/ipe"
+            | "sys/kernel/security/ipe/policies"
+            | "sys/kernel/security/ipe/enforce"
     ) {
         return true;
     }

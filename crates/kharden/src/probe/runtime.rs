@@ -255,7 +255,10 @@ pub fn derive_offline(ctx: &Context) -> BTreeMap<RuntimeFact, Reading> {
         RuntimeFact::Kallsyms,
         fact(KALLSYMS, kallsyms_from_sysctls(ctx.sysctl)),
     );
-    out.insert(RuntimeFact::Ipe, fact(IPE_DIR, ipe_at_boot(cfg, ctx.cmdline)));
+    out.insert(
+        RuntimeFact::Ipe,
+        fact(IPE_DIR, ipe_at_boot(cfg, ctx.cmdline)),
+    );
     out
 }
 
@@ -444,7 +447,10 @@ pub fn read_live(root: &Root, ctx: &Context, euid: Option<u32>) -> BTreeMap<Runt
     let lsm_list = out.get(&RuntimeFact::Lsm).map(|r| r.value.clone());
     out.insert(
         RuntimeFact::Ipe,
-        fact(IPE_DIR, ipe_live(root, lsm_list.as_ref(), securityfs_mounted)),
+        fact(
+            IPE_DIR,
+            ipe_live(root, lsm_list.as_ref(), securityfs_mounted),
+        ),
     );
     out
 }

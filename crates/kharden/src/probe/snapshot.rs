@@ -164,7 +164,8 @@ fn capture_ipe_policies(root: &Root, tree: &mut MemTree) {
         return;
     }
     let dir = runtime::IPE_POLICIES.trim_start_matches('/');
-    tree.dirs.insert(runtime::IPE_DIR.trim_start_matches('/').to_string());
+    tree.dirs
+        .insert(runtime::IPE_DIR.trim_start_matches('/').to_string());
     tree.dirs.insert(dir.to_string());
     for name in names {
         tree.dirs.insert(format!("{dir}/{name}"));
