@@ -801,6 +801,63 @@ fn profilers_selinux_acpi() {
     assert_unknown(&t.one(K::SelinuxPermissive), "no /sys/fs under the root");
 }
 
+/// Programs using bpf_probe_write_user, from the kernel log's records (the kernel's own
+/// warning, kernel/trace/bpf_trace.c): the loader named with whether it still runs, the rate
+/// limit's unnamed loads, a log that no longer starts at boot, and no log at all.
+#[test]
+fn bpf_write_user_from_the_kernel_log() {
+    let t = Tree::new();
+    t.file(
+        "dev/kmsg",
+        "6,0,0,-;Linux version 6.1.0-56-cloud-amd64\n SUBSYSTEM=x\n\
+         4,812,5123456,-;tbhelper[77] is installing a program with bpf_probe_write_user helper that may corrupt user memory!\n\
+         4,813,5123999,-;bpf_get_probe_write_proto: 3 callbacks suppressed\n\
+         4,814,6000000,-;gone[78] is installing a program with bpf_probe_write_user helper that may corrupt user memory!\n",
+    );
+    t.process(77, "tbhelper", 0, &[]);
+    let l = t.one(K::BpfWriteUser);
+    assert_blocked(
+        &l,
+        &[
+            "3 more load(s) of such programs, not named (the kernel's rate limit: \"bpf_get_probe_write_proto: 3 callbacks suppressed\")",
+            "process 77 (tbhelper) loaded a BPF program that uses bpf_probe_write_user (5.123456 s after boot, kernel log); it still runs",
+            "process 78 (gone) loaded a BPF program that uses bpf_probe_write_user (6.000000 s after boot, kernel log); it no longer runs (it or its service would be refused the next time it loads one)",
+        ],
+    );
+    assert!(l.unknown.is_empty(), "{l:#?}");
+    assert!(l.examined[0].contains("4 record(s)"), "{l:#?}");
+
+    // Ready: the log holds every record since boot (it starts at 0) and no warning.
+    t.file("dev/kmsg", "6,0,0,-;Linux version 6.1.0\n6,1,10,-;other\n");
+    assert_ready(&t.one(K::BpfWriteUser));
+
+    // The oldest records were overwritten: what was loaded before is not seen.
+    t.file("dev/kmsg", "6,5000,90000000,-;later\n");
+    assert_unknown(
+        &t.one(K::BpfWriteUser),
+        "the kernel log starts at record 5000 (90.000000 s after boot)",
+    );
+
+    // No log: a tree without /dev did not capture it; a /dev without kmsg says so.
+    t.dir("dev");
+    std::fs::remove_file(t.path().join("dev/kmsg")).unwrap();
+    assert_unknown(&t.one(K::BpfWriteUser), "/dev/kmsg: not found");
+    std::fs::remove_dir(t.path().join("dev")).unwrap();
+    assert_unknown(&t.one(K::BpfWriteUser), "no /dev under the root");
+
+    // Only a regular file is read under a tree: a FIFO (or a device node) is refused.
+    t.dir("dev");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        t.path().join("dev/kmsg"),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    assert_unknown(&t.one(K::BpfWriteUser), "/dev/kmsg: not a regular file");
+}
+
 /// A descriptor's target is a name, never a path to follow: the link to a file that exists in
 /// the tree is reported by its name, a target that only starts like a device is not that
 /// device, and a process name is kept as it is (escaped only when shown on a terminal).

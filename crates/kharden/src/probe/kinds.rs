@@ -161,6 +161,9 @@ word_enum! {
         SelinuxPermissive,
         /// Processes of other users than root reading the kernel log (/dev/kmsg, /proc/kmsg).
         KernelLogReader,
+        /// BPF programs loaded with the bpf_probe_write_user helper (the kernel log names the
+        /// loading process).
+        BpfWriteUser,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod boot;
 mod devices;
+mod klog;
 mod lsm;
 mod modules;
 pub mod procs;
@@ -215,6 +216,7 @@ fn probe(host: &Host<'_>, kind: BlockerKind) -> Look {
         K::UnprivilegedPerfUser => tracing::perf(host, true),
         K::Profiler => tracing::profilers(host),
         K::SelinuxPermissive => lsm::selinux_permissive(host),
+        K::BpfWriteUser => klog::bpf_write_user(host),
     };
     look.found.sort();
     look.found.dedup();
