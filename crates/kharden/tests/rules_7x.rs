@@ -230,8 +230,8 @@ fn module_signing_key_type() {
     assert_eq!(judge("6.19.3", "ECDSA"), "not_applicable");
 }
 
-/// Every committed real config: SHA-1 and SHA-224 fail, every stronger hash passes, and the
-/// kernels before 7.0 are not judged on the key type.
+/// Every committed real config: SHA-1 and SHA-224 fail, every stronger hash passes; kernels
+/// before 7.0 are not judged on the key type, later ones pass only with ML-DSA-65 or -87.
 #[test]
 fn signing_hash_and_key_type_on_real_configs() {
     for cfg in common::configs() {
@@ -257,7 +257,23 @@ fn signing_hash_and_key_type_on_real_configs() {
             Some(_) => "pass",
         };
         assert_eq!(status("module-sig-hash"), want, "{name}: {hash:?}");
-        assert_eq!(status("module-sig-key-type"), "not_applicable", "{name}");
+        // The config header's version: "# Linux/x86 7.2.13 Kernel Configuration".
+        let major: u32 = text
+            .lines()
+            .take(5)
+            .find_map(|l| l.strip_prefix("# Linux/"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.split('.').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: no version in the header"));
+        let quantum_safe = ["MLDSA_65", "MLDSA_87"]
+            .iter()
+            .any(|t| text.contains(&format!("\nCONFIG_MODULE_SIG_KEY_TYPE_{t}=y\n")));
+        let want = match (major >= 7, hash.is_some(), quantum_safe) {
+            (false, _, _) | (true, false, _) => "not_applicable",
+            (true, true, true) => "pass",
+            (true, true, false) => "fail",
+        };
+        assert_eq!(status("module-sig-key-type"), want, "{name}");
     }
 }
 
