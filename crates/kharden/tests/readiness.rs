@@ -398,6 +398,11 @@ fn hibernation_configured() {
 fn kexec_and_kdump() {
     let t = Tree::new();
     t.file("sys/kernel/kexec_crash_loaded", "0\n");
+    t.file("sys/kernel/kexec_loaded", "0\n");
+    t.file(
+        "var/lib/dpkg/status",
+        "Package: bash\nStatus: install ok installed\n",
+    );
     let [load, user, crash]: [Look; 3] = t
         .look(&[K::KexecLoad, K::KexecUser, K::CrashKernelLoaded])
         .try_into()
@@ -456,6 +461,69 @@ fn kexec_and_kdump() {
     // kexec-tools' reboot loader.
     t.file("etc/default/kexec", "LOAD_KEXEC=true\n");
     assert!(things(&t.one(K::KexecLoad))[0].contains("/etc/default/kexec:1: LOAD_KEXEC=true"));
+
+    // kexec-tools before 2.0.27 (Debian 12's): a kexec without -s calls kexec_load, and so
+    // does systemctl kexec; a kernel loaded for a kexec reboot cannot be replaced under
+    // kexec_load_disabled.
+    t.file("etc/default/kexec", "LOAD_KEXEC=false\n");
+    t.file(
+        "etc/default/kdump-tools",
+        "USE_KDUMP=1\n#KDUMP_KEXEC_ARGS=\"\"\n",
+    );
+    std::fs::remove_file(t.path().join("var/crash/kexec_cmd")).unwrap();
+    t.file("sys/kernel/kexec_loaded", "1\n");
+    t.file(
+        "var/lib/dpkg/status",
+        "Package: kexec-tools\nStatus: install ok installed\nVersion: 1:2.0.25-3+b1\n",
+    );
+    let [load, user]: [Look; 2] = t.look(&[K::KexecLoad, K::KexecUser]).try_into().unwrap();
+    assert_blocked(
+        &load,
+        &[
+            "kdump-tools loads its crash kernel with kexec_load, without -s (/etc/default/kdump-tools: no KDUMP_KEXEC_ARGS)",
+            "kexec-tools 1:2.0.25-3+b1 is installed: kexec -l, kexec -p and systemctl kexec (which runs kexec --load) use kexec_load unless given -s (kexec_file_load is its default from 2.0.27) (/var/lib/dpkg/status)",
+        ],
+    );
+    assert_eq!(
+        things(&user)[0],
+        "a kernel is loaded for a kexec reboot (/sys/kernel/kexec_loaded = 1): it stays, but cannot be replaced or unloaded"
+    );
+    assert_eq!(user.found.len(), 3, "{user:#?}");
+
+    // kexec-tools 2.0.27 and later try kexec_file_load first: lockdown refuses an unsigned
+    // image with EPERM, on which it does not fall back, so nothing calls kexec_load; both calls
+    // are still refused by kexec_load_disabled.
+    t.file(
+        "var/lib/dpkg/status",
+        "Package: kexec-tools\nStatus: install ok installed\nVersion: 1:2.0.31-1\n",
+    );
+    let [load, user]: [Look; 2] = t.look(&[K::KexecLoad, K::KexecUser]).try_into().unwrap();
+    assert_ready(&load);
+    assert!(
+        load.examined.iter().any(|e| e
+            == "/etc/default/kdump-tools (kexec-tools 1:2.0.31-1 tries kexec_file_load first and falls back to kexec_load only when the kernel does not know the image, not on lockdown's EPERM)"),
+        "{load:#?}"
+    );
+    assert_eq!(user.found.len(), 3, "{user:#?}");
+    // -c asks for kexec_load whatever the version.
+    t.file(
+        "etc/default/kdump-tools",
+        "USE_KDUMP=1\nKDUMP_KEXEC_ARGS=\"-c\"\n",
+    );
+    assert_blocked(
+        &t.one(K::KexecLoad),
+        &["kdump-tools loads its crash kernel with kexec_load, without -s (/etc/default/kdump-tools:2: KDUMP_KEXEC_ARGS=\"-c\")"],
+    );
+
+    // Without dpkg's list, which call a plain kexec makes is not known.
+    std::fs::remove_file(t.path().join("var/lib/dpkg/status")).unwrap();
+    let user = t.one(K::KexecUser);
+    assert!(
+        user.unknown[0].starts_with(
+            "no /var/lib/dpkg/status (only dpkg's list is read): whether kexec-tools is installed"
+        ),
+        "{user:#?}"
+    );
 
     let t = Tree::new().without("etc");
     assert_unknown(
@@ -799,6 +867,35 @@ fn profilers_selinux_acpi() {
     assert_ready(&t.one(K::SelinuxPermissive));
     std::fs::remove_dir_all(t.path().join("sys/fs")).unwrap();
     assert_unknown(&t.one(K::SelinuxPermissive), "no /sys/fs under the root");
+}
+
+/// Permissive domains in the SELinux policy store are said among what was examined, not as
+/// blockers: without SELINUX_DEVELOP the kernel still lets them through. A disabled module is
+/// not in effect.
+#[test]
+fn selinux_permissive_domains() {
+    let t = Tree::new();
+    t.file("sys/fs/selinux/enforce", "1");
+    let store = "var/lib/selinux/default/active";
+    t.file(&format!("{store}/modules/400/permissive_httpd_t/cil"), "x");
+    t.file(&format!("{store}/modules/400/permissive_ntpd_t/cil"), "x");
+    t.file(&format!("{store}/modules/100/base/cil"), "x");
+    t.file(&format!("{store}/disabled/permissive_ntpd_t"), "");
+    let l = t.one(K::SelinuxPermissive);
+    assert_ready(&l);
+    assert_eq!(
+        l.examined,
+        [
+            "/sys/fs/selinux/enforce = 1",
+            "permissive domains, which stay permissive without SELINUX_DEVELOP: httpd_t (/var/lib/selinux/default/active/modules/400/permissive_httpd_t)",
+        ],
+        "{l:#?}"
+    );
+    std::fs::remove_dir_all(t.path().join(format!("{store}/modules/400"))).unwrap();
+    assert_eq!(
+        t.one(K::SelinuxPermissive).examined[1],
+        "no permissive domains in the SELinux policy store (/var/lib/selinux)"
+    );
 }
 
 /// Programs using bpf_probe_write_user, from the kernel log's records (the kernel's own

@@ -64,6 +64,7 @@ pub fn allowed(rel: &str) -> bool {
         "proc/mounts",
         "proc/swaps",
         "sys/kernel/kexec_crash_loaded",
+        "sys/kernel/kexec_loaded",
         "sys/power/disk",
         "sys/power/resume",
         "sys/fs/selinux/enforce",

@@ -8,7 +8,7 @@
 //! EFI variables, x86 boot_params); `/proc/kallsyms` up to the `_text` line only (the KASLR
 //! check; that address tells the boot's KASLR offset); the root's kharden policy; the few
 //! files the readiness notes of `fix` and `apply` read (/proc/modules, /proc/mounts,
-//! /proc/swaps, kexec_crash_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); IPE's
+//! /proc/swaps, kexec_crash_loaded, kexec_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); IPE's
 //! `enforce` and each loaded policy's `active` flag (not the policies themselves); and
 //! which of the directories the probe tests for exist. A file that exists but cannot be read is
 //! recorded as unreadable with the reason, so that the audit of the archive says "unknown"
@@ -57,6 +57,7 @@ pub fn files_read(root: &Root, sysctl_keys: &BTreeSet<String>) -> Vec<String> {
         "/proc/mounts",
         "/proc/swaps",
         "/sys/kernel/kexec_crash_loaded",
+        "/sys/kernel/kexec_loaded",
         "/sys/power/disk",
         "/sys/power/resume",
         "/sys/fs/selinux/enforce",

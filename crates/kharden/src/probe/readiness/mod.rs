@@ -73,6 +73,16 @@ pub struct Host<'a> {
     maps: bool,
     procs: OnceCell<procs::Processes>,
     mounts: OnceCell<Result<Vec<Mount>, String>>,
+    packages: OnceCell<Result<BTreeMap<String, String>, Packages>>,
+}
+
+/// Why dpkg's list of installed packages is not known.
+#[derive(Debug, Clone)]
+pub enum Packages {
+    /// No `/var/lib/dpkg/status` (not a dpkg system, or not captured).
+    Missing,
+    /// It could not be read, with the reason.
+    Unreadable(String),
 }
 
 /// A line of `/proc/mounts`.
@@ -114,6 +124,38 @@ impl<'a> Host<'a> {
                     Some(Mount { point, fstype })
                 })
                 .collect())
+        })
+    }
+
+    /// dpkg's installed packages and their versions (`/var/lib/dpkg/status`), read once.
+    fn packages(&self) -> &Result<BTreeMap<String, String>, Packages> {
+        self.packages.get_or_init(|| {
+            let bytes = self.root.read("/var/lib/dpkg/status").map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Packages::Missing
+                } else {
+                    Packages::Unreadable(format!("/var/lib/dpkg/status: {}", io_reason(&e)))
+                }
+            })?;
+            let text = String::from_utf8_lossy(&bytes);
+            let mut out = BTreeMap::new();
+            for stanza in text.split("\n\n") {
+                let field = |name: &str| {
+                    stanza
+                        .lines()
+                        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                        .map(str::trim)
+                };
+                if let (Some(pkg), Some(status)) = (field("Package"), field("Status")) {
+                    if status.ends_with(" installed") {
+                        out.insert(
+                            pkg.to_string(),
+                            field("Version").unwrap_or_default().to_string(),
+                        );
+                    }
+                }
+            }
+            Ok(out)
         })
     }
 
@@ -187,6 +229,7 @@ pub fn look(
         maps: kinds.contains(&BlockerKind::PciResourceMapped),
         procs: OnceCell::new(),
         mounts: OnceCell::new(),
+        packages: OnceCell::new(),
     };
     kinds.iter().map(|k| (*k, probe(&host, *k))).collect()
 }

@@ -3,7 +3,7 @@
 //! events, perf event users, profilers and agents.
 
 use super::procs::fdinfo;
-use super::{Host, Look};
+use super::{Host, Look, Packages};
 use crate::files::root::io_reason;
 
 /// `enum bpf_prog_type` values of the tracing program types (include/uapi/linux/bpf.h): they
@@ -178,32 +178,18 @@ pub fn profilers(host: &Host<'_>) -> Look {
             look.examined(format!("the names of {} process(es)", procs.list.len()));
         }
     }
-    match host.root.read("/var/lib/dpkg/status") {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            for stanza in text.split("\n\n") {
-                let field = |name: &str| {
-                    stanza
-                        .lines()
-                        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-                        .map(str::trim)
-                };
-                let (Some(pkg), Some(status)) = (field("Package"), field("Status")) else {
-                    continue;
-                };
-                if status.ends_with(" installed") && PROFILER_PACKAGES.contains(&pkg) {
-                    look.found(format!("package {pkg} is installed (/var/lib/dpkg/status)"));
-                }
+    match host.packages() {
+        Ok(pkgs) => {
+            for pkg in PROFILER_PACKAGES.iter().filter(|p| pkgs.contains_key(**p)) {
+                look.found(format!("package {pkg} is installed (/var/lib/dpkg/status)"));
             }
             look.examined("installed packages (/var/lib/dpkg/status)");
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => look.unknown.push(
+        Err(Packages::Missing) => look.unknown.push(
             "no /var/lib/dpkg/status: installed packages not examined (only dpkg's list is read)"
                 .into(),
         ),
-        Err(e) => look
-            .unknown
-            .push(format!("/var/lib/dpkg/status: {}", io_reason(&e))),
+        Err(Packages::Unreadable(why)) => look.unknown.push(why.clone()),
     }
     look
 }
