@@ -78,9 +78,11 @@ hold() {
 		sleep 0.2; i=$((i + 1))
 	done
 }
-# an installed system's layout: /var, the module tree with a Debian-signed module (the kernel
-# image the probe checks it against is in the job archive), debugfs and tracefs mounted
-mkdir -p /var/lib /var/crash "$MOD"
+# an installed system's layout: /var with dpkg's list (no kexec-tools among it), the module
+# tree with a Debian-signed module (the kernel image the probe checks it against is in the job
+# archive), debugfs and tracefs mounted
+mkdir -p /var/lib/dpkg /var/crash "$MOD"
+printf 'Package: busybox\nStatus: install ok installed\nVersion: 1:1.35.0-4+b3\n' > /var/lib/dpkg/status
 cp /tb/mod/debian-signed.ko "$MOD/crc7.ko"
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
