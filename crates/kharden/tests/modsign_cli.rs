@@ -40,6 +40,11 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `needle` in the standard output.
+fn assert_stdout(o: &Output, needle: &str) {
+    assert!(text(&o.stdout).contains(needle), "{}", text(&o.stdout));
+}
+
 /// Exit status 2 with `needle` in the error.
 fn assert_input_error(o: &Output, needle: &str) {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
@@ -226,11 +231,7 @@ fn sign_tree_signs_everything_once_keeps_formats_and_permissions() {
         text(&o.stdout),
         text(&o.stderr)
     );
-    assert!(
-        text(&o.stdout).contains("5 modules: 5 valid"),
-        "{}",
-        text(&o.stdout)
-    );
+    assert_stdout(&o, "5 modules: 5 valid");
     let debian = fixtures().join("debian-6.1.0-56-build-key.x509");
     let o = kharden(&["modsign", "verify", "--cert", s(&debian), s(&tree)]);
     assert_eq!(o.status.code(), Some(1));
@@ -243,11 +244,7 @@ fn sign_tree_signs_everything_once_keeps_formats_and_permissions() {
         .unwrap()
         .starts_with(b"-----BEGIN CERTIFICATE-----"));
     let o = kharden(&["modsign", "verify", "--cert", s(&cert), s(&tree)]);
-    assert!(
-        text(&o.stdout).contains("5 modules: 5 valid"),
-        "{}",
-        text(&o.stdout)
-    );
+    assert_stdout(&o, "5 modules: 5 valid");
 }
 
 fn walk(p: &Path) -> Vec<String> {
@@ -277,11 +274,7 @@ fn sign_tree_p384_and_bad_trees() {
     let o = sign_tree(s(dir.path()), &cert, &["--key-type", "ecdsa-p384"]);
     // broken.ko's trailer cannot be removed safely: it is left alone and the run fails.
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("signed 1 modules"),
-        "{}",
-        text(&o.stdout)
-    );
+    assert_stdout(&o, "signed 1 modules");
     assert!(text(&o.stderr).contains("fake.ko: not an ELF file"));
     assert!(text(&o.stderr).contains("broken.ko: existing signature is broken"));
     assert!(std::fs::read(dir.path().join("broken.ko")).unwrap() == broken);
@@ -574,11 +567,7 @@ fn certs_and_verify_with_images_of_every_shape() {
             s(&fixtures().join("crc7.debian-signed.ko")),
         ]);
         assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o.stderr));
-        assert!(
-            text(&o.stdout).contains("1 modules: 1 untrusted"),
-            "{}",
-            text(&o.stdout)
-        );
+        assert_stdout(&o, "1 modules: 1 untrusted");
     }
 }
 
@@ -808,21 +797,14 @@ fn verify_judges_by_the_target_kernels_version_and_config() {
     let o = run();
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains(&format!("config {}", config.display())));
-    assert!(
-        text(&o.stdout).contains(&format!(
-            "Linux {rel} is built without CONFIG_CRYPTO_ECDSA and cannot check it"
-        )),
-        "{}",
-        text(&o.stdout)
+    assert_stdout(
+        &o,
+        &format!("Linux {rel} is built without CONFIG_CRYPTO_ECDSA and cannot check it"),
     );
     std::fs::write(&config, "CONFIG_MODULE_SIG=y\nCONFIG_CRYPTO_ECDSA=m\n").unwrap();
     let o = run();
     assert_eq!(o.status.code(), Some(0));
-    assert!(
-        text(&o.stdout).contains("(ECDSA P-384, sha384)\n"),
-        "{}",
-        text(&o.stdout)
-    );
+    assert_stdout(&o, "(ECDSA P-384, sha384)\n");
     // --target-release names another kernel: the image's config is not that kernel's.
     let o = kharden(&[
         "modsign",
@@ -872,11 +854,7 @@ fn ml_dsa_modules_are_inspected_and_verified() {
     assert!(text(&o.stdout).contains("(ML-DSA-65, signed attributes, sha512)"));
     let o = verify("6.12.48+deb13-amd64");
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        text(&o.stdout).contains("2 modules: 2 unsupported"),
-        "{}",
-        text(&o.stdout)
-    );
+    assert_stdout(&o, "2 modules: 2 unsupported");
 }
 
 /// `sign-tree --format json`: the summary as the `kharden.modsign.sign-tree/1` document.

@@ -86,6 +86,11 @@ impl Tree {
     }
 
     /// What the probes see for `kinds`.
+    /// [`Tree::look`] for a fixed number of kinds, one `Look` each.
+    fn looks<const N: usize>(&self, kinds: [K; N]) -> [Look; N] {
+        self.look(&kinds).try_into().unwrap()
+    }
+
     fn look(&self, kinds: &[K]) -> Vec<Look> {
         let facts = read_facts(
             &ProbeOptions {
@@ -403,10 +408,7 @@ fn kexec_and_kdump() {
         "var/lib/dpkg/status",
         "Package: bash\nStatus: install ok installed\n",
     );
-    let [load, user, crash]: [Look; 3] = t
-        .look(&[K::KexecLoad, K::KexecUser, K::CrashKernelLoaded])
-        .try_into()
-        .unwrap();
+    let [load, user, crash] = t.looks([K::KexecLoad, K::KexecUser, K::CrashKernelLoaded]);
     assert_ready(&load);
     assert_ready(&user);
     assert_ready(&crash);
@@ -421,10 +423,7 @@ fn kexec_and_kdump() {
         "var/crash/kexec_cmd",
         "/sbin/kexec -p --command-line=\"reset_devices\" /var/lib/kdump/vmlinuz\n",
     );
-    let [load, user, crash]: [Look; 3] = t
-        .look(&[K::KexecLoad, K::KexecUser, K::CrashKernelLoaded])
-        .try_into()
-        .unwrap();
+    let [load, user, crash] = t.looks([K::KexecLoad, K::KexecUser, K::CrashKernelLoaded]);
     assert_blocked(
         &load,
         &[
@@ -448,7 +447,7 @@ fn kexec_and_kdump() {
         "var/crash/kexec_cmd",
         "/sbin/kexec -s -p /var/lib/kdump/vmlinuz\n",
     );
-    let [load, user]: [Look; 2] = t.look(&[K::KexecLoad, K::KexecUser]).try_into().unwrap();
+    let [load, user] = t.looks([K::KexecLoad, K::KexecUser]);
     assert_ready(&load);
     assert_blocked(
         &user,
@@ -476,7 +475,7 @@ fn kexec_and_kdump() {
         "var/lib/dpkg/status",
         "Package: kexec-tools\nStatus: install ok installed\nVersion: 1:2.0.25-3+b1\n",
     );
-    let [load, user]: [Look; 2] = t.look(&[K::KexecLoad, K::KexecUser]).try_into().unwrap();
+    let [load, user] = t.looks([K::KexecLoad, K::KexecUser]);
     assert_blocked(
         &load,
         &[
@@ -497,7 +496,7 @@ fn kexec_and_kdump() {
         "var/lib/dpkg/status",
         "Package: kexec-tools\nStatus: install ok installed\nVersion: 1:2.0.31-1\n",
     );
-    let [load, user]: [Look; 2] = t.look(&[K::KexecLoad, K::KexecUser]).try_into().unwrap();
+    let [load, user] = t.looks([K::KexecLoad, K::KexecUser]);
     assert_ready(&load);
     assert!(
         load.examined.iter().any(|e| e
@@ -555,16 +554,13 @@ fn processes_holding_devices() {
     t.process(960, "drgn", 0, &[(3, "/proc/kcore")]);
     t.process(970, "logwatch", 1000, &[(3, "/dev/kmsg")]);
     t.process(971, "journald", 0, &[(3, "/dev/kmsg")]);
-    let [mem, msr, pci, kcore, klog]: [Look; 5] = t
-        .look(&[
-            K::DevMemUser,
-            K::MsrUser,
-            K::PciResourceMapped,
-            K::KcoreReader,
-            K::KernelLogReader,
-        ])
-        .try_into()
-        .unwrap();
+    let [mem, msr, pci, kcore, klog] = t.looks([
+        K::DevMemUser,
+        K::MsrUser,
+        K::PciResourceMapped,
+        K::KcoreReader,
+        K::KernelLogReader,
+    ]);
     assert_blocked(
         &mem,
         &[
@@ -646,10 +642,7 @@ fn debugfs_and_tracefs_users() {
             (6, "/sys/kernel/tracing/trace"),
         ],
     );
-    let [debugfs, tracefs]: [Look; 2] = t
-        .look(&[K::DebugfsUser, K::TracefsUser])
-        .try_into()
-        .unwrap();
+    let [debugfs, tracefs] = t.looks([K::DebugfsUser, K::TracefsUser]);
     assert_blocked(
         &debugfs,
         &["process 300 (pmdakvm) holds /sys/kernel/debug/kvm/exits open (fd 4)"],
@@ -735,15 +728,12 @@ fn bpf_kprobes_perf() {
     t.process(1, "systemd", 0, &[(40, "anon_inode:bpf-prog")]);
     t.file("proc/1/fdinfo/40", "pos:\t0\nprog_type:\t15\nprog_id:\t7\n");
     t.process(2000, "sshd", 0, &[]);
-    let [bpf, kp, perf, unpriv]: [Look; 4] = t
-        .look(&[
-            K::TracingBpf,
-            K::KprobeEvent,
-            K::PerfEventUser,
-            K::UnprivilegedPerfUser,
-        ])
-        .try_into()
-        .unwrap();
+    let [bpf, kp, perf, unpriv] = t.looks([
+        K::TracingBpf,
+        K::KprobeEvent,
+        K::PerfEventUser,
+        K::UnprivilegedPerfUser,
+    ]);
     // systemd's cgroup device program is not a tracing program.
     assert_ready(&bpf);
     assert_ready(&kp);
@@ -773,15 +763,12 @@ fn bpf_kprobes_perf() {
         "sys/kernel/tracing/kprobe_events",
         "p:kprobes/myprobe do_sys_openat2 dfd=%ax\n",
     );
-    let [bpf, kp, perf, unpriv]: [Look; 4] = t
-        .look(&[
-            K::TracingBpf,
-            K::KprobeEvent,
-            K::PerfEventUser,
-            K::UnprivilegedPerfUser,
-        ])
-        .try_into()
-        .unwrap();
+    let [bpf, kp, perf, unpriv] = t.looks([
+        K::TracingBpf,
+        K::KprobeEvent,
+        K::PerfEventUser,
+        K::UnprivilegedPerfUser,
+    ]);
     assert_blocked(
         &bpf,
         &["process 3000 (bpftrace) holds a BPF kprobe program id 41 (fd 9)"],
@@ -805,7 +792,7 @@ fn bpf_kprobes_perf() {
     // A program whose type cannot be read; tracefs not mounted.
     std::fs::remove_file(t.path().join("proc/3000/fdinfo/9")).unwrap();
     std::fs::remove_file(t.path().join("sys/kernel/tracing/kprobe_events")).unwrap();
-    let [bpf, kp]: [Look; 2] = t.look(&[K::TracingBpf, K::KprobeEvent]).try_into().unwrap();
+    let [bpf, kp] = t.looks([K::TracingBpf, K::KprobeEvent]);
     assert_unknown(&bpf, "the type of 1 BPF program(s) could not be read");
     assert_unknown(&kp, "tracefs is not mounted");
 }
@@ -819,10 +806,7 @@ fn profilers_selinux_acpi() {
         "Package: bash\nStatus: install ok installed\n\nPackage: linux-perf\nStatus: deinstall ok config-files\n",
     );
     t.file("sys/fs/selinux/enforce", "1");
-    let [prof, se, acpi]: [Look; 3] = t
-        .look(&[K::Profiler, K::SelinuxPermissive, K::AcpiOverride])
-        .try_into()
-        .unwrap();
+    let [prof, se, acpi] = t.looks([K::Profiler, K::SelinuxPermissive, K::AcpiOverride]);
     assert_ready(&prof);
     assert_ready(&se);
     assert_ready(&acpi);
@@ -838,10 +822,7 @@ fn profilers_selinux_acpi() {
         "etc/dracut.conf.d/acpi.conf",
         "acpi_override=\"yes\"\nacpi_table_dir=\"/lib/firmware/acpi\"\n",
     );
-    let [prof, se, acpi]: [Look; 3] = t
-        .look(&[K::Profiler, K::SelinuxPermissive, K::AcpiOverride])
-        .try_into()
-        .unwrap();
+    let [prof, se, acpi] = t.looks([K::Profiler, K::SelinuxPermissive, K::AcpiOverride]);
     assert_blocked(
         &prof,
         &[
