@@ -26,6 +26,19 @@ turns the failing rule's setting on, and tries the same action again:
   debugfs          a process holds a debugfs file open      lockdown integrity   opening it again refused
   debugfs-readonly a process holds a debugfs file of mode   lockdown integrity   must keep working: readiness
                    0444 open read-only                                           must say unknown, not blocked
+  bpf-write-user   a process holds a kprobe BPF program     lockdown integrity   loading it again refused
+                   calling bpf_probe_write_user (named
+                   from the kernel log)
+  kprobe-event     a kprobe event in kprobe_events          lockdown             adding one refused
+                                                            confidentiality
+  tracefs-user     a process holds a tracefs file open      lockdown             opening it again refused
+                                                            confidentiality
+  kcore-reader     a process holds /proc/kcore open         lockdown             opening it again refused
+                                                            confidentiality
+  crash-kernel-    Debian's kernel loaded as the crash      kexec_load_disabled  replacing it refused
+  loaded           kernel (kexec_file_load, crashkernel=)
+  kexec-loaded     Debian's kernel loaded for a kexec       kexec_load_disabled  replacing it refused
+                   reboot (kexec_file_load)
   clean            nothing planted                          all of the above     crc7.ko (Debian-signed,
                                                                                  on disk) still loads
 
@@ -145,6 +158,7 @@ class Scenario:
     # planted thing may or may not break: verdict `unknown`, no blocker, and the action must
     # keep working (a `blocked` there would be a claim the kernel does not bear out)
     expect_unknown: list[str] = field(default_factory=list)
+    mem: str = ""  # guest memory, when the default is not enough
 
     @property
     def clean(self) -> bool:
@@ -242,6 +256,67 @@ proof() { $H open /sys/kernel/debug/wakeup_sources; }
         expect_unknown=[r"process {pid:debugfs} \(tbhelper\) holds /sys/kernel/debug/wakeup_sources "
                         r"open read-only \(mode 0444\): lockdown refuses it only if the file has ioctl or "
                         r"mmap, which /proc does not show"]),
+    Scenario(
+        "bpf-write-user", "a process holding a kprobe BPF program that calls `bpf_probe_write_user` "
+        "(the kernel logs its loader)", ["lockdown-runtime"], "lockdown `integrity`",
+        r"""
+hold bwu bpf_prog_load_write_user bpf-write-user hold
+proof() { $H bpf-write-user; }
+""" + LOCK_INTEGRITY + NO_AFTER_ONLY,
+        [Expect("bpf-write-user", r"process {pid:bwu} \(tbhelper\) loaded a BPF program that uses "
+                                  r"bpf_probe_write_user \(\d+\.\d{6} s after boot, kernel log\); it still runs")],
+        ["bpf_prog_load_write_user"]),
+    Scenario(
+        "kprobe-event", "a kprobe event `p:tbprobe __x64_sys_getppid` in `kprobe_events`",
+        [CONFIDENTIALITY_RULE], "lockdown `confidentiality`",
+        r"""
+echo 'p:tbprobe __x64_sys_getppid' >> /sys/kernel/tracing/kprobe_events
+N=0
+proof() { N=$((N + 1)); $H write /sys/kernel/tracing/kprobe_events "p:tbprobe$N __x64_sys_getpid"; }
+""" + LOCK_CONFIDENTIALITY + NO_AFTER_ONLY,
+        [Expect("kprobe-event", r"kprobe event p:kprobes/tbprobe __x64_sys_getppid "
+                                r"\(/sys/kernel/tracing/kprobe_events\)")],
+        ["write"]),
+    Scenario(
+        "tracefs-user", "a process holding `/sys/kernel/tracing/trace` open",
+        [CONFIDENTIALITY_RULE], "lockdown `confidentiality`",
+        r"""
+hold tracefs open hold /sys/kernel/tracing/trace
+proof() { $H open /sys/kernel/tracing/trace; }
+""" + LOCK_CONFIDENTIALITY + NO_AFTER_ONLY,
+        [Expect("tracefs-user", r"process {pid:tracefs} \(tbhelper\) holds /sys/kernel/tracing/trace "
+                                r"open \(fd \d+\)")],
+        ["open"]),
+    Scenario(
+        "kcore-reader", "a process holding `/proc/kcore` open",
+        [CONFIDENTIALITY_RULE], "lockdown `confidentiality`",
+        r"""
+hold kcore open hold /proc/kcore
+proof() { $H open /proc/kcore; }
+""" + LOCK_CONFIDENTIALITY + NO_AFTER_ONLY,
+        [Expect("kcore-reader", r"process {pid:kcore} \(tbhelper\) holds /proc/kcore open \(fd \d+\)")],
+        ["open"]),
+    Scenario(
+        "crash-kernel-loaded", "Debian's kernel loaded as the crash kernel (`kexec_file_load`, "
+        "`crashkernel=160M`)", ["kexec-load-disabled"], "`kernel.kexec_load_disabled=1`",
+        r"""
+$H kexec-file-load-crash "/boot/vmlinuz-$REL" > "$O/plant.txt"
+proof() { $H kexec-file-load-crash "/boot/vmlinuz-$REL"; }
+enforce() { echo 1 > /proc/sys/kernel/kexec_load_disabled; }
+""" + NO_AFTER_ONLY,
+        [Expect("crash-kernel-loaded", r"a crash kernel is loaded \(/sys/kernel/kexec_crash_loaded = 1\)")],
+        ["kexec_file_load_crash_image"], cmdline="crashkernel=160M", mem="1024M"),
+    Scenario(
+        "kexec-loaded", "Debian's kernel loaded for a kexec reboot (`kexec_file_load`)",
+        ["kexec-load-disabled"], "`kernel.kexec_load_disabled=1`",
+        r"""
+$H kexec-file-load "/boot/vmlinuz-$REL" > "$O/plant.txt"
+proof() { $H kexec-file-load "/boot/vmlinuz-$REL"; }
+enforce() { echo 1 > /proc/sys/kernel/kexec_load_disabled; }
+""" + NO_AFTER_ONLY,
+        [Expect("kexec-user", r"a kernel is loaded for a kexec reboot \(/sys/kernel/kexec_loaded = 1\): "
+                              r"it stays, but cannot be replaced or unloaded")],
+        ["kexec_file_load_image"]),
     Scenario(
         "clean", "nothing (crc7.ko, Debian-signed, on disk)",
         ["module-sig-enforced", "lockdown-runtime", "kexec-load-disabled", CONFIDENTIALITY_RULE],
@@ -360,7 +435,7 @@ def judge(sc: Scenario, res: testbed.Result) -> tuple[list[dict], dict]:
     row = {"scenario": sc.name, "planted": sc.what, "readiness": verdict_txt, "setting": sc.setting,
            "kernel": kernel_did, "log": reasons, "agree": ok, "wall_seconds": round(res.wall, 1),
            "blockers": {rule: b for rule, (_, b) in verdicts.items()},
-           "verifier": o.get("after.err", "").strip().splitlines()[:1] if sc.name == "bpf-kprobe" else []}
+           "verifier": o.get("after.err", "").strip().splitlines()[:1] if sc.name.startswith("bpf-") else []}
     return j.rows, row
 
 
@@ -395,6 +470,8 @@ def main() -> int:
     def one(sc: Scenario) -> tuple[list[dict], dict | None]:
         job = testbed.Job(a.kernel, cmdline=sc.cmdline, mode="run", kharden=kharden,
                           script=PRELUDE + sc.script + RUN, files=files, timeout=a.timeout)
+        if sc.mem:
+            job.mem = sc.mem
         try:
             res = testbed.boot(job, testbed.workdir_for("readiness-" + sc.name))
             return judge(sc, res)

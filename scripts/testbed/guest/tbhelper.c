@@ -18,9 +18,15 @@
  *   tbhelper kexec-crash                kexec_load(0, 0, NULL, KEXEC_ON_CRASH): what kdump's
  *                                       "kexec -p" calls (no segments: unloads, harmless)
  *   tbhelper kexec-file-crash           kexec_file_load(-1, -1, 0, "", UNLOAD|ON_CRASH) ("kexec -s -p")
+ *   tbhelper kexec-file-load-crash PATH kexec_file_load(PATH, no initrd, ON_CRASH): load PATH as the
+ *                                       crash kernel (what "kexec -s -p PATH" calls; needs
+ *                                       crashkernel= on the command line)
+ *   tbhelper kexec-file-load PATH       the same for a kexec reboot ("kexec -s -l PATH")
  *   tbhelper bpf-kprobe [hold]          BPF_PROG_LOAD of a kprobe program that reads kernel memory
  *                                       (bpf_probe_read_kernel, as bcc/bpftrace programs do), then
  *                                       a kprobe perf event on __x64_sys_getppid with it attached
+ *   tbhelper bpf-write-user [hold]      BPF_PROG_LOAD of a kprobe program that calls
+ *                                       bpf_probe_write_user (the kernel logs its loader)
  *   tbhelper perf-regs-intr [hold]      perf_event_open of a sampling cpu-clock event recording
  *                                       the interrupted registers (PERF_SAMPLE_REGS_INTR)
  *   tbhelper perf-count                 perf_event_open of a plain counting cpu-clock event
@@ -164,6 +170,41 @@ static int bpf_kprobe(int argc, char **argv)
 	return prog < 0;
 }
 
+/* *(u64 *)(fp - 8) = 0; r1 = 0; r2 = fp - 8; r3 = 8; call bpf_probe_write_user; r0 = 0; exit.
+ * Lockdown integrity removes the helper (LOCKDOWN_BPF_WRITE_USER): the verifier refuses it. */
+static int bpf_write_user(int argc, char **argv)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = 10, .off = -8, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 1, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 2, .src_reg = 10 },
+		{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 2, .imm = -8 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 3, .imm = 8 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_probe_write_user },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static char log[4096];
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_KPROBE;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	a.license = (unsigned long)"GPL";
+	a.log_buf = (unsigned long)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	strcpy(a.prog_name, "tb_write_user");
+	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	int err = errno;
+	if (prog < 0 && log[0]) /* "unknown func bpf_probe_write_user#36" */
+		fprintf(stderr, "%s", log);
+	report("bpf_prog_load_write_user", prog, err);
+	if (prog >= 0)
+		hold_forever(argc, argv, 2);
+	return prog < 0;
+}
+
 /* LOCKDOWN_PERF (kernel/events/core.c, perf_event_open) refuses PERF_SAMPLE_REGS_INTR only. */
 static int perf_event(int argc, char **argv, int regs_intr)
 {
@@ -226,6 +267,18 @@ int main(int argc, char **argv)
 				 (unsigned long)(KEXEC_FILE_UNLOAD | KEXEC_FILE_ON_CRASH));
 		return report("kexec_file_load_crash", r, errno);
 	}
+	if ((!strcmp(argv[1], "kexec-file-load-crash") || !strcmp(argv[1], "kexec-file-load")) &&
+	    argc > 2) {
+		static const char cmdline[] = "console=ttyS0 reset_devices";
+		int crash = !strcmp(argv[1], "kexec-file-load-crash");
+		const char *name = crash ? "kexec_file_load_crash_image" : "kexec_file_load_image";
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return report(name, -1, errno);
+		long r = syscall(SYS_kexec_file_load, fd, -1, sizeof(cmdline), cmdline,
+				 (unsigned long)((crash ? KEXEC_FILE_ON_CRASH : 0) | KEXEC_FILE_NO_INITRAMFS));
+		return report(name, r, errno);
+	}
 	if (!strcmp(argv[1], "hold") && argc > 2) {
 		int rw = argc > 3 && !strcmp(argv[3], "rw");
 		int fd = open(argv[2], (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
@@ -238,13 +291,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "write") && argc > 3) {
 		int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			return report("open", -1, errno);
+		if (fd < 0) /* refused at open (tracefs under lockdown) or at write: one name */
+			return report("write", -1, errno);
 		long n = write(fd, argv[3], strlen(argv[3]));
 		return report("write", n, errno);
 	}
 	if (!strcmp(argv[1], "bpf-kprobe"))
 		return bpf_kprobe(argc, argv);
+	if (!strcmp(argv[1], "bpf-write-user"))
+		return bpf_write_user(argc, argv);
 	if (!strcmp(argv[1], "perf-regs-intr"))
 		return perf_event(argc, argv, 1);
 	if (!strcmp(argv[1], "perf-count"))
