@@ -3,10 +3,10 @@
 # Debian 12's 6.1 cloud kernel, one per blocker family (an unsigned module loaded, /dev/mem held,
 # kdump-tools with kexec_load twice, hibernation, a kprobe BPF program, a REGS_INTR perf event,
 # a debugfs file held, a bpf_probe_write_user program, a kprobe event, a tracefs file and
-# /proc/kcore held, a crash kernel and a kexec kernel loaded), one more (a read-only debugfs
+# /proc/kcore held, a crash kernel and a kexec kernel loaded, /dev/kmsg held by uid 1000), one more (a read-only debugfs
 # file: `unknown`, and it keeps working) and a clean one, `kharden audit --readiness` must name
 # the planted thing under the failing rule, and turning the rule's setting on must break exactly
-# that (the clean guest: `ready`, and nothing breaks). Sixteen boots, two in parallel (TCG);
+# that (the clean guest: `ready`, and nothing breaks). Seventeen boots, two in parallel (TCG);
 # downloads cached in .cache/testbed. About 2 minutes warm; budget: 6 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -39,6 +39,8 @@ turns the failing rule's setting on, and tries the same action again:
   loaded           kernel (kexec_file_load, crashkernel=)
   kexec-loaded     Debian's kernel loaded for a kexec       kexec_load_disabled  replacing it refused
                    reboot (kexec_file_load)
+  kernel-log-      a process of uid 1000 holds /dev/kmsg    dmesg_restrict=1     opening it again as
+  reader           open (dmesg_restrict 0 first)                                 uid 1000 refused
   clean            nothing planted                          all of the above     crc7.ko (Debian-signed,
                                                                                  on disk) still loads
 
@@ -317,6 +319,17 @@ enforce() { echo 1 > /proc/sys/kernel/kexec_load_disabled; }
         [Expect("kexec-user", r"a kernel is loaded for a kexec reboot \(/sys/kernel/kexec_loaded = 1\): "
                               r"it stays, but cannot be replaced or unloaded")],
         ["kexec_file_load_image"]),
+    Scenario(
+        "kernel-log-reader", "a process of uid 1000 holding `/dev/kmsg` open (`dmesg_restrict` set to 0 first: "
+        "Debian's kernel starts at 1)", ["dmesg-restrict"], "`kernel.dmesg_restrict=1`",
+        r"""
+echo 0 > /proc/sys/kernel/dmesg_restrict
+hold klog open runas 1000 $H hold /dev/kmsg
+proof() { $H runas 1000 $H open /dev/kmsg; }
+enforce() { echo 1 > /proc/sys/kernel/dmesg_restrict; }
+""" + NO_AFTER_ONLY,
+        [Expect("kernel-log-reader", r"process {pid:klog} \(tbhelper\) holds /dev/kmsg open \(fd \d+\)")],
+        ["open"]),
     Scenario(
         "clean", "nothing (crc7.ko, Debian-signed, on disk)",
         ["module-sig-enforced", "lockdown-runtime", "kexec-load-disabled", CONFIDENTIALITY_RULE],
