@@ -936,6 +936,55 @@ fn bpf_write_user_from_the_kernel_log() {
     assert_unknown(&t.one(K::BpfWriteUser), "/dev/kmsg: not a regular file");
 }
 
+/// A snapshot archive keeps of the kernel log only its first record and the warnings the probe
+/// reads, and the archive is then judged as the tree: the same loader named, the same log start.
+#[test]
+fn bpf_write_user_in_a_snapshot_archive() {
+    let t = Tree::new();
+    t.file(
+        "dev/kmsg",
+        "6,3,100,-;Linux version 6.1.0\n\
+         6,4,200,-;eth0: link up (secret detail)\n\
+         4,5,5123456,-;tool[9] is installing a program with bpf_probe_write_user helper that may corrupt user memory!\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.tar.zst");
+    let r = kharden([
+        "snapshot",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let root = Root::open_any(&out).unwrap();
+    let kept = String::from_utf8(root.read("/dev/kmsg").unwrap()).unwrap();
+    assert_eq!(
+        kept,
+        "6,3,100,-;Linux version 6.1.0\n\
+         4,5,5123456,-;tool[9] is installing a program with bpf_probe_write_user helper that may corrupt user memory!\n"
+    );
+    let facts = read_facts(
+        &ProbeOptions {
+            root: out.clone(),
+            config: None,
+            cmdline: None,
+            sysctl: None,
+            live: true,
+        },
+        &BTreeSet::new(),
+    )
+    .unwrap();
+    let looks = look(&root, &facts, &BTreeSet::from([K::BpfWriteUser]));
+    let (archived, tree) = (&looks[&K::BpfWriteUser], t.one(K::BpfWriteUser));
+    assert_eq!(things(archived), things(&tree));
+    assert_eq!(archived.unknown, tree.unknown);
+    assert!(
+        archived.unknown[0].contains("starts at record 3"),
+        "{archived:#?}"
+    );
+}
+
 /// A descriptor's target is a name, never a path to follow: the link to a file that exists in
 /// the tree is reported by its name, a target that only starts like a device is not that
 /// device, and a process name is kept as it is (escaped only when shown on a terminal).

@@ -65,11 +65,13 @@ pub fn allowed(rel: &str) -> bool {
         "proc/swaps",
         "sys/kernel/kexec_crash_loaded",
         "sys/kernel/kexec_loaded",
+        "dev/kmsg",
         "sys/power/disk",
         "sys/power/resume",
         "sys/fs/selinux/enforce",
     ];
     const DIRS: &[&str] = &[
+        "dev",
         "proc",
         "proc/sys",
         "proc/sys/kernel",

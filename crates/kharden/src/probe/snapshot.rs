@@ -8,8 +8,9 @@
 //! EFI variables, x86 boot_params); `/proc/kallsyms` up to the `_text` line only (the KASLR
 //! check; that address tells the boot's KASLR offset); the root's kharden policy; the few
 //! files the readiness notes of `fix` and `apply` read (/proc/modules, /proc/mounts,
-//! /proc/swaps, kexec_crash_loaded, kexec_loaded, /sys/power/{disk,resume}, the SELinux enforce flag); IPE's
-//! `enforce` and each loaded policy's `active` flag (not the policies themselves); and
+//! /proc/swaps, kexec_crash_loaded, kexec_loaded, /sys/power/{disk,resume}, the SELinux
+//! enforce flag; of the kernel log, its first record and the bpf_probe_write_user warnings);
+//! IPE's `enforce` and each loaded policy's `active` flag (not the policies themselves); and
 //! which of the directories the probe tests for exist. A file that exists but cannot be read is
 //! recorded as unreadable with the reason, so that the audit of the archive says "unknown"
 //! where the audit of the host would have.
@@ -127,6 +128,16 @@ pub fn capture(
         Ok(None) => {}
         Err(why) => {
             tree.unreadable.insert("proc/kallsyms".into(), why);
+        }
+    }
+    // The kernel log's first record and the bpf_probe_write_user warnings (readiness).
+    match super::readiness::kernel_log_for_snapshot(root) {
+        Ok(Some(records)) => {
+            tree.files.insert("dev/kmsg".into(), records);
+        }
+        Ok(None) => {}
+        Err(why) => {
+            tree.unreadable.insert("dev/kmsg".into(), why);
         }
     }
     for dir in DIRS {

@@ -10,7 +10,8 @@
 //!
 //! The log is `/dev/kmsg`: on the live host the device, read record by record without
 //! blocking; under a tree or archive a regular file of the same records (a device node in a
-//! tree would be the host's log, not the tree's, and is refused).
+//! tree would be the host's log, not the tree's, and is refused). A snapshot keeps of it only
+//! the first record and the ones read here ([`snapshot_records`]).
 
 use std::io;
 use std::os::fd::OwnedFd;
@@ -119,7 +120,7 @@ pub fn bpf_write_user(host: &Host<'_>) -> Look {
         }
     }
     look.examined(format!(
-        "the kernel log ({records} record(s), {KMSG}) for loads of programs using bpf_probe_write_user"
+        "the kernel log ({KMSG}, {records} record(s) read) for loads of programs using bpf_probe_write_user"
     ));
     if let Some((seq, usec)) = first.filter(|(seq, _)| *seq > 0) {
         look.unknown.push(format!(
@@ -128,6 +129,31 @@ pub fn bpf_write_user(host: &Host<'_>) -> Look {
         ));
     }
     look
+}
+
+/// What a snapshot keeps of the kernel log (`kharden snapshot`): the first record (where the
+/// log starts, so that a log that lost its oldest records is still said to) and the records
+/// this probe reads; nothing else of the log leaves the host. `Ok(None)`: there is no log.
+pub fn snapshot_records(root: &Root) -> Result<Option<Vec<u8>>, String> {
+    let raw = match read_log(root) {
+        Ok(raw) => raw,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_reason(&e)),
+    };
+    let text = String::from_utf8_lossy(&raw);
+    let mut out = String::new();
+    let mut first = true;
+    for line in text.lines() {
+        let Some(r) = record(line) else { continue };
+        if std::mem::take(&mut first)
+            || r.msg.ends_with(WRITE_USER)
+            || r.msg.starts_with(SUPPRESSED)
+        {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    Ok(Some(out.into_bytes()))
 }
 
 fn seconds(usec: u64) -> String {

@@ -23,6 +23,7 @@ use crate::files::root::{io_reason, Root};
 use crate::probe::kinds::BlockerKind;
 use crate::probe::Facts;
 
+pub use klog::snapshot_records as kernel_log_for_snapshot;
 pub use modules::{esl_x509, MOK_GUID};
 
 /// One thing found that enforcing would break: the module path, process and pid, unit,
