@@ -24,6 +24,9 @@ SCENARIOS=(
 	"deb12-6.12-cloud-default|deb12-6.12-cloud|bios|||"
 	"deb12-6.12-cloud-ovmf|deb12-6.12-cloud|ovmf|||UEFI boot, Secure Boot off (OVMF_VARS_4M.fd without keys: SetupMode=1)"
 	"deb12-6.12-cloud-ovmf-sb|deb12-6.12-cloud|ovmf-sb|||Secure Boot on; lockdown and sig_enforce come from the kernel's Secure Boot handling, not the cmdline"
+	"sid-cloud-amd64-default|sid-cloud-amd64|bios|||Debian unstable's newest cloud kernel (picked by name at capture time, see package_fetched): the 2026 layout, config in /usr/lib/modules/REL/"
+	"sid-cloud-arm64-default|sid-cloud-arm64|aavmf|||arm64 under qemu-system-aarch64 -M virt with UEFI (AAVMF, ACPI: no device tree); kcore_kerneloffset in OBSERVED is the kernel's own KASLR offset"
+	"sid-cloud-arm64-nokaslr|sid-cloud-arm64|aavmf|nokaslr||arm64 at its link address: _text here is the address the arm64 KASLR rule computes from the config"
 	"deb12-6.1-cloud-ovmf-db-sigenforce|deb12-6.1-cloud|ovmf|module.sig_enforce=1||the test bed's module key added to the UEFI db (Secure Boot off): Debian's kernel trusts it through the .platform keyring, so the module signed by our key loads|db"
 )
 

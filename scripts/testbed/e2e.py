@@ -8,7 +8,8 @@ as root after the test modules were loaded:
 
   module-sig-enforced  kernel: finit_module of an unsigned module is refused
   kaslr-runtime        kernel: root's _text differs from the link address 0xffffffff81000000
-                       (KASLR_FLAG in boot_params loadflags when root sees zeros too)
+                       (KASLR_FLAG in boot_params loadflags when root sees zeros too); arm64:
+                       KERNELOFFSET in the VMCOREINFO note of /proc/kcore is not 0
   lockdown-runtime     kernel: open("/dev/mem") is refused (lockdown >= integrity); the level
                        named in kharden's evidence must be the one in securityfs
   kallsyms-hidden      kernel: uid 65534 reads zeros for _text in /proc/kallsyms
@@ -18,11 +19,17 @@ as root after the test modules were loaded:
   secure-boot          kernel: boot_params.secure_boot == 3 (fail, or not_applicable without EFI)
   no-unsigned-module-loaded  kernel: taint bit E (13), before and after the unsigned load
 
+Kernels: Debian 12's 6.1 and 6.12 (amd64), and Debian unstable's newest cloud kernel on amd64
+and on arm64 (qemu-system-aarch64 -M virt, UEFI; the guest runs an aarch64 kharden given by
+--kharden-arm64). x86-only facts (boot_params: Secure Boot byte, KASLR_FLAG) are not judged on
+arm64, where the kernel has no boot_params.
+
 A root verdict must equal the kernel's. An unprivileged verdict may be "unknown" but never the
 wrong pass/fail. --offline runs the same comparison on the committed snapshot trees with kharden
 on the host (`kharden audit --root TREE`), no QEMU.
 
-usage: e2e.py [--kharden BIN | --fake] [--offline] [-j N] [--only REGEX] [--report FILE]
+usage: e2e.py [--kharden BIN | --fake] [--kharden-arm64 BIN] [--offline] [-j N] [--only REGEX]
+              [--report FILE]
        e2e.py --self-test
 Exit status: 0 all agree, 1 a disagreement, 2 a scenario could not run.
 """
@@ -77,6 +84,16 @@ SCENARIOS = [
     Scenario("6.1-cloud-ovmf-db-sigenforce", "deb12-6.1-cloud", firmware="ovmf",
              cmdline="module.sig_enforce=1", db_cert=True),
     Scenario("6.12-cloud-ovmf-sb", "deb12-6.12-cloud", firmware="ovmf-sb"),
+    # Debian unstable's newest cloud kernel (7.x when written), amd64 and arm64
+    Scenario("sid-cloud-default", "sid-cloud-amd64"),
+    Scenario("sid-cloud-nokaslr-sigenforce", "sid-cloud-amd64", cmdline="nokaslr module.sig_enforce=1"),
+    Scenario("sid-cloud-integrity-kptr2", "sid-cloud-amd64", cmdline="lockdown=integrity",
+             sysctl=["kernel.kptr_restrict=2"]),
+    Scenario("sid-arm64-default", "sid-cloud-arm64", firmware="aavmf"),
+    Scenario("sid-arm64-nokaslr-sigenforce", "sid-cloud-arm64", firmware="aavmf",
+             cmdline="nokaslr module.sig_enforce=1"),
+    Scenario("sid-arm64-integrity-kptr2", "sid-cloud-arm64", firmware="aavmf", cmdline="lockdown=integrity",
+             sysctl=["kernel.kptr_restrict=2"]),
 ]
 
 
@@ -102,7 +119,14 @@ def truth(obs: dict[str, str]) -> dict[str, tuple[set[str], str]]:
     nob = obs.get("kallsyms_text_nobody", "")
     t["kallsyms-hidden"] = ({"pass"} if zeros(nob) else {"fail"}, f"uid 65534 sees _text={nob or '(none)'}")
     root = obs.get("kallsyms_text_root", "")
-    if not zeros(root):
+    if obs.get("arch") == "aarch64":
+        # no boot_params and a link address that moves with the kernel version: the kernel's own
+        # KERNELOFFSET (root; absent when /proc/kcore is refused, then nothing is judged)
+        off = obs.get("kcore_kerneloffset", "")
+        if off:
+            t["kaslr-runtime"] = ({"fail"} if int(off, 16) == 0 else {"pass"},
+                                  f"VMCOREINFO KERNELOFFSET={off}, root sees _text={root or '(none)'}")
+    elif not zeros(root):
         t["kaslr-runtime"] = ({"fail"} if root == LINK_TEXT else {"pass"}, f"root sees _text={root}")
     else:
         lf = int(obs.get("boot_params_loadflags", "0x0"), 16)
@@ -120,6 +144,10 @@ def truth(obs: dict[str, str]) -> dict[str, tuple[set[str], str]]:
         # off: "fail", or "not_applicable" when the machine did not boot through UEFI at all
         t["secure-boot"] = ({"pass"} if on else ({"fail"} | ({"not_applicable"} if obs.get("efi") == "0" else set())),
                             f"boot_params.secure_boot={sb} (3 = enabled), efi={obs.get('efi')}")
+    elif obs.get("arch") == "aarch64" and obs.get("efivar.SecureBoot", "absent") != "absent":
+        # no boot_params on arm64: the firmware's SecureBoot variable (attributes + 1 value byte)
+        v = obs["efivar.SecureBoot"]
+        t["secure-boot"] = ({"pass"} if v.endswith("01") else {"fail"}, f"efivarfs SecureBoot={v}")
     t["no-unsigned-module-loaded"] = (
         {"fail"} if int(obs.get("tainted_before", "0") or 0) & 8192 else {"pass"},
         f"kernel.tainted={obs.get('tainted_before')} when kharden ran")
@@ -232,11 +260,14 @@ def modsign_rows(name: str, kharden: Path, res: "testbed.Result", db_certs: list
     return rows
 
 
-def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int) -> dict:
+def run_scenario(s: Scenario, kharden: Path, signer: str | None, timeout: int,
+                 guest_kharden: Path | None = None) -> dict:
+    """KHARDEN runs on the host (modsign verify, the signer); GUEST_KHARDEN (default KHARDEN)
+    is the binary put into the guest: the aarch64 build for arm64 kernels."""
     db = [testbed.our_key()[1]] if s.db_cert else []
     job = testbed.Job(s.kernel, s.firmware, s.cmdline, s.sysctl, "run",
                       runs=[(AUDIT_ARGS, 0), (AUDIT_ARGS, 65534), (AUDIT_ARGS, 0, "after")],
-                      kharden=kharden, ours_signer=signer, db_certs=db, timeout=timeout)
+                      kharden=guest_kharden or kharden, ours_signer=signer, db_certs=db, timeout=timeout)
     res = testbed.boot(job, testbed.workdir_for("e2e-" + s.name))
     (ro, re_, rrc), (no, ne, nrc), (ao, ae, arc) = res.run(1), res.run(2), res.run(3)
     out = {"scenario": s.name, "package": res.kernel.package, "version": res.kernel.version,
@@ -343,6 +374,9 @@ def main() -> int:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--kharden", type=Path, default=os.environ.get("KHARDEN_BIN"))
     g.add_argument("--fake", action="store_true", help="use fake-kharden.sh (driver self-test)")
+    ap.add_argument("--kharden-arm64", type=Path, default=os.environ.get("KHARDEN_BIN_ARM64"),
+                    help="the aarch64 kharden for the arm64 guests (scripts/testbed/guest-kharden.sh NAME "
+                    "arm64); without it the arm64 scenarios report an error")
     ap.add_argument("--offline", action="store_true", help="check committed snapshot trees, no QEMU")
     ap.add_argument("--self-test", action="store_true", help="check the comparison itself, no QEMU")
     ap.add_argument("-j", "--jobs", type=int, default=2)
@@ -380,7 +414,12 @@ def main() -> int:
                 return {"scenario": s.name, "error": f"not started: the {a.budget}s budget is spent"}
             try:
                 signer = {"none": None, "auto": auto_signer}.get(a.ours_signer, a.ours_signer)
-                return run_scenario(s, kharden, signer, a.timeout)
+                guest = None
+                if testbed.SUITE_KERNELS.get(s.kernel, ("", "amd64"))[1] == "arm64" and not a.fake:
+                    if not a.kharden_arm64 or not a.kharden_arm64.exists():
+                        return {"scenario": s.name, "error": "no aarch64 kharden (--kharden-arm64)"}
+                    guest = a.kharden_arm64.resolve()
+                return run_scenario(s, kharden, signer, a.timeout, guest)
             except (testbed.BootError, RuntimeError, ValueError) as e:
                 return {"scenario": s.name, "error": str(e)[-1500:]}
 

@@ -7,7 +7,11 @@ run kharden inside them.
     testbed.py run     --kernel K [--firmware F] [--cmdline "..."] --kharden BIN -- ARGS...
 
 KERNEL is a key (deb12-6.1-generic, deb12-6.1-cloud, deb12-6.12-cloud), resolved through the
-Debian meta-package to the current ABI package, or an exact package name (linux-image-...).
+Debian meta-package to the current ABI package, or an exact package name (linux-image-...); or
+a key of SUITE_KERNELS (sid-cloud-amd64, sid-cloud-arm64): the suite's newest linux-binary-,
+linux-modules- and linux-base- packages of that flavour, fetched by name from Debian's archive
+(scripts/modsign/fetch-debian-suite.sh), which ones ran recorded. arm64 kernels boot under
+qemu-system-aarch64 (-M virt, UEFI firmware from qemu-efi-aarch64: --firmware aavmf).
 Everything is written under the cache (default <repo>/.cache/testbed, env KHARDEN_TB_CACHE) or
 the output paths given on the command line. Nothing needs KVM; QEMU gets a hard timeout.
 Python 3 stdlib only (--db-cert installs PyPI virt-firmware into the cache); host tools: see
@@ -50,11 +54,26 @@ KERNEL_GLOBS = {
     "deb12-6.1-cloud": r"linux-image-6\.1\.0-\d+-cloud-amd64",
     "deb12-6.12-cloud": r"linux-image-6\.12\.\d+\+deb12-cloud-amd64",
 }
-FIRMWARES = ("bios", "ovmf", "ovmf-sb")
+# key -> (suite, Debian arch, flavour): the suite's newest release of the flavour, split the
+# 2026 way (linux-binary-REL: /usr/lib/modules/REL/vmlinuz; linux-modules-REL; linux-base-REL:
+# config), fetched by name (the next upload is picked up; PROVENANCE records which one ran)
+SUITE_KERNELS = {
+    "sid-cloud-amd64": ("sid", "amd64", "cloud-amd64"),
+    "sid-cloud-arm64": ("sid", "arm64", "cloud-arm64"),
+}
+FETCH_SUITE = REPO / "scripts" / "modsign" / "fetch-debian-suite.sh"
+FIRMWARES = ("bios", "ovmf", "ovmf-sb", "aavmf")
+AAVMF = Path("/usr/share/AAVMF")  # qemu-efi-aarch64
+# small signed modules with no dependencies; the first the kernel ships is the "debian-signed"
+# (and, re-signed, the "ours") test module. crc7 is no module of Debian's 7.x arm64 flavour.
+SIGNED_MODULES = ("lib/crc7", "lib/crc/crc-itu-t", "lib/crc-itu-t")
 OVMF = Path("/usr/share/OVMF")
 SNAKEOIL_KEY = Path("/usr/share/ovmf/PkKek-1-snakeoil.key")  # PKCS#8, password "snakeoil"
 SNAKEOIL_CERT = Path("/usr/share/ovmf/PkKek-1-snakeoil.pem")
 BASE_CMDLINE = "console=ttyS0 panic=-1"
+# arm64 (-M virt): the PL011 is the console; results go to a virtio console (/dev/hvc0), QEMU 7.2's
+# virt machine having a single non-secure UART
+ARM64_CMDLINE = "console=ttyAMA0 panic=-1"
 SIG_MAGIC = b"~Module signature appended~\n"
 EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
@@ -93,20 +112,46 @@ class Kernel:
     version: str
     deb: Path
     deb_sha256: str
-    root: Path  # unpacked package
+    root: Path  # unpacked package(s)
     release: str  # uname -r
+    arch: str = "amd64"  # Debian's name
+    # suite kernels: one "package version arch (suite, sha256)" line per package that ran
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def usrlib(self) -> Path:
+        """/usr/lib/modules/REL of the 2026 layout (vmlinuz, config, kernel/)."""
+        return self.root / "usr" / "lib" / "modules" / self.release
 
     @property
     def vmlinuz(self) -> Path:
-        return self.root / "boot" / f"vmlinuz-{self.release}"
+        old = self.root / "boot" / f"vmlinuz-{self.release}"
+        return old if old.exists() or not (self.usrlib / "vmlinuz").exists() else self.usrlib / "vmlinuz"
 
     @property
     def config(self) -> Path:
-        return self.root / "boot" / f"config-{self.release}"
+        old = self.root / "boot" / f"config-{self.release}"
+        return old if old.exists() or not (self.usrlib / "config").exists() else self.usrlib / "config"
+
+    @property
+    def config_rel(self) -> str:
+        """Where an installed system keeps the config, relative to / (boot/ or usr/lib/modules/)."""
+        return str(self.config.relative_to(self.root))
+
+    def signed_module(self) -> bytes:
+        """The first of SIGNED_MODULES this kernel ships."""
+        for rel in SIGNED_MODULES:
+            try:
+                return self.module(rel)
+            except FileNotFoundError:
+                continue
+        raise FileNotFoundError(f"none of {SIGNED_MODULES} in {self.package}")
 
     def module(self, rel: str) -> bytes:
-        """Uncompressed bytes of lib/modules/<release>/kernel/<rel>.ko[.xz|.zst]."""
+        """Uncompressed bytes of [usr/]lib/modules/<release>/kernel/<rel>.ko[.xz|.zst]."""
         base = self.root / "lib" / "modules" / self.release / "kernel" / f"{rel}.ko"
+        if not base.parent.exists():
+            base = self.usrlib / "kernel" / f"{rel}.ko"
         if base.exists():
             return base.read_bytes()
         if base.with_suffix(".ko.xz").exists():
@@ -139,7 +184,42 @@ def resolve_package(spec: str) -> str:
     raise SystemExit(f"cannot resolve {spec} ({meta}) via apt-cache and nothing is cached")
 
 
+def fetch_suite(spec: str) -> Kernel:
+    """SUITE_KERNELS[spec]: the binary, modules and base packages of the suite's newest release
+    of the flavour, merged (hard links) into one tree under the cache."""
+    suite, arch, flavour = SUITE_KERNELS[spec]
+    pats = [f"^linux-{p}-[0-9.]+\\+deb[0-9]+-{flavour}$" for p in ("binary", "modules", "base")]
+    out = sh([str(FETCH_SUITE), suite, arch, *pats], capture_output=True, text=True)
+    dirs = [Path(d) for d in out.stdout.split()]
+    if len(dirs) != 3:
+        raise SystemExit(f"fetch-debian-suite.sh {suite} {arch}: expected 3 directories, got {dirs}")
+    parts = [(d / ".complete").read_text().strip() for d in dirs]
+    pkg, version = parts[0].split()[:2]
+    vml = sorted(dirs[0].glob("usr/lib/modules/*/vmlinuz"))
+    if len(vml) != 1:
+        raise SystemExit(f"expected one usr/lib/modules/*/vmlinuz in {dirs[0]}, got {vml}")
+    release = vml[0].parent.name
+    root = CACHE / "x" / f"{spec}_{release}_{version}"
+    if not (root / ".complete").exists():
+        tmp = Path(tempfile.mkdtemp(dir=CACHE, prefix="unpack."))
+        for d in dirs:
+            sh(["cp", "-alf", f"{d}/.", str(tmp)])  # hard links: the packages stay in one place
+        (tmp / ".complete").unlink()
+        (tmp / ".complete").write_text("\n".join(parts) + "\n")
+        if root.exists():
+            shutil.rmtree(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(root)
+    deb = sorted(Path(str(dirs[0])).parent.parent.glob(f"debs/{pkg}_*_{arch}.deb"))[-1]
+    digest = parts[0].rsplit(", ", 1)[1].rstrip(")")
+    if arch != "amd64":
+        busybox_binary(arch)  # the guest's userland, fetched now rather than by parallel boots
+    return Kernel(spec, pkg, version, deb, digest, root, release, arch, parts)
+
+
 def fetch(spec: str) -> Kernel:
+    if spec in SUITE_KERNELS:
+        return fetch_suite(spec)
     pkg = resolve_package(spec)
     debs = CACHE / "debs"
     debs.mkdir(parents=True, exist_ok=True)
@@ -212,19 +292,27 @@ def strip_signature(ko: bytes) -> bytes:
     return ko[: len(ko) - len(SIG_MAGIC) - 12 - sig_len]
 
 
-def helper_binary() -> Path:
+def helper_binary(arch: str = "amd64") -> Path:
     src = HERE / "guest" / "tbhelper.c"
     # named by the source's content: checkouts sharing one cache may hold different helpers
-    out = CACHE / "bin" / f"tbhelper-{hashlib.sha256(src.read_bytes()).hexdigest()[:16]}"
+    tag = "" if arch == "amd64" else f"{arch}-"
+    out = CACHE / "bin" / f"tbhelper-{tag}{hashlib.sha256(src.read_bytes()).hexdigest()[:16]}"
+    cc = {"amd64": "gcc", "arm64": "aarch64-linux-gnu-gcc"}[arch]  # arm64: gcc-aarch64-linux-gnu
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = tmp_name(out)
-        sh(["gcc", "-O2", "-static", "-Wall", "-o", str(tmp), str(src)])
+        sh([cc, "-O2", "-static", "-Wall", "-o", str(tmp), str(src)])
         os.replace(tmp, out)
     return out
 
 
-def busybox_binary() -> Path:
+def busybox_binary(arch: str = "amd64") -> Path:
+    if arch != "amd64":  # the guest's own architecture: Debian's busybox-static for it, by name
+        out = sh([str(FETCH_SUITE), "sid", arch, "^busybox-static$"], capture_output=True, text=True)
+        for p in (Path(out.stdout.strip()) / "bin" / "busybox", Path(out.stdout.strip()) / "usr/bin/busybox"):
+            if p.exists():
+                return p
+        raise SystemExit(f"no busybox in busybox-static:{arch} ({out.stdout.strip()})")
     for p in (Path("/bin/busybox"), Path("/usr/bin/busybox")):
         if p.exists():
             out = subprocess.run(["ldd", str(p)], capture_output=True, text=True)
@@ -274,7 +362,7 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
     extras = [part for key, ko in (extra_kos or []) for part in (key, ko.read_bytes())]
     extras += [part for t in (tools or []) for part in (t, Path(t).resolve().read_bytes())]
     for part in (k.package, k.version, (HERE / "guest" / "init.sh").read_bytes(),
-                 helper_binary().read_bytes(),
+                 helper_binary(k.arch).read_bytes(),
                  kharden.read_bytes() if kharden else b"-", ours_ko.read_bytes() if ours_ko else b"-",
                  *extras):
         h.update(part if isinstance(part, bytes) else part.encode())
@@ -289,18 +377,19 @@ def base_initramfs(k: Kernel, kharden: Path | None, ours_ko: Path | None,
             (stage / d).mkdir(parents=True, exist_ok=True)
         stage.chmod(0o755)
         (stage / "tmp").chmod(0o1777)
-        shutil.copyfile(busybox_binary(), stage / "bin" / "busybox")
+        shutil.copyfile(busybox_binary(k.arch), stage / "bin" / "busybox")
         (stage / "bin" / "busybox").chmod(0o755)
         shutil.copyfile(HERE / "guest" / "init.sh", stage / "init")
         (stage / "init").chmod(0o755)
-        shutil.copyfile(helper_binary(), stage / "tb" / "tbhelper")
+        shutil.copyfile(helper_binary(k.arch), stage / "tb" / "tbhelper")
         (stage / "tb" / "tbhelper").chmod(0o755)
         (stage / "etc" / "passwd").write_text("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n")
         (stage / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
         # as on an installed system, so kharden in the guest finds the kernel's config
-        shutil.copyfile(k.config, stage / "boot" / k.config.name)
+        (stage / k.config_rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(k.config, stage / k.config_rel)
         mod = stage / "tb" / "mod"
-        (mod / "debian-signed.ko").write_bytes(k.module("lib/crc7"))
+        (mod / "debian-signed.ko").write_bytes(k.signed_module())
         (mod / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))
         try:
             (mod / "efivarfs.ko").write_bytes(k.module("fs/efivarfs/efivarfs"))
@@ -408,10 +497,12 @@ def parse_kv(data: bytes) -> dict[str, str]:
     return out
 
 
-def job_cpio(job: Job, path: Path) -> None:
+def job_cpio(job: Job, path: Path, out_dev: str = "") -> None:
     def q(s: str) -> str:
         return "'" + s.replace("'", "'\\''") + "'"
     lines = [f"MODE={job.mode}", f"SYSCTL_PRE={q(' '.join(job.sysctl))}", f"RUN_COUNT={len(job.runs)}"]
+    if out_dev:  # where init.sh writes its results (default /dev/ttyS1)
+        lines.append(f"TB_OUT={out_dev}")
     for i, run in enumerate(job.runs, 1):
         args, uid = run[0], run[1]
         phase = run[2] if len(run) > 2 else "before"
@@ -473,6 +564,13 @@ def der_cert(cert: Path, workdir: Path) -> Path:
 
 
 def firmware_args(fw: str, workdir: Path, db_certs: list[Path] | None = None) -> list[str]:
+    if fw == "aavmf":  # arm64 UEFI (EDK2 ArmVirtQemu), an empty varstore: Secure Boot off
+        if db_certs:
+            raise SystemExit("--db-cert is not supported with --firmware aavmf")
+        vars_copy = workdir / "AAVMF_VARS.fd"
+        shutil.copyfile(AAVMF / "AAVMF_VARS.fd", vars_copy)
+        return ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={AAVMF / 'AAVMF_CODE.fd'}",
+                "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
     if fw == "bios":
         if db_certs:
             raise SystemExit("--db-cert needs --firmware ovmf or ovmf-sb")
@@ -506,7 +604,7 @@ def boot(job: Job, workdir: Path) -> Result:
         ours = sign_ours(k, job.ours_signer, workdir)
     # the test modules as the guest gets them, for host-side cross-checks (modsign verify)
     (workdir / "mod").mkdir(exist_ok=True)
-    (workdir / "mod" / "debian-signed.ko").write_bytes(k.module("lib/crc7"))
+    (workdir / "mod" / "debian-signed.ko").write_bytes(k.signed_module())
     (workdir / "mod" / "unsigned.ko").write_bytes(strip_signature(k.module("lib/ts_kmp")))
     if ours:
         shutil.copyfile(ours, workdir / "mod" / "ours.ko")
@@ -514,21 +612,32 @@ def boot(job: Job, workdir: Path) -> Result:
         if not re.fullmatch(r"[a-z0-9_]+", key):
             raise SystemExit(f"extra module key must match [a-z0-9_]+: {key!r}")
     base = base_initramfs(k, job.kharden, ours, job.extra_kos, job.tools)
-    job_cpio(job, workdir / "job.cpio")
+    job_cpio(job, workdir / "job.cpio", "/dev/hvc0" if k.arch == "arm64" else "")
     initrd = workdir / "initrd.img"
     with open(initrd, "wb") as f:  # the kernel unpacks concatenated archives in turn
         f.write((workdir / "job.cpio").read_bytes())  # uncompressed first, like early microcode
         f.write(base.read_bytes())
     vmlinuz = snakeoil_vmlinuz(k) if job.firmware == "ovmf-sb" else k.vmlinuz
-    cmdline = " ".join(x for x in (BASE_CMDLINE, job.cmdline) if x)
+    arm64 = k.arch == "arm64"
+    if arm64 != (job.firmware == "aavmf"):
+        raise SystemExit(f"{k.key}: firmware {job.firmware} does not fit {k.arch} (arm64 boots with aavmf only)")
+    cmdline = " ".join(x for x in (ARM64_CMDLINE if arm64 else BASE_CMDLINE, job.cmdline) if x)
     console, results = workdir / "console.log", workdir / "results.txt"
     for p in (console, results):
         p.unlink(missing_ok=True)
+    if arm64:
+        machine = [qemu_binary(k.arch), "-accel", "tcg", *ARM64_MACHINE, "-smp", "1", "-m", job.mem,
+                   "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+                   *firmware_args(job.firmware, workdir, job.db_certs), "-serial", f"file:{console}",
+                   "-device", "virtio-serial-pci", "-chardev", f"file,id=tbout,path={results}",
+                   "-device", "virtconsole,chardev=tbout"]
+    else:
+        machine = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
+                   "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+                   *firmware_args(job.firmware, workdir, job.db_certs),
+                   "-serial", f"file:{console}", "-serial", f"file:{results}"]
     # coreutils timeout around QEMU too: a guest outlives no killed driver
-    cmd = ["timeout", "-k", "5", str(job.timeout + 5), "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", job.mem,
-           "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
-           *firmware_args(job.firmware, workdir, job.db_certs),
-           "-serial", f"file:{console}", "-serial", f"file:{results}",
+    cmd = ["timeout", "-k", "5", str(job.timeout + 5), *machine,
            "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
     (workdir / "qemu-cmd.txt").write_text(" ".join(cmd) + "\n")
     t0 = time.monotonic()
@@ -540,6 +649,7 @@ def boot(job: Job, workdir: Path) -> Result:
         qrc, qerr = None, f"timed out after {job.timeout}s"
     wall = time.monotonic() - t0
     initrd.unlink(missing_ok=True)  # 2-6 MB each; job.cpio + the cached base rebuild it
+    (workdir / "AAVMF_VARS.fd").unlink(missing_ok=True)  # 64 MB, a copy of the package's
     prune_cache()
     blocks = parse_blocks(results.read_bytes() if results.exists() else b"")
     if "@done" not in blocks:
@@ -583,7 +693,7 @@ def sign_ours(k: Kernel, signer: str, workdir: Path) -> Path:
     with {in} and {out}; "default" = sign-module-openssl.sh with the test bed's key)."""
     cmd = DEFAULT_SIGNER if signer == "default" else signer
     plain, out = workdir / "crc7-plain.ko", workdir / "ours.ko"
-    plain.write_bytes(strip_signature(k.module("lib/crc7")))
+    plain.write_bytes(strip_signature(k.signed_module()))
     out.unlink(missing_ok=True)
     sh(["sh", "-c", cmd.replace("{in}", f"'{plain}'").replace("{out}", f"'{out}'")])
     if not out.exists():
@@ -605,8 +715,17 @@ def prune_cache(keep_runs: int = 60, keep_initramfs: int = 12) -> None:
             shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
 
 
-def qemu_version() -> str:
-    out = subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True).stdout
+# -M virt with -cpu max: FEAT_RNG (RNDR), which arm64 KASLR falls back to without a firmware
+# seed; pauth-impdef: QEMU's cheap pointer-authentication hash instead of QARMA (TCG speed)
+ARM64_MACHINE = ["-machine", "virt", "-cpu", "max,pauth-impdef=on"]
+
+
+def qemu_binary(arch: str = "amd64") -> str:
+    return {"amd64": "qemu-system-x86_64", "arm64": "qemu-system-aarch64"}[arch]
+
+
+def qemu_version(arch: str = "amd64") -> str:
+    out = subprocess.run([qemu_binary(arch), "--version"], capture_output=True, text=True).stdout
     return out.splitlines()[0] if out else "?"
 
 
@@ -637,10 +756,10 @@ def write_capture(res: Result, out: Path, name: str, note: str) -> None:
     safe_extract(res.blocks["snapshot.tar"], tmp)
     for p in tmp.rglob("*"):  # deterministic modes in git; content is what counts
         p.chmod(0o755 if p.is_dir() else 0o644)
-    (tmp / "boot").mkdir(exist_ok=True)
-    # same name as in the package, xz content: the reader sniffs compression by magic
-    (tmp / "boot" / f"config-{k.release}").write_bytes(
-        lzma.compress(k.config.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
+    # where the package puts it (boot/config-REL, or usr/lib/modules/REL/config from 2026), xz
+    # content: the reader sniffs compression by magic
+    (tmp / k.config_rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp / k.config_rel).write_bytes(lzma.compress(k.config.read_bytes(), preset=9 | lzma.PRESET_EXTREME))
     today = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
     sysctl = ", ".join(res.job.sysctl) or "none"
     prov = [
@@ -650,13 +769,18 @@ def write_capture(res: Result, out: Path, name: str, note: str) -> None:
         f"package: {k.package}",
         f"version: {k.version}",
         f"deb_sha256: {k.deb_sha256}",
+        *(f"package_fetched: {part}" for part in k.parts),
         f"kernel_release: {k.release}",
+        f"arch: {k.arch}",
         f"firmware: {res.job.firmware}" + (" (OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.snakeoil.fd; "
                                            "vmlinuz re-signed with PkKek-1-snakeoil)" if res.job.firmware == "ovmf-sb" else ""),
         f"cmdline: {res.cmdline}",
         f"runtime_sysctl_writes_before_capture: {sysctl}",
         f"capture_date: {today}",
-        f"qemu: {qemu_version()}, -accel tcg -cpu max -smp 1 -m {res.job.mem}",
+        f"qemu: {qemu_version(k.arch)}, -accel tcg "
+        + (" ".join(ARM64_MACHINE[2:]) if k.arch == "arm64" else "-cpu max")
+        + (" -machine virt, firmware AAVMF_CODE.fd + AAVMF_VARS.fd (qemu-efi-aarch64)" if k.arch == "arm64" else "")
+        + f" -smp 1 -m {res.job.mem}",
         f"boot_to_init_seconds: {obs.get('uptime_at_init')}",
         f"wall_seconds: {res.wall:.1f}",
         "proc/kallsyms: ROOT's view (read by /init as uid 0), trimmed to the first 100 lines plus "
@@ -665,7 +789,7 @@ def write_capture(res: Result, out: Path, name: str, note: str) -> None:
         f"nobody_uid65534_dmesg: {obs.get('dmesg_nobody')}",
         f"nobody_uid65534_kexec_load: {obs.get('kexec_load_nobody')}",
         "proc/sys: readable regular files under kernel, vm, fs, user, net/core, dev/tty, values as read",
-        f"boot/config-{k.release}: from the package, xz-compressed under the package's file name",
+        f"{k.config_rel}: from the package, xz-compressed under the package's file name",
         "efivarfs: loaded efivarfs.ko after proc/modules was copied" if obs.get("efi") == "1" else "efivarfs: no EFI",
         "OBSERVED: what the kernel did after the capture (module loads, opens, probes); ground truth for e2e",
     ]
@@ -701,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fetch", help="download and unpack kernels")
-    f.add_argument("kernels", nargs="*", default=list(KERNELS))
+    f.add_argument("kernels", nargs="*", default=[*KERNELS, *SUITE_KERNELS])
 
     def common(p):
         p.add_argument("--kernel", required=True)

@@ -117,9 +117,23 @@ fn snapshots_agree_with_what_the_kernel_did() {
             "{name}: kallsyms-hidden"
         );
 
-        // KASLR: the kernel sat at its link address exactly when kharden says it is off.
+        // KASLR: the kernel sat at its link address exactly when kharden says it is off. On
+        // arm64 the kernel's own KERNELOFFSET (VMCOREINFO in /proc/kcore) says it.
         let text = &obs["kallsyms_text_root"];
-        if text.chars().any(|c| c != '0') {
+        if obs.get("arch").map(String::as_str) == Some("aarch64") {
+            let off = obs
+                .get("kcore_kerneloffset")
+                .map(String::as_str)
+                .unwrap_or("");
+            if !off.is_empty() {
+                let randomised = off.chars().any(|c| c != '0');
+                assert_eq!(
+                    s["kaslr-runtime"] == "pass",
+                    randomised,
+                    "{name}: kaslr-runtime (KERNELOFFSET={off})"
+                );
+            }
+        } else if text.chars().any(|c| c != '0') {
             let randomised = text != "ffffffff81000000";
             assert_eq!(
                 s["kaslr-runtime"] == "pass",
@@ -147,8 +161,13 @@ fn snapshots_agree_with_what_the_kernel_did() {
             "{name}: kexec-load-disabled"
         );
 
-        // Secure Boot: boot_params says 3 exactly when kharden says it is on.
-        let sb = obs["boot_params_secure_boot"] == "3";
+        // Secure Boot: boot_params says 3 (x86), or the SecureBoot variable's value byte is 1
+        // (arm64, no boot_params), exactly when kharden says it is on.
+        let sb = obs["boot_params_secure_boot"] == "3"
+            || (obs.get("arch").map(String::as_str) == Some("aarch64")
+                && obs
+                    .get("efivar.SecureBoot")
+                    .is_some_and(|v| v.ends_with("01")));
         assert_eq!(s["secure-boot"] == "pass", sb, "{name}: secure-boot");
         assert_ne!(
             s["secure-boot"], "unknown",

@@ -22,7 +22,7 @@ T0=$(cut -d' ' -f1 /proc/uptime)
 MODE=capture
 if [ -r /tb/job ]; then . /tb/job; else echo "tb: /tb/job missing" > /dev/console; fi
 
-OUT=/dev/ttyS1
+OUT=${TB_OUT:-/dev/ttyS1} # arm64 (-M virt): /dev/hvc0, set by the job
 stty -F "$OUT" raw -echo 115200 2>/dev/null
 emit() { # emit NAME FILE
 	{ echo "@@TB-BEGIN $1"; base64 < "$2"; echo "@@TB-END $1"; } > "$OUT"
@@ -37,6 +37,7 @@ res() { "$@" 2>/dev/null | awk '{print $3}'; }
 
 obs uptime_at_init "$T0"
 obs kernel_release "$(cat /proc/sys/kernel/osrelease)"
+obs arch "$(uname -m)"
 
 # 1. runtime sysctl writes requested by the scenario (recorded: they are part of the fixture's story)
 for kv in $SYSCTL_PRE; do
@@ -133,6 +134,12 @@ obs dmesg_restrict "$(cat /proc/sys/kernel/dmesg_restrict)"
 obs perf_event_paranoid "$(cat /proc/sys/kernel/perf_event_paranoid)"
 obs kallsyms_text_root "$(awk '$3 == "_text" {print $1}' /proc/kallsyms)"
 obs kallsyms_text_nobody "$($H runas 65534 /bin/awk '$3 == "_text" {print $1}' /proc/kallsyms)"
+# KASLR as the kernel itself states it: KERNELOFFSET in the VMCOREINFO note of /proc/kcore's
+# ELF header (root; refused under lockdown=confidentiality; x86 writes it only when randomised)
+obs kcore_kerneloffset "$(head -c 65536 /proc/kcore 2>/dev/null | strings | sed -n 's/^KERNELOFFSET=//p')"
+# arm64: the seed the EFI stub or boot loader put in the device tree (the kernel zeroes it once read)
+f=/sys/firmware/devicetree/base/chosen/kaslr-seed
+if [ -e "$f" ]; then obs dt_kaslr_seed "$(hexdump -v -e '1/1 "%02x"' "$f")"; else obs dt_kaslr_seed absent; fi
 # %pK (kptr_restrict's own subject): the sk column of /proc/net/netlink
 obs pk_netlink_root "$(awk 'NR == 2 {print $1}' /proc/net/netlink)"
 obs pk_netlink_nobody "$($H runas 65534 /bin/awk 'NR == 2 {print $1}' /proc/net/netlink)"

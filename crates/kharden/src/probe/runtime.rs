@@ -30,6 +30,7 @@ pub const IPE_ENFORCE: &str = "/sys/kernel/security/ipe/enforce";
 pub const IPE_POLICIES: &str = "/sys/kernel/security/ipe/policies";
 /// Most policy directories looked at (a kernel holds a few; a hostile tree may hold many).
 pub const IPE_MAX_POLICIES: usize = 256;
+pub const KCORE: &str = "/proc/kcore";
 
 /// `boot_params.secure_boot` (arch/x86/include/uapi/asm/bootparam.h).
 const BP_SECURE_BOOT: usize = 0x1ec;
@@ -158,6 +159,29 @@ fn x86_64_link_text(cfg: Option<&KConfig>) -> u64 {
     let start = num("PHYSICAL_START", 0x100_0000);
     let align = num("PHYSICAL_ALIGN", 0x20_0000).max(1);
     0xffff_ffff_8000_0000u64 + start.div_ceil(align) * align
+}
+
+/// arm64 link-time address of `_text`: KIMAGE_VADDR = MODULES_END = _PAGE_END(VA_BITS_MIN) +
+/// MODULES_VSIZE (arch/arm64/include/asm/memory.h), with the 2 GiB module region of Linux 6.5
+/// and later; VA_BITS_MIN is 48 above 48-bit VAs (47 with 16K pages). `None` before 6.5 (a
+/// 128 MiB module region and, in older kernels, the BPF JIT region before it) and without a
+/// config. Checked against Debian's 7.2 arm64 kernel: nokaslr runs it at 0xffff800080000000, and
+/// a randomised boot's KERNELOFFSET (VMCOREINFO) is `_text` minus that address.
+fn arm64_link_text(cfg: Option<&KConfig>) -> Option<u64> {
+    let cfg = cfg?;
+    let (major, minor, _) = cfg.version?;
+    if (major, minor) < (6, 5) {
+        return None;
+    }
+    let va_bits: u32 = cfg.get("ARM64_VA_BITS")?.parse().ok()?;
+    let va_min = match va_bits {
+        b if b > 48 && cfg.enabled("ARM64_16K_PAGES") => 47,
+        b if b > 48 => 48,
+        b @ 36..=48 => b,
+        _ => return None,
+    };
+    // _PAGE_END(va) = -(1 << (va - 1)); MODULES_VSIZE = SZ_2G
+    Some(0u64.wrapping_sub(1u64 << (va_min - 1)) + (2u64 << 30))
 }
 
 /// Inputs shared by the live reader and the offline derivation.
@@ -633,14 +657,18 @@ fn secure_boot(root: &Root, arch: Option<&str>) -> (&'static str, Value) {
     )
 }
 
-/// KASLR in effect now: `_text` in /proc/kallsyms against the link address (x86_64, needs
-/// CAP_SYSLOG), then the KASLR flag the decompressor leaves in boot_params (x86, unprivileged),
-/// then what the build and command line allow.
+/// KASLR in effect now: `_text` in /proc/kallsyms against the link address (x86_64 and arm64,
+/// needs CAP_SYSLOG), then the KASLR flag the decompressor leaves in boot_params (x86,
+/// unprivileged), then what the build and command line allow.
 fn kaslr_live(root: &Root, ctx: &Context) -> (&'static str, Value) {
     let arch = ctx.arch.unwrap_or("");
-    if arch == "x86_64" {
+    let link = match arch {
+        "x86_64" => Some(x86_64_link_text(ctx.kconfig)),
+        "arm64" => arm64_link_text(ctx.kconfig),
+        _ => None,
+    };
+    if let Some(link) = link {
         if let Some(addr) = kallsyms_symbol(root, "_text").filter(|a| *a != 0) {
-            let link = x86_64_link_text(ctx.kconfig);
             let v = if addr == link {
                 Value::known(
                     "off",
@@ -655,6 +683,19 @@ fn kaslr_live(root: &Root, ctx: &Context) -> (&'static str, Value) {
                 )
             };
             return (KALLSYMS, v);
+        }
+    }
+    if arch == "arm64" {
+        if let Some(off) = kcore_kernel_offset(root) {
+            let v = if off == 0 {
+                Value::known("off", "KERNELOFFSET=0 in the VMCOREINFO note of /proc/kcore: the kernel runs at its link address")
+            } else {
+                Value::known(
+                    "in_effect",
+                    format!("KERNELOFFSET={off:#x} in the VMCOREINFO note of /proc/kcore"),
+                )
+            };
+            return (KCORE, v);
         }
     }
     if arch.starts_with("x86") {
@@ -672,10 +713,31 @@ fn kaslr_live(root: &Root, ctx: &Context) -> (&'static str, Value) {
     if let Some(v) = kaslr_from_boot_config(ctx) {
         return (CMDLINE, v);
     }
-    (
-        KALLSYMS,
-        Value::unknown("no runtime signal readable: _text in /proc/kallsyms needs root, and /sys/kernel/boot_params exists only on x86"),
-    )
+    let why = match arch {
+        "arm64" if link.is_none() => "no runtime signal readable: the arm64 link address is known here from Linux 6.5 on (with the kernel config), and without root _text in /proc/kallsyms reads as zeros",
+        "arm64" => "no runtime signal readable without root: _text in /proc/kallsyms needs CAP_SYSLOG, and arm64 leaves no unprivileged record of the randomisation (no boot_params; the device tree's kaslr-seed is zeroed once read, and absent on ACPI machines)",
+        _ => "no runtime signal readable: _text in /proc/kallsyms needs root, and /sys/kernel/boot_params exists only on x86",
+    };
+    (KALLSYMS, Value::unknown(why))
+}
+
+/// The kernel's own KASLR offset: `KERNELOFFSET=<hex>` in the VMCOREINFO note that /proc/kcore
+/// carries in its ELF header (within its first pages; the file is root-only, and refused under
+/// lockdown=confidentiality). arm64 writes the line on every boot, 0 when not randomised
+/// (arch/arm64/kernel/vmcore_info.c); x86 only when randomised, so it is not asked there.
+fn kcore_kernel_offset(root: &Root) -> Option<u64> {
+    const KEY: &[u8] = b"\nKERNELOFFSET=";
+    let head = root.read_prefix(KCORE, 64 << 10).ok()?;
+    let at = head.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let hex: String = head[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_hexdigit())
+        .take(16)
+        .map(|&b| char::from(b))
+        .collect();
+    (head.get(at + hex.len()) == Some(&b'\n'))
+        .then(|| u64::from_str_radix(&hex, 16).ok())
+        .flatten()
 }
 
 /// Address of `symbol` in /proc/kallsyms, reading no more than the first few MiB and stopping at
@@ -783,9 +845,65 @@ mod tests {
         assert_eq!(kallsyms_symbol(&root, "_text"), None);
     }
 
+    /// KERNELOFFSET is read from the note text in /proc/kcore's first pages, only as a whole
+    /// line; a missing, malformed or absent file says nothing.
+    #[test]
+    fn kcore_kernel_offset_reads_the_vmcoreinfo_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("proc")).unwrap();
+        let root = Root::new(dir.path());
+        let kcore = dir.path().join("proc/kcore");
+        assert_eq!(kcore_kernel_offset(&root), None);
+        let mut head = b"\x7fELF\x02\x01\x01".to_vec();
+        head.extend_from_slice(&[0u8; 500]);
+        head.extend_from_slice(
+            b"VMCOREINFO\0\0OSRELEASE=7.2.13\nKERNELOFFSET=2b96d2800000\nKASAN=0\n",
+        );
+        std::fs::write(&kcore, &head).unwrap();
+        assert_eq!(kcore_kernel_offset(&root), Some(0x2b96_d280_0000));
+        std::fs::write(&kcore, b"x\nKERNELOFFSET=0\n").unwrap();
+        assert_eq!(kcore_kernel_offset(&root), Some(0));
+        std::fs::write(&kcore, b"x\nKERNELOFFSET=12zz\n").unwrap();
+        assert_eq!(kcore_kernel_offset(&root), None);
+        let mut far = vec![0u8; 70 << 10];
+        far.extend_from_slice(b"\nKERNELOFFSET=1\n");
+        std::fs::write(&kcore, &far).unwrap();
+        assert_eq!(kcore_kernel_offset(&root), None);
+    }
+
     #[test]
     fn link_address_default() {
         assert_eq!(x86_64_link_text(None), 0xffff_ffff_8100_0000);
+    }
+
+    /// Debian's arm64 kernels: 7.2 (52-bit VA, 4K pages) runs at 0xffff800080000000 with
+    /// nokaslr (test bed, sid-cloud-arm64); 48-bit and 39-bit VA layouts follow the same
+    /// formula; before 6.5 or without VA_BITS nothing is claimed.
+    #[test]
+    fn arm64_link_address() {
+        let cfg = |hdr: &str, body: &str| {
+            KConfig::parse(format!("# Linux/arm64 {hdr} Kernel Configuration\n{body}").as_bytes())
+                .unwrap()
+        };
+        let c = cfg(
+            "7.2.13",
+            "CONFIG_ARM64=y\nCONFIG_ARM64_VA_BITS=52\nCONFIG_ARM64_4K_PAGES=y\n",
+        );
+        assert_eq!(arm64_link_text(Some(&c)), Some(0xffff_8000_8000_0000));
+        let c = cfg("6.12.1", "CONFIG_ARM64=y\nCONFIG_ARM64_VA_BITS=48\n");
+        assert_eq!(arm64_link_text(Some(&c)), Some(0xffff_8000_8000_0000));
+        let c = cfg("6.12.1", "CONFIG_ARM64=y\nCONFIG_ARM64_VA_BITS=39\n");
+        assert_eq!(arm64_link_text(Some(&c)), Some(0xffff_ffc0_8000_0000));
+        let c = cfg(
+            "6.12.1",
+            "CONFIG_ARM64=y\nCONFIG_ARM64_VA_BITS=52\nCONFIG_ARM64_16K_PAGES=y\n",
+        );
+        assert_eq!(arm64_link_text(Some(&c)), Some(0xffff_c000_8000_0000));
+        let c = cfg("6.1.150", "CONFIG_ARM64=y\nCONFIG_ARM64_VA_BITS=48\n");
+        assert_eq!(arm64_link_text(Some(&c)), None);
+        let c = cfg("7.2.13", "CONFIG_ARM64=y\n");
+        assert_eq!(arm64_link_text(Some(&c)), None);
+        assert_eq!(arm64_link_text(None), None);
     }
 
     #[test]
