@@ -6,12 +6,12 @@
 #   kptr-restrict        pass if kernel.kptr_restrict >= 1 (%pK zeros for readers without CAP_SYSLOG)
 #   kallsyms-hidden      pass if an unprivileged reader gets zeros from /proc/kallsyms:
 #                        kptr_restrict >= 1, or kptr_restrict = 0 with perf_event_paranoid > 1
-#   kaslr-runtime        pass if _text != 0xffffffff81000000 (root's kallsyms), else
+#   kaslr-runtime        pass if _text is not the link address (x86_64 0xffffffff81000000, arm64 0xffff800080000000), else
 #                        boot_params loadflags KASLR_FLAG; unknown when neither is readable
 #   lockdown-runtime     pass at integrity or confidentiality
 #   dmesg-restrict       pass if kernel.dmesg_restrict = 1
 #   kexec-load-disabled  pass if kernel.kexec_load_disabled = 1 or lockdown >= integrity
-#   secure-boot          pass if boot_params.secure_boot = 3; not_applicable without EFI
+#   secure-boot          pass if boot_params.secure_boot = 3 (arm64: the SecureBoot variable is 1); not_applicable without EFI
 #   no-unsigned-module-loaded  pass if taint bit E (8192) is clear
 R=
 while [ $# -gt 0 ]; do
@@ -41,6 +41,8 @@ tn=$(rd /proc/sys/kernel/tainted)
 kx=$(rd /proc/sys/kernel/kexec_load_disabled)
 sbb=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=492 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 lf=$(dd if="$R/sys/kernel/boot_params/data" bs=1 skip=529 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+# arm64 has no boot_params: the SecureBoot variable's value byte (after 4 attribute bytes)
+sbv=$(dd if="$R/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c" bs=1 skip=4 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
 
 case $lock in none) ls=fail ;; integrity | confidentiality) ls=pass ;; *) ls=unknown ;; esac
 if [ "$sig" = Y ] || [ "$ls" = pass ]; then ms=pass; elif [ "$sig" = N ]; then ms=fail; else ms=unknown; fi
@@ -49,9 +51,11 @@ if [ -z "$kptr" ]; then hs=unknown; elif [ "$kptr" -ge 1 ] || [ "${perf:-0}" -gt
 if [ -z "$tn" ]; then us=unknown; elif [ $((tn & 8192)) -ne 0 ]; then us=fail; else us=pass; fi
 case $dm in 1) ds=pass ;; 0) ds=fail ;; *) ds=unknown ;; esac
 if [ "$kx" = 1 ] || [ "$ls" = pass ]; then xs=pass; elif [ "$kx" = 0 ]; then xs=fail; else xs=unknown; fi
-if [ "$sbb" = 3 ]; then ss=pass; elif [ ! -d "$R/sys/firmware/efi" ]; then ss=not_applicable; elif [ -n "$sbb" ]; then ss=fail; else ss=unknown; fi
+if [ "$sbb" = 3 ] || [ "$sbv" = 1 ]; then ss=pass; elif [ ! -d "$R/sys/firmware/efi" ]; then ss=not_applicable
+elif [ -n "$sbb$sbv" ]; then ss=fail; else ss=unknown; fi
 if [ -n "$text" ] && [ "$text" != 0000000000000000 ]; then
-	if [ "$text" = ffffffff81000000 ]; then as=fail; else as=pass; fi
+	# link addresses: x86_64, and arm64 from 6.5 with 48/52-bit VAs
+	case $text in ffffffff81000000 | ffff800080000000) as=fail ;; *) as=pass ;; esac
 elif [ -n "$lf" ]; then
 	if [ $((lf & 2)) -ne 0 ]; then as=pass; else as=fail; fi
 else as=unknown; fi
