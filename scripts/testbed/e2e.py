@@ -382,8 +382,8 @@ def main() -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2)
     ap.add_argument("--only", default=".", help="regex on scenario names")
     ap.add_argument("--timeout", type=int, default=240, help="per boot")
-    ap.add_argument("--budget", type=int, default=780,
-                    help="start no new boot after this many seconds (CI budget is 15 minutes)")
+    ap.add_argument("--budget", type=int, default=1380,
+                    help="start no new boot after this many seconds (CI budget is 25 minutes)")
     ap.add_argument("--ours-signer", default=os.environ.get("KHARDEN_TB_OURS_SIGNER") or "auto",
                     help="see testbed.py --ours-signer; 'auto' (kharden modsign sign if the binary "
                     "has it, else openssl), 'default' (openssl), 'none' (no module signed by our key)")
