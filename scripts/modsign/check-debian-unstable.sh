@@ -1,7 +1,8 @@
 #!/bin/bash
 # Debian unstable's newest cloud kernels (amd64 and arm64; fetched by name from the archive, the
 # newest picked, which one ran printed): `modsign certs` on both images (a zstd bzImage and a raw
-# arm64 Image), every module of the amd64 cloud flavour verified against its own image (by
+# arm64 Image) and on its loong64 and riscv64 kernels (a real EFI zboot image, every loong64
+# module verified against it; an uncompressed RISC-V EFI Image), every module of the amd64 cloud flavour verified against its own image (by
 # --kernel, and with no --cert/--kernel from a snapshot laid out as Debian installs it, where
 # the image and config are in /usr/lib/modules/REL/), remarks that fit that kernel, and audit's
 # discovery of the config there. Exit 0 only if all of it holds.
@@ -39,6 +40,31 @@ for image in "$amd_image" "$arm_image"; do
 	head -n1 "$work/certs-$r.txt" | grep -q "Linux $r, .* 1 certificate(s) in system_certificate_list" ||
 		fail "$r: release or system_certificate_list not found"
 done
+
+echo "== certs and verify --kernel on a real EFI zboot image (loong64) and a RISC-V EFI Image"
+# Debian builds its loong64 kernel as an EFI zboot image (zstd payload behind the "zimg" header)
+# and its riscv64 kernel as an uncompressed Image with a PE header: the shapes no amd64 or arm64
+# package has.
+mapfile -t loong < <("$fetch" sid loong64 '^linux-binary-[0-9.]+\+deb[0-9]+-loong64$' \
+	'^linux-modules-[0-9.]+\+deb[0-9]+-loong64$')
+mapfile -t riscv < <("$fetch" sid riscv64 '^linux-binary-[0-9.]+\+deb[0-9]+-riscv64$')
+for d in "${loong[0]}" "${riscv[0]}"; do
+	image=$(ls "$d"/usr/lib/modules/*/vmlinuz)
+	r=$(basename "$(dirname "$image")")
+	case $r in *loong64) shape="zstd payload found by EFI zboot header" ;; *) shape="plain payload found by RISC-V Image header" ;; esac
+	"$KHARDEN" modsign certs --kernel "$image" | tee "$work/certs-$r.txt"
+	head -n1 "$work/certs-$r.txt" | grep -q "Linux $r, $shape, .* 1 certificate(s) in system_certificate_list" ||
+		fail "$r: not read as '$shape' with its release and system_certificate_list"
+done
+loong_image=$(ls "${loong[0]}"/usr/lib/modules/*/vmlinuz)
+loong_rel=$(basename "$(dirname "$loong_image")")
+loong_n=$(find "${loong[1]}/usr/lib/modules/$loong_rel" -name '*.ko*' | wc -l)
+[ "$loong_n" -gt 500 ] || fail "only $loong_n modules for $loong_rel"
+"$KHARDEN" modsign verify --kernel "$loong_image" "${loong[1]}/usr/lib/modules/$loong_rel" >"$work/verify-$loong_rel.txt" ||
+	fail "verify refused $loong_rel modules against its zboot image (see $work/verify-$loong_rel.txt)"
+tail -n1 "$work/verify-$loong_rel.txt" | grep -q "^$loong_n modules: $loong_n valid$" ||
+	fail "not all $loong_n $loong_rel modules valid against the zboot image"
+echo "$loong_rel: $loong_n modules valid against the EFI zboot image"
 
 n=$(find "$moddir" -name '*.ko*' | wc -l)
 [ "$n" -gt 500 ] || fail "only $n modules in $moddir"
@@ -113,4 +139,4 @@ bad += more
 print("\n".join(bad) or "7.x rules: as expected", file=sys.stderr)
 sys.exit(1 if bad else 0)
 PY
-echo "check-debian-unstable: OK ($rel: $n modules valid; $arm_rel certificates read)"
+echo "check-debian-unstable: OK ($rel: $n modules valid; $loong_rel: $loong_n modules valid against its EFI zboot image; $arm_rel and the riscv64 image: certificates read)"

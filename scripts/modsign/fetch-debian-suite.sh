@@ -22,16 +22,20 @@ mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 mkdir -p "$cache/state/lists/partial" "$cache/apt-cache/archives/partial" "$cache/debs" "$cache/x"
 touch "$cache/state/status"
-echo "deb [arch=amd64,arm64 signed-by=$keyring] $mirror $suite main" >"$cache/sources.list"
+# The architectures kharden is tested on; a package of another one is not found.
+arches=amd64,arm64,loong64,riscv64
+echo "deb [arch=$arches signed-by=$keyring] $mirror $suite main" >"$cache/sources.list"
 apt_opts=(
 	-o "Dir::Etc::SourceList=$cache/sources.list" -o Dir::Etc::SourceParts=/dev/null
 	-o "Dir::State=$cache/state" -o "Dir::State::status=$cache/state/status"
-	-o "Dir::Cache=$cache/apt-cache" -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+	-o "Dir::Cache=$cache/apt-cache"
 	-o Debug::NoLocking=1 -o Acquire::Languages=none
 )
+for a in ${arches//,/ }; do apt_opts+=(-o "APT::Architectures::=$a"); done
 # As root, apt drops to _apt for downloads, which cannot write into a cache it does not own.
 [ "$(id -u)" -ne 0 ] || apt_opts+=(-o APT::Sandbox::User=root)
-stamp="$cache/state/updated"
+# Lists made for another set of architectures are made again.
+stamp="$cache/state/updated-$arches"
 if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
 	apt-get "${apt_opts[@]}" -qq update >&2
 	touch "$stamp"
