@@ -25,10 +25,19 @@
 Also: a failing command passes its status through and leaves no certificate; a second
 concurrent `modsign build` in the same directory fails naming the first.
 
-usage: build-kernel.py --kharden BIN [--deb] [--jobs N] [--report FILE] [--keep]
-Caches (.cache/kbuild): the linux-source-6.1 package and its unpacked tree, and the object tree
-(a re-run rebuilds only what the new certificate changes). Exit status: 0 all held, 1 a check
-failed, 2 could not run.
+With --source 7 --key-type mldsa65 (or mldsa44/mldsa87): the same proof for Linux 7.x signed
+with ML-DSA. The source is Debian unstable's newest linux-source-7.* (picked by name by
+scripts/modsign/fetch-debian-suite.sh, the version that ran recorded in the report), the
+config adds scripts/modsign/kernel-build-7.config (CRYPTO_MLDSA built in; three small crypto
+hashes as the =m modules, 7.x having made the CRC libraries promptless). The host's OpenSSL
+(Debian 12: 3.0, no ML-DSA) only builds certs/extract-cert, which copies the certificate
+from PEM to DER without decoding its key, and scripts/sign-file, which never runs.
+
+usage: build-kernel.py --kharden BIN [--source 6.1|7] [--key-type T] [--deb] [--jobs N]
+                       [--report FILE] [--keep]
+Caches (.cache/kbuild for 6.1, .cache/kbuild/v7 for 7.x): the source package's unpacked tree
+and the object tree (a re-run rebuilds only what the new certificate changes). Exit status:
+0 all held, 1 a check failed, 2 could not run.
 """
 from __future__ import annotations
 
@@ -50,8 +59,19 @@ sys.path.insert(0, str(REPO / "scripts" / "testbed"))
 import testbed  # noqa: E402
 
 CACHE = Path(os.environ.get("KHARDEN_KBUILD_CACHE", REPO / ".cache" / "kbuild"))
-PKG = "linux-source-6.1"
-MODULES = ["crc4", "crc7", "crc8", "crc-itu-t"]
+# Per source: where it is cached, the config fragments, the =m modules (config name, module),
+# the one the guest must load, and whether ML-DSA keys can be verified.
+SOURCES = {
+    "6.1": {"pkg": "linux-source-6.1", "cache": CACHE, "fragments": ["kernel-build.config"],
+            "modules": {"crc4": "CONFIG_CRC4", "crc7": "CONFIG_CRC7", "crc8": "CONFIG_CRC8",
+                        "crc-itu-t": "CONFIG_CRC_ITU_T"}, "probe": "crc7", "mldsa": False},
+    # Debian unstable's newest linux-source-7.*, by name.
+    "7": {"pkg": None, "pattern": r"^linux-source-7\.[0-9]+$", "cache": CACHE / "v7",
+          "fragments": ["kernel-build.config", "kernel-build-7.config"],
+          "modules": {"md4": "CONFIG_CRYPTO_MD4", "rmd160": "CONFIG_CRYPTO_RMD160",
+                      "wp512": "CONFIG_CRYPTO_WP512"}, "probe": "md4", "mldsa": True},
+}
+MODULES: list[str] = []
 SIG_MAGIC = testbed.SIG_MAGIC
 
 failures: list[str] = []
@@ -77,37 +97,55 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 # The source
 
 
-def source() -> tuple[Path, str]:
-    src = CACHE / "src"
+def unpack(deb: Path, pkg: str, version: str, cache: Path) -> None:
+    log(f"unpacking {pkg} {version}")
+    tmp = cache / "src.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    subprocess.run(
+        f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO './usr/src/{pkg}.tar.xz' | xz -dc -T0 |"
+        f" tar -x -C '{tmp}' --strip-components=1", shell=True, check=True)
+    (tmp / ".kharden-complete").write_text(f"{pkg} {version}\n")
+    shutil.rmtree(cache / "src", ignore_errors=True)
+    tmp.rename(cache / "src")
+
+
+def source(prof: dict) -> tuple[Path, str]:
+    cache = prof["cache"]
+    src = cache / "src"
     stamp = src / ".kharden-complete"
+    if prof["pkg"] is None:
+        # The newest of the suite, by name; a newer upload replaces the cached tree (and the
+        # object tree built from the old one).
+        deb = Path(run([str(HERE / "fetch-debian-suite.sh"), "--deb-only", "sid", "all",
+                        prof["pattern"]], capture_output=True, text=True, check=True).stdout.strip())
+        field = lambda f: run(["dpkg-deb", "-f", str(deb), f], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        pkg, version = field("Package"), field("Version")
+        if not stamp.exists() or stamp.read_text().strip() != f"{pkg} {version}":
+            shutil.rmtree(cache / "obj", ignore_errors=True)
+            unpack(deb, pkg, version, cache)
+        return src, stamp.read_text().strip()
+    pkg = prof["pkg"]
     if not stamp.exists():
-        debs = CACHE / "debs"
+        debs = cache / "debs"
         debs.mkdir(parents=True, exist_ok=True)
-        for old in debs.glob(f"{PKG}_*.deb"):
+        for old in debs.glob(f"{pkg}_*.deb"):
             old.unlink()
         sandbox = ["-o", "APT::Sandbox::User=root"] if os.geteuid() == 0 else []
-        run(["apt-get", "download", "-q", *sandbox, PKG], cwd=debs, check=True)
-        deb = next(debs.glob(f"{PKG}_*.deb"))
+        run(["apt-get", "download", "-q", *sandbox, pkg], cwd=debs, check=True)
+        deb = next(debs.glob(f"{pkg}_*.deb"))
         version = run(["dpkg-deb", "-f", str(deb), "Version"], capture_output=True, text=True,
                       check=True).stdout.strip()
-        log(f"unpacking {PKG} {version}")
-        tmp = CACHE / "src.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        subprocess.run(
-            f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO './usr/src/{PKG}.tar.xz' | xz -dc -T0 |"
-            f" tar -x -C '{tmp}' --strip-components=1", shell=True, check=True)
-        (tmp / ".kharden-complete").write_text(f"{PKG} {version}\n")
-        shutil.rmtree(src, ignore_errors=True)
-        tmp.rename(src)
+        unpack(deb, pkg, version, cache)
         deb.unlink()
     return src, stamp.read_text().strip()
 
 
-def configure(src: Path, obj: Path, cert: Path) -> None:
+def configure(prof: dict, src: Path, obj: Path, cert: Path) -> None:
     obj.mkdir(parents=True, exist_ok=True)
     frag = obj.parent / "kharden-frag.config"
-    frag.write_text((HERE / "kernel-build.config").read_text()
+    frag.write_text("".join((HERE / f).read_text() for f in prof["fragments"])
                     + f'CONFIG_MODULE_SIG_KEY="{cert}"\n')
     make = ["make", "-s", "-C", str(src), f"O={obj}", "ARCH=x86_64"]
     run([*make, "tinyconfig"], check=True, stdout=subprocess.DEVNULL)
@@ -116,8 +154,9 @@ def configure(src: Path, obj: Path, cert: Path) -> None:
     run([*make, "olddefconfig"], check=True, stdout=subprocess.DEVNULL)
     config = (obj / ".config").read_text()
     for want in ("CONFIG_MODULE_SIG=y", "CONFIG_MODULE_SIG_ALL=y", f'CONFIG_MODULE_SIG_KEY="{cert}"',
-                 *(f"CONFIG_{m.upper().replace('-', '_')}=m" for m in MODULES)):
-        if want not in config:
+                 *(f"{c}=m" for c in prof["modules"].values()),
+                 *(["CONFIG_CRYPTO_MLDSA=y"] if prof["mldsa"] else [])):
+        if want not in config.splitlines():
             raise SystemExit(f"build-kernel: the merged config lacks {want}")
 
 
@@ -133,6 +172,11 @@ DER_KEYS = [
     ("PKCS#1", re.compile(rb"\x30\x82..\x02\x01\x00\x02\x82.\x01\x00", re.S)),
     ("PKCS#1", re.compile(rb"\x30\x82..\x02\x01\x00\x02\x82..\x00", re.S)),
     ("SEC1", re.compile(rb"\x30[\x77\x81][\x00-\xff]?\x02\x01\x01\x04[\x20\x30\x42]", re.S)),
+    # ML-DSA PKCS#8 (RFC 9881): version 0, AlgorithmIdentifier id-ml-dsa-44/65/87 without
+    # parameters, then the private key OCTET STRING (seed, expanded key, or both); the short
+    # seed-only form has a one-byte length.
+    ("PKCS#8 ML-DSA", re.compile(rb"\x30(?:[\x00-\x7f]|\x81.|\x82..)\x02\x01\x00\x30\x0b\x06\x09"
+                                 rb"\x60\x86\x48\x01\x65\x03\x04\x03[\x11\x12\x13]\x04", re.S)),
 ]
 
 
@@ -177,12 +221,26 @@ def hunter_finds_planted_keys(work: Path) -> None:
          str(plant / "sec1.der")], check=True, stderr=subprocess.DEVNULL)
     run(["openssl", "pkey", "-in", str(plant / "ec.pem"), "-outform", "DER", "-out",
          str(plant / "ec8.der")], check=True)
+    # ML-DSA-65 keys in OpenSSL 3.5's PKCS#8 forms (the host's OpenSSL 3.0 cannot make one; the
+    # structure, RFC 9881's, is built here around random key material): seed only
+    # [0] IMPLICIT OCTET STRING, and seed plus expanded key.
+    alg = bytes.fromhex("300b0609608648016503040312")
+
+    def der(tag: int, body: bytes) -> bytes:
+        n = len(body)
+        ln = bytes([n]) if n < 0x80 else (bytes([0x81, n]) if n < 0x100 else bytes([0x82, n >> 8, n & 0xff]))
+        return bytes([tag]) + ln + body
+
+    seed = der(0x80, os.urandom(32))
+    both = der(0x30, der(0x04, os.urandom(32)) + der(0x04, os.urandom(4032)))
+    for name, inner in (("mldsa-seed.der", seed), ("mldsa-both.der", both)):
+        (plant / name).write_bytes(der(0x30, b"\x02\x01\x00" + alg + der(0x04, inner)))
     # Inside a larger file too, as a leaked key would be.
     (plant / "embedded.bin").write_bytes(os.urandom(4096) + (plant / "rsa1.der").read_bytes())
     found = hunt([plant])
     missing = [n for n in sorted(p.name for p in plant.iterdir())
                if not any(f.startswith(f"{plant / n}:") for f in found)]
-    check("key hunt finds planted keys (PEM, PKCS#1, PKCS#8, SEC1, embedded)", not missing,
+    check("key hunt finds planted keys (PEM, PKCS#1, PKCS#8, SEC1, ML-DSA PKCS#8, embedded)", not missing,
           f"missed {missing}" if missing else f"{len(found)} findings in {len(list(plant.iterdir()))} files")
     shutil.rmtree(plant)
 
@@ -236,15 +294,22 @@ reboot -f
 # ---------------------------------------------------------------------------------------------
 
 
+KEY_TYPE = "rsa4096"
+
+
 def modsign_build(kharden: Path, cert: Path, command: str, cwd: Path, env: dict | None = None,
                   ) -> subprocess.CompletedProcess:
-    return run([str(kharden), "modsign", "build", "--cert-out", str(cert), "--", "sh", "-c", command],
-               cwd=cwd, capture_output=True, text=True, env=env)
+    return run([str(kharden), "modsign", "build", "--key-type", KEY_TYPE, "--cert-out", str(cert),
+                "--", "sh", "-c", command], cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kharden", required=True, type=Path)
+    ap.add_argument("--source", choices=sorted(SOURCES), default="6.1",
+                    help="linux-source-6.1 (Debian 12) or unstable's newest linux-source-7.*")
+    ap.add_argument("--key-type", default="rsa4096",
+                    choices=["rsa4096", "ecdsa-p384", "mldsa44", "mldsa65", "mldsa87"])
     ap.add_argument("--deb", action="store_true", help="also make bindeb-pkg and verify the .deb")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--timeout", type=int, default=120, help="QEMU boot timeout (s)")
@@ -252,11 +317,23 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     a = ap.parse_args()
     kharden = a.kharden.resolve()
+    global KEY_TYPE
+    KEY_TYPE = a.key_type
+    prof = SOURCES[a.source]
+    MODULES[:] = list(prof["modules"])
+    probe = prof["probe"]
+    if a.key_type.startswith("mldsa") and not prof["mldsa"]:
+        log(f"--key-type {a.key_type} needs --source 7 (ML-DSA module signing is Linux 7.0's)")
+        return 2
+    if a.key_type == "ecdsa-p384":
+        log("--key-type ecdsa-p384: the fragments do not enable CRYPTO_ECDSA")
+        return 2
     t0 = time.monotonic()
-    src, version = source()
+    src, version = source(prof)
     report["source"] = version
+    report["key_type"] = a.key_type
     report["gcc"] = run(["gcc", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    obj = CACHE / "obj"  # cached between runs: a re-run rebuilds what the new certificate changes
+    obj = prof["cache"] / "obj"  # cached between runs: a re-run rebuilds what the new certificate changes
     work = Path(tempfile.mkdtemp(prefix="kharden-kbuild."))
     tmpdir = work / "tmp"
     tmpdir.mkdir()
@@ -265,7 +342,7 @@ def main() -> int:
     env = dict(os.environ, TMPDIR=str(tmpdir), HOME=str(home))
     try:
         cert = work / "kharden-signing.pem"
-        configure(src, obj, cert)
+        configure(prof, src, obj, cert)
         out = work / "out"
         make = f"make -C '{src}' O='{obj}' ARCH=x86_64"
         # 1. The build, unchanged, under modsign build (modules_install verbose: the log shows
@@ -283,7 +360,9 @@ def main() -> int:
             return 1
         check("summary line names the modules signed and the key",
               bool(summary) and f"{len(MODULES)} module(s) signed" in summary[-1]
-              and "private key destroyed" in summary[-1], report["summary"] or "none")
+              and "private key destroyed" in summary[-1]
+              and (not KEY_TYPE.startswith("mldsa") or f"ML-DSA-{KEY_TYPE[5:]}" in summary[-1]),
+              report["summary"] or "none")
         release = (obj / "include/config/kernel.release").read_text().strip()
         moddir = out / "lib/modules" / release
         kos = {m: next(moddir.rglob(f"{m}.ko")) for m in MODULES}
@@ -325,19 +404,20 @@ def main() -> int:
                            work, env)
         check("a second modsign build run signs with another key", p2.returncode == 0,
               (p2.stderr.strip().splitlines() or [""])[-1][:300])
-        ours = kos["crc7"].read_bytes()
-        other = next((work / "out2").rglob("crc7.ko")).read_bytes()
+        ours = kos[probe].read_bytes()
+        other = next((work / "out2").rglob(f"{probe}.ko")).read_bytes()
         unsigned = testbed.strip_signature(ours)
         tampered = bytearray(ours)
         tampered[len(unsigned) // 2] ^= 0x01
-        verdicts = boot(bz, {"crc7": ours, "unsigned": unsigned, "otherkey": other,
+        verdicts = boot(bz, {probe: ours, "unsigned": unsigned, "otherkey": other,
                              "tampered": bytes(tampered)}, work, a.timeout)
         report["guest"] = verdicts
         check("the guest enforces signatures", verdicts.get("param sig_enforce") == "Y",
               verdicts.get("param sig_enforce", "?"))
         check("a module of this build loads, taint 0",
-              verdicts.get("load crc7", "").startswith("finit_module 0") and verdicts.get("taint crc7") == "0",
-              f"{verdicts.get('load crc7')}; taint {verdicts.get('taint crc7')}")
+              verdicts.get(f"load {probe}", "").startswith("finit_module 0")
+              and verdicts.get(f"taint {probe}") == "0",
+              f"{verdicts.get(f'load {probe}')}; taint {verdicts.get(f'taint {probe}')}")
         for name in ("unsigned", "otherkey", "tampered"):
             got = verdicts.get(f"load {name}", "")
             check(f"the kernel refuses the {name} copy", "EKEYREJECTED" in got or "ENOKEY" in got

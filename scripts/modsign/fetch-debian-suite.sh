@@ -4,8 +4,11 @@
 # unpack each into the cache; print one unpacked directory per package. The package lists are
 # refreshed once a day at most; the .debs are kept.
 #
-#   scripts/modsign/fetch-debian-suite.sh SUITE ARCH PATTERN...
+#   scripts/modsign/fetch-debian-suite.sh [--deb-only] SUITE ARCH PATTERN...
 #   scripts/modsign/fetch-debian-suite.sh sid amd64 '^linux-binary-[0-9.]+\+deb[0-9]+-cloud-amd64$'
+#
+# --deb-only: download, do not unpack; print the .deb's path instead (for a package whose
+# payload the caller unpacks itself, e.g. linux-source's tarball).
 #
 # Each PATTERN is an extended regex over package names; the highest version (sort -V over the
 # names, so the newest ABI/release) is taken. Which package and version ran is printed on
@@ -13,7 +16,9 @@
 # Needs: apt, dpkg-deb, Debian's archive keyring (debian-archive-keyring), network to
 # deb.debian.org (or $DEBIAN_MIRROR).
 set -euo pipefail
-[ $# -ge 3 ] || { echo "usage: $0 SUITE ARCH PATTERN..." >&2; exit 2; }
+deb_only=
+[ "${1:-}" != --deb-only ] || { deb_only=1; shift; }
+[ $# -ge 3 ] || { echo "usage: $0 [--deb-only] SUITE ARCH PATTERN..." >&2; exit 2; }
 suite=$1 arch=$2
 shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,8 +51,14 @@ for pattern in "$@"; do
 	[ -n "$pkg" ] || { echo "fetch-debian-suite: no package in $suite matches $pattern" >&2; exit 1; }
 	ver=$(apt-cache "${apt_opts[@]}" show "$pkg:$arch" | sed -n 's/^Version: //p' | sort -V | tail -n1)
 	dest="$cache/x/${pkg}_${ver}_$arch"
+	deb="$cache/debs/${pkg}_${ver//:/%3a}_$arch.deb"
+	if [ -n "$deb_only" ]; then
+		[ -f "$deb" ] || (cd "$cache/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg:$arch=$ver" >&2)
+		echo "fetch-debian-suite: $pkg $ver $arch ($suite, $(sha256sum "$deb" | cut -d' ' -f1))" >&2
+		echo "$deb"
+		continue
+	fi
 	if [ ! -f "$dest/.complete" ]; then
-		deb="$cache/debs/${pkg}_${ver//:/%3a}_$arch.deb"
 		if [ ! -f "$deb" ]; then
 			(cd "$cache/debs" && apt-get "${apt_opts[@]}" -qq download "$pkg:$arch=$ver" >&2)
 		fi

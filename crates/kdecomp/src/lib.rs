@@ -82,10 +82,13 @@ pub enum Error {
 
 /// The most memory an xz or lzma decoder may take for its dictionary and state. The header of
 /// the data sets the dictionary size (up to 4 GiB for lzma), and liblzma allocates it before
-/// reading anything; kernels and modules use at most 64 MiB (`lzma -9`; `xz_wrap.sh` uses
-/// 32 MiB, module compression 1 MiB). Data that needs more is refused as corrupt ("memory usage
-/// limit reached").
-pub const DECODER_MEMORY: u64 = 128 << 20;
+/// reading anything (address space: the pages it never writes are never resident). Kernels
+/// ask for up to 128 MiB: `scripts/xz_wrap.sh` writes `--lzma2=dict=32MiB` in Linux 6.1 and
+/// `dict=128MiB` in 7.x (every arch; the kernel's own decompressor never allocates it, it
+/// writes straight into the output); `lzma -9` 64 MiB, module compression 1 MiB. 128 MiB of
+/// dictionary plus liblzma's state fits; data that needs more is refused as corrupt ("memory
+/// usage limit reached").
+pub const DECODER_MEMORY: u64 = 136 << 20;
 
 /// Sniff the format from the first bytes of `data`.
 pub fn detect(data: &[u8]) -> Format {
