@@ -14,6 +14,7 @@ PKGS=(
 	dpkg-dev fakeroot rsync   # make bindeb-pkg
 	openssl              # the key hunt's self-test plants keys made by openssl
 	python3              # the driver script
+	debian-archive-keyring   # --source 7: unstable's linux-source-7.* (fetch-debian-suite.sh)
 	busybox-static qemu-system-x86   # the boot test (scripts/testbed)
 )
 apt_install_missing modsign/install-deps "${PKGS[@]}"
