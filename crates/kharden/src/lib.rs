@@ -16,3 +16,4 @@ pub mod policy;
 pub mod probe;
 pub mod remedy;
 pub mod report;
+pub mod term;

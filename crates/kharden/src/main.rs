@@ -41,5 +41,5 @@ fn one_line(err: &anyhow::Error) -> String {
         }
     }
     let joined = parts.join(": ").replace('\n', " ");
-    kharden::report::term::clean(&joined).into_owned()
+    kharden::term::clean(&joined).into_owned()
 }

@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match kharden::modules::build::sign_request(std::path::Path::new(&module)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let text = kharden::report::term::clean(&e.to_string()).into_owned();
+            let text = kharden::term::clean(&e.to_string()).into_owned();
             eprintln!("kharden-sign-request: error: {text}");
             ExitCode::from(2)
         }

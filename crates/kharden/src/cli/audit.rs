@@ -11,6 +11,7 @@ use kharden::policy::builtin;
 use kharden::policy::user::{self, Date};
 use kharden::probe::{self, ProbeOptions};
 use kharden::report;
+use kharden::term;
 
 /// `audit --format`: the two every command has, and the formats fleets and CI read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -361,11 +362,7 @@ impl PolicyFile {
             ),
         };
         let raw = raw.map_err(|e| {
-            anyhow::anyhow!(
-                "{}: {}",
-                report::term::clean(&shown),
-                kharden::files::io_reason(&e)
-            )
+            anyhow::anyhow!("{}: {}", term::clean(&shown), kharden::files::io_reason(&e))
         })?;
         Ok((shown, raw))
     }
@@ -385,9 +382,8 @@ fn load_profile(
     let mut texts = Vec::new();
     for file in files {
         let (shown, raw) = file.read()?;
-        let text = String::from_utf8(raw).map_err(|_| {
-            anyhow::anyhow!("{}: policy is not UTF-8 text", report::term::clean(&shown))
-        })?;
+        let text = String::from_utf8(raw)
+            .map_err(|_| anyhow::anyhow!("{}: policy is not UTF-8 text", term::clean(&shown)))?;
         texts.push((shown, text));
     }
     let base = texts
@@ -411,7 +407,7 @@ fn load_profile(
         print_problems(&problems);
         anyhow::bail!(
             "{} problem{} in the policy",
-            report::term::thousands(problems.len()),
+            term::thousands(problems.len()),
             if problems.len() == 1 { "" } else { "s" }
         );
     }
@@ -431,11 +427,7 @@ fn load_profile(
 fn print_problems(problems: &[kharden::policy::Diagnostic]) {
     let mut err = std::io::stderr().lock();
     for p in problems.iter().take(PROBLEMS_SHOWN) {
-        let _ = writeln!(
-            err,
-            "kharden: error: {}",
-            report::term::clean(&p.to_string())
-        );
+        let _ = writeln!(err, "kharden: error: {}", term::clean(&p.to_string()));
     }
     if let Some(rest) = problems
         .len()
@@ -445,7 +437,7 @@ fn print_problems(problems: &[kharden::policy::Diagnostic]) {
         let _ = writeln!(
             err,
             "kharden: error: ... and {} more problem{}",
-            report::term::thousands(rest),
+            term::thousands(rest),
             if rest == 1 { "" } else { "s" }
         );
     }
@@ -534,7 +526,7 @@ pub fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
             "no rule {:?} in profile {}; {}",
             args.id,
             profile.name,
-            report::term::clean(&hint)
+            term::clean(&hint)
         );
     };
     if args.format == Format::Json {

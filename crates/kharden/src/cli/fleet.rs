@@ -53,7 +53,7 @@ fn is_tree(dir: &Path) -> bool {
 
 /// The hosts under `path`, in name order.
 fn discover(path: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let shown = || kharden::report::term::clean(&path.display().to_string()).into_owned();
+    let shown = || kharden::term::clean(&path.display().to_string()).into_owned();
     let meta = std::fs::symlink_metadata(path)
         .map_err(|e| anyhow::anyhow!("{}: {}", shown(), kharden::files::io_reason(&e)))?;
     if meta.is_file() && kharden::files::root::is_archive(path) {
@@ -96,7 +96,7 @@ pub fn fleet(args: FleetArgs) -> anyhow::Result<Outcome> {
         "no snapshot (directory with proc/ or .tar.zst archive) under {}",
         args.paths
             .iter()
-            .map(|p| kharden::report::term::clean(&p.display().to_string()).into_owned())
+            .map(|p| kharden::term::clean(&p.display().to_string()).into_owned())
             .collect::<Vec<_>>()
             .join(", ")
     );

@@ -65,7 +65,7 @@ pub fn fix(args: FixArgs) -> anyhow::Result<Outcome> {
         let meta = std::fs::metadata(out).map_err(|e| {
             anyhow::anyhow!(
                 "{}: cannot use as --out: {}",
-                kharden::report::term::clean(&out.display().to_string()),
+                kharden::term::clean(&out.display().to_string()),
                 kharden::files::io_reason(&e)
             )
         })?;

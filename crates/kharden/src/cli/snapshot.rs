@@ -33,7 +33,7 @@ pub fn snapshot(args: SnapshotArgs) -> anyhow::Result<Outcome> {
     anyhow::ensure!(
         args.root.is_dir(),
         "{}: not a directory",
-        kharden::report::term::clean(&args.root.display().to_string())
+        kharden::term::clean(&args.root.display().to_string())
     );
     // The sysctls of every built-in profile and of the user's policies: an archive serves any
     // later audit of it.

@@ -64,15 +64,15 @@ pub struct CertsArgs {
 }
 
 pub fn verify_modules(a: VerifyArgs) -> anyhow::Result<Outcome> {
-    let verify::Resolved {
+    let kharden::probe::image::Resolved {
         ring,
         target,
         warnings,
         running,
         config,
-    } = verify::resolve(&a.cert, &a.kernel, &a.root, a.target_release.as_deref())?;
+    } = kharden::probe::image::resolve(&a.cert, &a.kernel, &a.root, a.target_release.as_deref())?;
     warn(warnings);
-    let clean = |s: &str| kharden::report::term::clean(s).into_owned();
+    let clean = |s: &str| kharden::term::clean(s).into_owned();
     if let Some((image, release, n)) = running {
         let (image, release) = (clean(&image), clean(&release));
         super::note(&format!(
@@ -112,7 +112,7 @@ fn paths_unread(errors: Vec<String>) -> anyhow::Result<()> {
         [one] => bail!("{one}"),
         many => {
             for e in many {
-                eprintln!("kharden: error: {}", kharden::report::term::clean(e));
+                eprintln!("kharden: error: {}", kharden::term::clean(e));
             }
             bail!("{} paths could not be read", many.len())
         }

@@ -134,7 +134,7 @@ pub fn allowed(rel: &str) -> bool {
 
 /// A path of an archive entry, checked: relative, clean, printable, allowed.
 fn check_path(raw: &str) -> Result<String, ArchiveError> {
-    let shown = crate::report::term::clean(raw);
+    let shown = crate::term::clean(raw);
     let name = raw.strip_suffix('/').unwrap_or(raw);
     if name.is_empty() {
         return Err(bad("an entry has an empty name"));
@@ -198,12 +198,7 @@ impl MemTree {
             let data_end = pos
                 .checked_add(h.size)
                 .filter(|&e| e <= tar.len())
-                .ok_or_else(|| {
-                    bad(format!(
-                        "entry {}: truncated",
-                        crate::report::term::clean(&h.name)
-                    ))
-                })?;
+                .ok_or_else(|| bad(format!("entry {}: truncated", crate::term::clean(&h.name))))?;
             let data = &tar[pos..data_end];
             pos = data_end.div_ceil(BLOCK) * BLOCK;
             let name = check_path(&h.name)?;
@@ -268,7 +263,7 @@ impl MemTree {
             let (k, v) = line.split_once('=').ok_or_else(|| {
                 bad(format!(
                     "{MANIFEST}: not key=value: {}",
-                    crate::report::term::clean(line)
+                    crate::term::clean(line)
                 ))
             })?;
             match k {
@@ -283,7 +278,7 @@ impl MemTree {
                 _ => {
                     return Err(bad(format!(
                         "{MANIFEST}: unknown key {}",
-                        crate::report::term::clean(k)
+                        crate::term::clean(k)
                     )))
                 }
             }
@@ -455,7 +450,7 @@ impl Header {
                 name = format!("{prefix}/{name}");
             }
         }
-        let shown = crate::report::term::clean(&name).into_owned();
+        let shown = crate::term::clean(&name).into_owned();
         let octal = |r: std::ops::Range<usize>, what: &str| -> Result<u64, ArchiveError> {
             let f = std::str::from_utf8(field(r))
                 .unwrap_or("?")

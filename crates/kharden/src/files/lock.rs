@@ -71,7 +71,7 @@ fn holder(dev: u64, ino: u64) -> Option<(u32, String)> {
         }
         let pid: u32 = f[4].parse().ok()?;
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm"))
-            .map(|c| crate::report::term::clean(c.trim()).into_owned())
+            .map(|c| crate::term::clean(c.trim()).into_owned())
             .unwrap_or_else(|_| "?".into());
         return Some((pid, comm));
     }

@@ -32,7 +32,7 @@ pub struct InputError {
 impl InputError {
     pub fn new(path: &Path, problem: impl Into<String>) -> InputError {
         InputError {
-            path: crate::report::term::clean(&root::shown(path)).into_owned(),
+            path: crate::term::clean(&root::shown(path)).into_owned(),
             problem: problem.into(),
         }
     }

@@ -239,7 +239,7 @@ pub fn request(socket: &Path, body: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("reading the signature: {e}"))?;
     match head[0] {
         0 => Ok(payload),
-        _ => Err(crate::report::term::clean(&String::from_utf8_lossy(&payload)).into_owned()),
+        _ => Err(crate::term::clean(&String::from_utf8_lossy(&payload)).into_owned()),
     }
 }
 

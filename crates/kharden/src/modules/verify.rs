@@ -90,7 +90,7 @@ pub fn find(paths: &[PathBuf]) -> Found {
 fn listing_error(path: &Path, e: &io::Error) -> String {
     format!(
         "reading {}: {}",
-        crate::report::term::clean(&path.display().to_string()),
+        crate::term::clean(&path.display().to_string()),
         io_reason(e)
     )
 }
@@ -116,7 +116,7 @@ fn unreadable(status: Status, detail: String) -> Verdict {
 /// would not load it either); one that cannot be opened or read is an error.
 pub fn check(module: &Target, ring: &Keyring, target: &TargetKernel, budget: &Budget) -> Checked {
     let path = module.path();
-    let shown = || crate::report::term::clean(&path.display().to_string()).into_owned();
+    let shown = || crate::term::clean(&path.display().to_string()).into_owned();
     let outcome = match module.open() {
         Err(e) => Err(format!("{}: {}", shown(), io_reason(&e))),
         Ok(file) => match read_module(&file, budget, 0) {
@@ -210,7 +210,7 @@ pub fn kernel_certs(
     image_certs(path, &image)
 }
 
-fn image_certs(
+pub fn image_certs(
     path: &Path,
     image: &[u8],
 ) -> Result<(modsig::kernel::KernelCerts, Option<String>), InputError> {
@@ -219,130 +219,11 @@ fn image_certs(
     let warning = (!k.system_list && !k.certs.is_empty()).then(|| {
         format!(
             "{}: system_certificate_list not identified; trusting all {} certificates found in the image",
-            crate::report::term::clean(&path.display().to_string()),
+            crate::term::clean(&path.display().to_string()),
             k.certs.len()
         )
     });
     Ok((k, warning))
-}
-
-/// The kernel whose own image is trusted when no certificate or image is named: the running
-/// kernel of `root` (its release from the root's `/proc`, or `release`), its image found where
-/// `audit` looks for a kernel's files (`/boot/vmlinuz-REL`, `/usr/lib/modules/REL/vmlinuz`,
-/// `/lib/modules/REL/vmlinuz`).
-#[derive(Debug)]
-pub struct RunningKernel {
-    pub release: String,
-    /// The image's path as shown to the user.
-    pub image: String,
-    pub certs: modsig::kernel::KernelCerts,
-    pub warning: Option<String>,
-}
-
-pub fn running_kernel(root: &Path, release: Option<&str>) -> Result<RunningKernel, InputError> {
-    use crate::probe::image;
-    let r = crate::files::root::Root::new(root);
-    let release = match release {
-        Some(rel) => rel.to_string(),
-        None => image::running_release(&r).ok_or_else(|| {
-            InputError::new(
-                &root.join("proc/sys/kernel/osrelease"),
-                "the running kernel's release is unreadable: give --target-release REL, or --cert/--kernel",
-            )
-        })?,
-    };
-    let found = image::find_image(&r, &release).map_err(|why| {
-        InputError::new(root, format!("{why}: give --kernel IMAGE or --cert FILE"))
-    })?;
-    let shown = PathBuf::from(&found.origin);
-    let (certs, warning) = image_certs(&shown, &found.data)?;
-    if certs.certs.is_empty() {
-        return Err(InputError::new(
-            &shown,
-            "no certificates found in this kernel image",
-        ));
-    }
-    Ok(RunningKernel {
-        release,
-        image: found.origin,
-        certs,
-        warning,
-    })
-}
-
-/// The kernel the modules are judged for: its release (from `--target-release`, else the
-/// image's banner), and from its config (when one is given or found) whether it can check
-/// ECDSA and ML-DSA signatures.
-pub fn target_kernel(
-    release: Option<&str>,
-    config: Option<&crate::probe::kconfig::KConfig>,
-) -> TargetKernel {
-    let mut t = release.map(TargetKernel::from_release).unwrap_or_default();
-    if let Some(cfg) = config {
-        if t.version.is_none() {
-            t.version = cfg.version.map(|(a, b, _)| (a, b));
-        }
-        t.ecdsa = Some(cfg.enabled("CRYPTO_ECDSA"));
-        t.mldsa = Some(cfg.enabled("CRYPTO_MLDSA"));
-    }
-    t
-}
-
-/// What `modsign verify` trusts and the kernel whose rules it judges by, from its flags.
-#[derive(Debug)]
-pub struct Resolved {
-    pub ring: Keyring,
-    pub target: TargetKernel,
-    pub warnings: Vec<String>,
-    /// With neither certificates nor images named: the running kernel whose image is trusted
-    /// (image path as shown, release, number of certificates).
-    pub running: Option<(String, String, usize)>,
-    /// Where the target kernel's config was read from, when one was found.
-    pub config: Option<String>,
-}
-
-/// Resolve `modsign verify`'s trust: certificate files and kernel images when given (the
-/// first image's banner names the target release unless `target_release` does, and a config
-/// beside that image is used when it is the target's); otherwise the running kernel of `root`
-/// (or `target_release`), its own image and config, found as `audit` finds them.
-pub fn resolve(
-    certs: &[PathBuf],
-    kernels: &[PathBuf],
-    root: &Path,
-    target_release: Option<&str>,
-) -> Result<Resolved, InputError> {
-    let Trust {
-        mut ring,
-        mut warnings,
-        releases,
-    } = keyring(certs, kernels)?;
-    let mut release = target_release.map(str::to_string);
-    let mut config = None;
-    let mut running = None;
-    if certs.is_empty() && kernels.is_empty() {
-        let k = running_kernel(root, target_release)?;
-        warnings.extend(k.warning);
-        running = Some((k.image, k.release.clone(), k.certs.certs.len()));
-        for c in k.certs.certs {
-            ring.add(c.cert);
-        }
-        let r = crate::files::root::Root::new(root);
-        config = crate::probe::image::find_config(&r, &k.release);
-        release = Some(k.release);
-    } else if let Some(image) = kernels.first() {
-        if release.is_none() || release.as_deref() == releases.first().map(String::as_str) {
-            config = crate::probe::image::config_beside(image);
-        }
-        release = release.or_else(|| releases.first().cloned());
-    }
-    let target = target_kernel(release.as_deref(), config.as_ref().map(|c| &c.1));
-    Ok(Resolved {
-        ring,
-        target,
-        warnings,
-        running,
-        config: config.map(|c| c.0),
-    })
 }
 
 /// Write each certificate of a kernel image into `dir` as DER (`NN-<key id>.der`), mode 0644.

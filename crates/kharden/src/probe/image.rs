@@ -3,10 +3,14 @@
 //! Debian from 2026 (`linux-binary-REL`, `linux-base-REL`) keeps them beside the modules in
 //! `/usr/lib/modules/REL/`, and some systems only in `/lib/modules/REL/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use modsig::{Keyring, TargetKernel};
 
 use super::kconfig::KConfig;
 use crate::files::root::{io_reason, Root};
+use crate::files::InputError;
+use crate::modules::verify;
 
 /// Largest image read whole (an uncompressed arm64 `Image` is about 40 MB).
 pub const IMAGE_LIMIT: u64 = 512 << 20;
@@ -150,4 +154,119 @@ mod tests {
             b"boot"
         );
     }
+}
+
+/// The kernel whose own image is trusted when no certificate or image is named: the running
+/// kernel of `root` (its release from the root's `/proc`, or `release`), its image found where
+/// `audit` looks for a kernel's files (`/boot/vmlinuz-REL`, `/usr/lib/modules/REL/vmlinuz`,
+/// `/lib/modules/REL/vmlinuz`).
+#[derive(Debug)]
+pub struct RunningKernel {
+    pub release: String,
+    /// The image's path as shown to the user.
+    pub image: String,
+    pub certs: modsig::kernel::KernelCerts,
+    pub warning: Option<String>,
+}
+
+pub fn running_kernel(root: &Path, release: Option<&str>) -> Result<RunningKernel, InputError> {
+    let r = Root::new(root);
+    let release = match release {
+        Some(rel) => rel.to_string(),
+        None => running_release(&r).ok_or_else(|| {
+            InputError::new(
+                &root.join("proc/sys/kernel/osrelease"),
+                "the running kernel's release is unreadable: give --target-release REL, or --cert/--kernel",
+            )
+        })?,
+    };
+    let found = find_image(&r, &release).map_err(|why| {
+        InputError::new(root, format!("{why}: give --kernel IMAGE or --cert FILE"))
+    })?;
+    let shown = PathBuf::from(&found.origin);
+    let (certs, warning) = verify::image_certs(&shown, &found.data)?;
+    if certs.certs.is_empty() {
+        return Err(InputError::new(
+            &shown,
+            "no certificates found in this kernel image",
+        ));
+    }
+    Ok(RunningKernel {
+        release,
+        image: found.origin,
+        certs,
+        warning,
+    })
+}
+
+/// The kernel the modules are judged for: its release (from `--target-release`, else the
+/// image's banner), and from its config (when one is given or found) whether it can check
+/// ECDSA and ML-DSA signatures.
+pub fn target_kernel(release: Option<&str>, config: Option<&KConfig>) -> TargetKernel {
+    let mut t = release.map(TargetKernel::from_release).unwrap_or_default();
+    if let Some(cfg) = config {
+        if t.version.is_none() {
+            t.version = cfg.version.map(|(a, b, _)| (a, b));
+        }
+        t.ecdsa = Some(cfg.enabled("CRYPTO_ECDSA"));
+        t.mldsa = Some(cfg.enabled("CRYPTO_MLDSA"));
+    }
+    t
+}
+
+/// What `modsign verify` trusts and the kernel whose rules it judges by, from its flags.
+#[derive(Debug)]
+pub struct Resolved {
+    pub ring: Keyring,
+    pub target: TargetKernel,
+    pub warnings: Vec<String>,
+    /// With neither certificates nor images named: the running kernel whose image is trusted
+    /// (image path as shown, release, number of certificates).
+    pub running: Option<(String, String, usize)>,
+    /// Where the target kernel's config was read from, when one was found.
+    pub config: Option<String>,
+}
+
+/// Resolve `modsign verify`'s trust: certificate files and kernel images when given (the
+/// first image's banner names the target release unless `target_release` does, and a config
+/// beside that image is used when it is the target's); otherwise the running kernel of `root`
+/// (or `target_release`), its own image and config, found as `audit` finds them.
+pub fn resolve(
+    certs: &[PathBuf],
+    kernels: &[PathBuf],
+    root: &Path,
+    target_release: Option<&str>,
+) -> Result<Resolved, InputError> {
+    let verify::Trust {
+        mut ring,
+        mut warnings,
+        releases,
+    } = verify::keyring(certs, kernels)?;
+    let mut release = target_release.map(str::to_string);
+    let mut config = None;
+    let mut running = None;
+    if certs.is_empty() && kernels.is_empty() {
+        let k = running_kernel(root, target_release)?;
+        warnings.extend(k.warning);
+        running = Some((k.image, k.release.clone(), k.certs.certs.len()));
+        for c in k.certs.certs {
+            ring.add(c.cert);
+        }
+        let r = Root::new(root);
+        config = find_config(&r, &k.release);
+        release = Some(k.release);
+    } else if let Some(image) = kernels.first() {
+        if release.is_none() || release.as_deref() == releases.first().map(String::as_str) {
+            config = config_beside(image);
+        }
+        release = release.or_else(|| releases.first().cloned());
+    }
+    let target = target_kernel(release.as_deref(), config.as_ref().map(|c| &c.1));
+    Ok(Resolved {
+        ring,
+        target,
+        warnings,
+        running,
+        config: config.map(|c| c.0),
+    })
 }

@@ -5,11 +5,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::term::clean;
 use super::Render;
 use crate::audit::readiness::{Readiness, Verdict};
 use crate::remedy::apply::{Action, Execute, State, Step};
 use crate::remedy::LeftOut;
+use crate::term::clean;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ApplyReport {

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use super::term::clean;
 use super::Render;
 use crate::probe::SourceKind;
 use crate::remedy::diff::{Diff, OptionDiff};
+use crate::term::clean;
 
 impl Render for Diff {}
 

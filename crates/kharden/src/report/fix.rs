@@ -6,11 +6,11 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::term::clean;
 use super::Render;
 use crate::audit::readiness::Readiness;
 use crate::remedy::fragments::{Fragment, Kind};
 use crate::remedy::LeftOut;
+use crate::term::clean;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct FixReport {

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::term::{clean, thousands};
 use crate::fleet::FleetReport;
+use crate::term::{clean, thousands};
 
 /// Pretty JSON with a final newline.
 pub fn json(report: &FleetReport) -> String {

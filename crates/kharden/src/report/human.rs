@@ -2,11 +2,11 @@
 
 use std::fmt;
 
-use super::term::clean;
 use crate::audit::readiness::{Readiness, Verdict};
 use crate::audit::{date_text, describe, Report};
 use crate::policy::user::Date;
 use crate::policy::Status;
+use crate::term::clean;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {

@@ -9,6 +9,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::term;
+
 pub mod apply;
 pub mod diff;
 pub mod fix;
@@ -23,7 +25,6 @@ pub mod prometheus;
 pub mod rules;
 pub mod sarif;
 pub mod schema;
-pub mod term;
 
 /// The lines that say which rules a user policy kept `fix` or `apply` from acting on, one per
 /// rule, each starting with `prefix` (`# ` in `fix`'s output, which is made of files).

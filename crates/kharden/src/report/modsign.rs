@@ -14,7 +14,7 @@ use modsig::kernel::KernelCerts;
 use modsig::Status;
 use serde::Serialize;
 
-use super::term::clean;
+use crate::term::clean;
 // The trait is report-wide (report/mod.rs); also reachable here, where modsign's CLI imports it.
 pub use super::Render;
 use crate::modules::verify::Checked;

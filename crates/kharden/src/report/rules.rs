@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::term::{clean, clean_lines};
 use crate::audit::date_text;
 use crate::policy::user::{Date, Waiver};
 use crate::policy::{Check, Profile, Rule};
+use crate::term::{clean, clean_lines};
 
 /// One rule in `kharden rules --format json`. Fields in name order: the document was first
 /// written through `serde_json::Value`, whose maps sort their keys.

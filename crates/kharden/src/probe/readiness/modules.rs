@@ -177,7 +177,7 @@ pub fn unsigned_on_disk(host: &Host<'_>) -> Look {
         Ok(p) => p,
         Err(e) => return Look::unknown(format!("no worker threads: {e}")),
     };
-    let kernel = verify::target_kernel(Some(release), host.facts.kconfig());
+    let kernel = crate::probe::image::target_kernel(Some(release), host.facts.kconfig());
     let checked = verify::check_all(&targets, &ring, &kernel, &pool, &|| {});
     let shown = |p: &std::path::Path| {
         Root::display(&p.strip_prefix(root.dir()).unwrap_or(p).to_string_lossy())
