@@ -111,7 +111,7 @@ complete -c kharden -n "__fish_kharden_using_subcommand fix" -l color -d 'Colour
 always\t''
 never\t''"
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -l no-live -d 'Use only the files given; judge the rest by the build-time defaults of the config'
-complete -c kharden -n "__fish_kharden_using_subcommand fix" -l all-rules -d 'Every rule of the profile, not only the failing ones'
+complete -c kharden -n "__fish_kharden_using_subcommand fix" -l all-rules -d 'Every rule of the profile that applies to this kernel (its version and architecture), not only the failing ones'
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -s q -l quiet -d 'Print nothing on stderr but errors: no warnings, notes or progress bars'
 complete -c kharden -n "__fish_kharden_using_subcommand fix" -s h -l help -d 'Print help'
 complete -c kharden -n "__fish_kharden_using_subcommand apply" -l root -d 'The system to change (a QEMU guest\'s / or a test tree)' -r -F

@@ -694,3 +694,33 @@ fn fix_and_apply_honour_waivers_and_drops() {
         "{v}"
     );
 }
+
+/// `fix --all-rules` asks only for what the kernel has: on a 6.1 config, nothing of the rules
+/// for 6.12 (IPE) or 7.0 (the ML-DSA key type), which `make olddefconfig` would drop or undo.
+#[test]
+fn all_rules_leave_out_the_rules_this_kernel_is_too_old_for() {
+    let all = kharden(common::on_cloud(
+        "fix",
+        &["--all-rules", "--emit", "kconfig"],
+    ));
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    for absent in [
+        "SECURITY_IPE",
+        "MODULE_SIG_KEY_TYPE",
+        "ipe-built",
+        "module-sig-key-type",
+    ] {
+        assert!(!all.stdout.contains(absent), "{absent}:\n{}", all.stdout);
+    }
+    // The rules that apply are all there, passing or not.
+    assert!(
+        all.stdout.contains("CONFIG_MODULE_SIG_FORCE=y"),
+        "{}",
+        all.stdout
+    );
+    assert!(
+        all.stdout.contains("# kharden: module-sig-hash"),
+        "{}",
+        all.stdout
+    );
+}

@@ -47,7 +47,8 @@ pub struct FixArgs {
     /// Write the files into this directory (atomically) instead of printing them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Every rule of the profile, not only the failing ones.
+    /// Every rule of the profile that applies to this kernel (its version and architecture),
+    /// not only the failing ones.
     #[arg(long)]
     pub all_rules: bool,
     #[arg(long, value_enum, default_value = "human")]

@@ -18,8 +18,8 @@ pub struct Planned {
     pub rules: Vec<(String, String)>,
 }
 
-/// Collect the changes asked for by failing findings (or by every rule with `all_rules`),
-/// deduplicated; for one sysctl asked with several values, the strictest (highest) wins. A rule
+/// Collect the changes asked for by failing findings (or by every rule that applies to the
+/// kernel with `all_rules`), deduplicated; for one sysctl asked with several values, the strictest (highest) wins. A rule
 /// a policy waives (a waiver in force) asks for nothing: see [`left_out`].
 pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Planned> {
     let mut out: Vec<Planned> = Vec::new();
@@ -27,11 +27,19 @@ pub fn collect(profile: &Profile, report: &Report, all_rules: bool) -> Vec<Plann
         if profile.waiver_in_force(&rule.id).is_some() {
             continue;
         }
-        let failing = report
+        let status = report
             .findings
             .iter()
-            .any(|f| f.id == rule.id && f.status == Status::Fail);
-        if !all_rules && !failing {
+            .find(|f| f.id == rule.id)
+            .map(|f| f.status);
+        // Every rule, with `all_rules`, is every rule this kernel has the thing for: a rule not
+        // applicable to its version or architecture would ask for options it does not have.
+        let wanted = match status {
+            Some(Status::Fail) => true,
+            Some(Status::NotApplicable) => false,
+            _ => all_rules,
+        };
+        if !wanted {
             continue;
         }
         for r in rule.remedy.iter() {
