@@ -712,7 +712,9 @@ def prune_cache(keep_runs: int = 60, keep_initramfs: int = 12) -> None:
         for old in entries[keep:]:
             if time.time() - old.stat().st_mtime < 3600:
                 continue  # may belong to a boot still running
-            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+            # Another boot of this run (or another checkout sharing the cache) may be pruning
+            # the same entry at the same time: what is already gone is not an error.
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
 
 
 # -M virt with -cpu max: FEAT_RNG (RNDR), which arm64 KASLR falls back to without a firmware

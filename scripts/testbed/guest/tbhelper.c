@@ -115,6 +115,28 @@ static void hold_forever(int argc, char **argv, int at)
 			pause();
 }
 
+/* Load a BPF_PROG_TYPE_KPROBE program of n instructions named `name`: its fd, or -1 with the
+ * errno in *err and the verifier's log on stderr. */
+static int load_kprobe_prog(const struct bpf_insn *insns, size_t n, const char *name, int *err)
+{
+	static char log[4096];
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_KPROBE;
+	a.insns = (unsigned long)insns;
+	a.insn_cnt = (unsigned)n;
+	a.license = (unsigned long)"GPL";
+	a.log_buf = (unsigned long)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	strncpy(a.prog_name, name, sizeof(a.prog_name) - 1);
+	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	*err = errno;
+	if (prog < 0 && log[0])
+		fprintf(stderr, "%s", log);
+	return prog;
+}
+
 /* r1 = fp - 8; r2 = 8; r3 = 0; call bpf_probe_read_kernel; r0 = 0; exit */
 static int bpf_kprobe(int argc, char **argv)
 {
@@ -127,21 +149,9 @@ static int bpf_kprobe(int argc, char **argv)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	static char log[4096];
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_KPROBE;
-	a.insns = (unsigned long)insns;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	a.license = (unsigned long)"GPL";
-	a.log_buf = (unsigned long)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	strcpy(a.prog_name, "tb_kprobe");
-	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-	int err = errno;
-	if (prog < 0 && log[0]) /* the verifier's reason, e.g. "unknown func bpf_probe_read_kernel#113" */
-		fprintf(stderr, "%s", log);
+	int err;
+	/* A refusal prints the verifier's reason, e.g. "unknown func bpf_probe_read_kernel#113". */
+	int prog = load_kprobe_prog(insns, sizeof(insns) / sizeof(insns[0]), "tb_kprobe", &err);
 	report("bpf_prog_load", prog, err);
 	/* the kprobe PMU (kernel/trace/trace_event_perf.c): config1 = function name */
 	int type = -1;
@@ -184,21 +194,9 @@ static int bpf_write_user(int argc, char **argv)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	static char log[4096];
-	union bpf_attr a;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_KPROBE;
-	a.insns = (unsigned long)insns;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	a.license = (unsigned long)"GPL";
-	a.log_buf = (unsigned long)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	strcpy(a.prog_name, "tb_write_user");
-	int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-	int err = errno;
-	if (prog < 0 && log[0]) /* "unknown func bpf_probe_write_user#36" */
-		fprintf(stderr, "%s", log);
+	int err;
+	/* A refusal prints "unknown func bpf_probe_write_user#36". */
+	int prog = load_kprobe_prog(insns, sizeof(insns) / sizeof(insns[0]), "tb_write_user", &err);
 	report("bpf_prog_load_write_user", prog, err);
 	if (prog >= 0)
 		hold_forever(argc, argv, 2);
